@@ -1,0 +1,24 @@
+/** The five statuses of the Wawp v2 session lifecycle (api.md). */
+export const SESSION_STATUSES = ['STOPPED', 'STARTING', 'SCAN_QR_CODE', 'WORKING', 'FAILED'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+/** Reasons carried by every status change (api.md lists these; more may be added, never renamed). */
+export type StatusReason =
+  | 'created'
+  | 'start_requested'
+  | 'restart_requested'
+  | 'qr_ready'
+  | 'connected'
+  | 'stop_requested'
+  | 'logout_requested'
+  | 'device_removed'
+  | 'connection_replaced'
+  | 'connection_lost'
+  | 'qr_timeout'
+  | 'restart_limit'
+  | 'identity_mismatch'
+  | 'boot_restore'
+  | 'certificate_invalid'
+  | 'start_timeout'
+  | 'pairing_failed'
+  | (string & {});

@@ -1,0 +1,166 @@
+import type { SessionStatus, StatusReason } from '../sessions/status.ts';
+
+/**
+ * The one storage contract. SQLite (embedded default) and PostgreSQL (several nodes) implement it and pass
+ * the same contract tests (test/store/contract.ts). Rules, so PostgreSQL fits later (architecture.md):
+ * - every method is async and atomic on its own; composite writes go through `tx(fn)`;
+ * - no reliance on a single writer or in-process locks in place of database constraints
+ *   (quota and uniqueness are enforced by the database inside the transaction);
+ * - timestamps are ISO-8601 UTC strings; JSON columns are plain objects here.
+ */
+
+export interface Account {
+  id: string;
+  name: string;
+  maxInstances: number;
+  createdAt: string;
+}
+
+export interface TokenRecord {
+  id: string;
+  accountId: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface InstanceConfig {
+  expectedPhone: string | null;
+  /** Template appended to outbound texts, e.g. "\n\nSent by: {{pushName}}". */
+  signature: string | null;
+}
+
+export interface InstanceRecord extends InstanceConfig {
+  id: string;
+  accountId: string;
+  name: string;
+  status: SessionStatus;
+  reason: StatusReason;
+  statusChangedAt: string;
+  createdAt: string;
+}
+
+export interface StatusChange {
+  status: SessionStatus;
+  reason: StatusReason;
+  at: string;
+}
+
+/** Who is logged in on an instance (kept while disconnected, marked stale; cleared on logout/unlink). */
+export interface IdentityRecord {
+  /** Phone JID without device, e.g. "201012345678@s.whatsapp.net". */
+  phoneJid: string;
+  lid: string | null;
+  pushName: string | null;
+  businessName: string | null;
+  /** Raw platform as WhatsApp reported it ("android", "iphone", "smba", ...). */
+  platform: string | null;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  stale: boolean;
+}
+
+/** An event appended to the outbox in the same transaction as the change that caused it. */
+export interface EventRecord {
+  /** Monotonic sequence (for ordering and Last-Event-ID resume). */
+  seq: number;
+  id: string;
+  accountId: string;
+  instanceId: string;
+  event: string;
+  payload: unknown;
+  createdAt: string;
+}
+
+export type NewEvent = Omit<EventRecord, 'seq' | 'createdAt'> & { createdAt?: string };
+
+/** One write of an auth-state batch: a null value deletes the key. Values are opaque (already encrypted). */
+export interface AuthWrite {
+  type: string;
+  id: string;
+  value: Buffer | null;
+}
+
+export class QuotaReachedError extends Error {
+  constructor(readonly limit: number) {
+    super(`instance quota of ${limit} reached`);
+    this.name = 'QuotaReachedError';
+  }
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+
+  /** Apply pending versioned migrations; idempotent. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Run fn inside one database transaction; every call on `tx` is part of it. Rolls back if fn throws. */
+  tx<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+
+  // --- settings (e.g. the admin token hash) ---
+  getSetting(key: string): Promise<string | null>;
+  setSetting(key: string, value: string): Promise<void>;
+
+  // --- accounts and tokens ---
+  createAccount(input: { name: string; maxInstances: number }): Promise<Account>;
+  getAccount(id: string): Promise<Account | null>;
+  listAccounts(): Promise<Account[]>;
+  /** Stores only the hash; the plaintext token never reaches the store. */
+  createToken(accountId: string, tokenHash: string): Promise<TokenRecord>;
+  /** Resolves a non-revoked token by its SHA-256 hex hash. */
+  findTokenByHash(tokenHash: string): Promise<{ token: TokenRecord; account: Account } | null>;
+  listTokens(accountId: string): Promise<TokenRecord[]>;
+  /** Returns false when the token does not exist or was already revoked. */
+  revokeToken(tokenId: string): Promise<boolean>;
+
+  // --- instances ---
+  /** Inserts atomically with the quota check; throws QuotaReachedError when the account is full. */
+  createInstance(input: {
+    id: string;
+    accountId: string;
+    name: string;
+    config: InstanceConfig;
+    status: SessionStatus;
+    reason: StatusReason;
+  }): Promise<InstanceRecord>;
+  getInstance(id: string): Promise<InstanceRecord | null>;
+  listInstances(accountId: string): Promise<InstanceRecord[]>;
+  /** Every instance in one of these statuses, across accounts (boot restore). */
+  listInstancesByStatus(statuses: SessionStatus[]): Promise<InstanceRecord[]>;
+  updateInstanceConfig(id: string, patch: Partial<InstanceConfig> & { name?: string }): Promise<InstanceRecord | null>;
+  /** Deletes the instance and everything that hangs off it (history, identity, auth state). */
+  deleteInstance(id: string): Promise<boolean>;
+
+  /** Sets status + reason + time and appends to the history, atomically. */
+  recordStatus(id: string, change: StatusChange): Promise<void>;
+  /** Newest first. */
+  listStatusHistory(id: string, limit: number): Promise<StatusChange[]>;
+
+  // --- identity ---
+  getIdentity(instanceId: string): Promise<IdentityRecord | null>;
+  saveIdentity(instanceId: string, identity: IdentityRecord): Promise<void>;
+  clearIdentity(instanceId: string): Promise<void>;
+
+  // --- event outbox ---
+  appendEvent(event: NewEvent): Promise<EventRecord>;
+  /** Events with seq > afterSeq, oldest first (optionally one account's). */
+  listEvents(opts: { afterSeq: number; accountId?: string; limit: number }): Promise<EventRecord[]>;
+
+  // --- WhatsApp auth state (values encrypted by src/store/auth-vault.ts before they get here) ---
+  readAuth(instanceId: string, type: string, ids: string[]): Promise<Map<string, Buffer>>;
+  /** All writes land or none does. */
+  writeAuth(instanceId: string, writes: AuthWrite[]): Promise<void>;
+  clearAuth(instanceId: string): Promise<void>;
+}
+
+/**
+ * Per-instance key/value view of the auth state that the engine reads and writes, values as plaintext strings
+ * (JSON made by the engine). The implementation (src/store/auth-vault.ts) encrypts with the master key
+ * (AES-256-GCM) and writes each batch in one transaction.
+ */
+export interface AuthKeyValue {
+  get(type: string, ids: string[]): Promise<Record<string, string>>;
+  /** Atomic batch; null deletes. */
+  set(writes: Array<{ type: string; id: string; value: string | null }>): Promise<void>;
+  clear(): Promise<void>;
+}

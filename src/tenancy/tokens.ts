@@ -1,0 +1,20 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Access and admin tokens: 32 random bytes (256 bits), shown once, stored only as SHA-256.
+ * A slow KDF buys nothing for tokens with this much entropy; SHA-256 lets us look a token up by its hash.
+ */
+export function generateToken(prefix: 'sb' | 'sbadm' = 'sb'): string {
+  return `${prefix}_${randomBytes(32).toString('base64url')}`;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** Constant-time comparison of a presented token against a stored hash. */
+export function tokenMatchesHash(token: string, storedHashHex: string): boolean {
+  const a = Buffer.from(hashToken(token), 'hex');
+  const b = Buffer.from(storedHashHex, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
