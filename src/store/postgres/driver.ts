@@ -1,0 +1,129 @@
+import { userInfo } from 'node:os';
+import pg from 'pg';
+import type { StoreLogger } from '../logger.ts';
+import { TransactionClosedError, type SqlConn, type SqlDriver } from '../sql/driver.ts';
+
+export interface PostgresOptions {
+  url: string;
+  /** Schema to work in (search_path); created by migrate(). Tests use a throwaway one. Default: the server's default. */
+  schema?: string;
+  /** Pool size per node. */
+  maxConnections?: number;
+  logger?: StoreLogger;
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** The Store's SQL uses `?`; PostgreSQL wants `$1, $2, …`. Our SQL never has `?` inside literals or operators. */
+const numbered = new Map<string, string>();
+function toNumbered(sql: string): string {
+  let out = numbered.get(sql);
+  if (out === undefined) {
+    let n = 0;
+    out = sql.replace(/\?/g, () => `$${++n}`);
+    numbered.set(sql, out);
+  }
+  return out;
+}
+
+/**
+ * libpq takes the operating-system user when the URL names none; node-postgres only reads $PGUSER / $USER, which are
+ * unset in some containers and CI runners. Fill the gap the way libpq does so `postgres://host/db` means the same to both.
+ */
+function withDefaultUser(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username || process.env.PGUSER || process.env.USER || !parsed.hostname) return url;
+    parsed.username = encodeURIComponent(userInfo().username);
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+function connOf(client: Queryable, open: () => boolean = () => true): SqlConn {
+  const query = (sql: string, params: readonly unknown[]) => {
+    if (!open()) throw new TransactionClosedError();
+    return client.query(toNumbered(sql), params as unknown[]);
+  };
+  return {
+    all: async <R>(sql: string, params: readonly unknown[] = []) => (await query(sql, params)).rows as R[],
+    run: async (sql: string, params: readonly unknown[] = []) => (await query(sql, params)).rowCount ?? 0,
+    exec: async (sql: string) => {
+      if (!open()) throw new TransactionClosedError();
+      await client.query(sql);
+    },
+  };
+}
+
+/**
+ * PostgreSQL through a pg Pool. Calls outside a transaction take any pooled connection; a transaction keeps one client
+ * from BEGIN to COMMIT. Several nodes share the database, so cross-node exclusion is done by PostgreSQL itself:
+ * row locks (quota), advisory locks (migrations, outbox ordering).
+ */
+export class PostgresDriver implements SqlDriver {
+  readonly kind = 'postgres' as const;
+  readonly forUpdate = ' FOR UPDATE';
+  readonly conn: SqlConn;
+  readonly schema: string | null;
+  readonly #pool: pg.Pool;
+
+  constructor(opts: PostgresOptions) {
+    if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema)) {
+      throw new Error(`invalid PostgreSQL schema name: ${JSON.stringify(opts.schema)}`);
+    }
+    this.schema = opts.schema ?? null;
+    this.#pool = new pg.Pool({
+      connectionString: withDefaultUser(opts.url),
+      max: opts.maxConnections ?? 10,
+      // Set at connection start, so every pooled connection works in the schema before its first query.
+      ...(this.schema ? { options: `-c search_path=${this.schema}` } : {}),
+    });
+    // An idle client losing its server connection emits here; without a listener that would crash the process.
+    this.#pool.on('error', (err) => opts.logger?.error({ err }, 'idle PostgreSQL connection failed'));
+    this.conn = connOf(this.#pool);
+  }
+
+  async transaction<T>(fn: (conn: SqlConn) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let active = true;
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(connOf(client, () => active));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackErr) {
+        // The connection is unusable (e.g. the server went away): destroy it rather than return it to the pool.
+        broken = rollbackErr as Error;
+      }
+      throw err;
+    } finally {
+      active = false;
+      client.release(broken);
+    }
+  }
+
+  async lockForMigration(conn: SqlConn): Promise<void> {
+    // Transaction-scoped, so it is released by COMMIT/ROLLBACK even if this process dies. Keyed by schema, so
+    // unrelated schemas (parallel test runs) do not wait for each other.
+    await conn.all('SELECT pg_advisory_xact_lock(hashtext(?))', [`switchboard:migrate:${this.schema ?? ''}`]);
+    if (this.schema) await conn.exec(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+  }
+
+  async lockForEventAppend(conn: SqlConn): Promise<void> {
+    // Held until the appending transaction ends: event-writing transactions commit one after another, so their
+    // BIGSERIAL seqs become visible in increasing order and "seq > last seen" never skips a late committer.
+    // Cost: event appends are serialized cluster-wide for the (short) rest of their transaction.
+    await conn.all('SELECT pg_advisory_xact_lock(hashtext(?))', [`switchboard:events:${this.schema ?? ''}`]);
+  }
+
+  close(): Promise<void> {
+    return this.#pool.end();
+  }
+}

@@ -1,0 +1,13 @@
+import { SqlStore } from '../sql/sql-store.ts';
+import type { Store } from '../types.ts';
+import { PostgresDriver, type PostgresOptions } from './driver.ts';
+
+export type { PostgresOptions } from './driver.ts';
+
+/** The shared store for one or many nodes. Call migrate() before use (safe on several nodes at once). */
+export function createPostgresStore(opts: PostgresOptions): Store {
+  return new SqlStore(new PostgresDriver(opts), { logger: opts.logger });
+}
+
+export const isPostgresUrl = (url: string | null | undefined): url is string =>
+  typeof url === 'string' && /^postgres(ql)?:\/\//i.test(url.trim());

@@ -1,0 +1,386 @@
+import { newId } from '../../ids.ts';
+import type { SessionStatus } from '../../sessions/status.ts';
+import { QuotaReachedError } from '../types.ts';
+import type {
+  Account,
+  AuthWrite,
+  EventRecord,
+  IdentityRecord,
+  InstanceConfig,
+  InstanceRecord,
+  NewEvent,
+  StatusChange,
+  Store,
+  TokenRecord,
+} from '../types.ts';
+import type { SqlConn, SqlDriver } from './driver.ts';
+import { runMigrations, type MigrationLogger } from './migrate.ts';
+import {
+  ACCOUNT_COLS,
+  EVENT_COLS,
+  IDENTITY_COLS,
+  INSTANCE_COLS,
+  TOKEN_COLS,
+  toAccount,
+  toEvent,
+  toIdentity,
+  toInstance,
+  toStatusChange,
+  toToken,
+} from './rows.ts';
+
+/** Bound on `?` placeholders per statement (SQLite allows 32766, PostgreSQL 65535; stay far below both). */
+const CHUNK = 200;
+
+const now = (): string => new Date().toISOString();
+const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * The Store on any SqlDriver. One class for both dialects so they cannot drift apart; a `tx` handle is the same class
+ * bound to the transaction's connection. Methods that need several statements to be atomic run them through `#atomic`,
+ * which opens a transaction unless the handle already is one.
+ */
+export class SqlStore implements Store {
+  readonly kind: 'sqlite' | 'postgres';
+  readonly #driver: SqlDriver;
+  readonly #db: SqlConn;
+  readonly #inTx: boolean;
+  readonly #logger: MigrationLogger | undefined;
+
+  constructor(driver: SqlDriver, opts: { logger?: MigrationLogger } = {}, txConn?: SqlConn) {
+    this.kind = driver.kind;
+    this.#driver = driver;
+    this.#db = txConn ?? driver.conn;
+    this.#inTx = txConn !== undefined;
+    this.#logger = opts.logger;
+  }
+
+  migrate(): Promise<void> {
+    return runMigrations(this.#driver, this.#logger);
+  }
+
+  close(): Promise<void> {
+    if (this.#inTx) throw new Error('close() on a transaction handle; close the store instead');
+    return this.#driver.close();
+  }
+
+  tx<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    // Nested tx on a tx handle: same transaction (no savepoint), as documented in the brief.
+    if (this.#inTx) return fn(this);
+    return this.#driver.transaction((conn) => fn(new SqlStore(this.#driver, { logger: this.#logger }, conn)));
+  }
+
+  #atomic<T>(fn: (db: SqlConn) => Promise<T>): Promise<T> {
+    return this.#inTx ? fn(this.#db) : this.#driver.transaction(fn);
+  }
+
+  // --- settings ---
+
+  async getSetting(key: string): Promise<string | null> {
+    const rows = await this.#db.all<{ value: string }>('SELECT value FROM settings WHERE key = ?', [key]);
+    return rows[0]?.value ?? null;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    await this.#db.run(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      [key, value],
+    );
+  }
+
+  // --- accounts and tokens ---
+
+  async createAccount(input: { name: string; maxInstances: number }): Promise<Account> {
+    const rows = await this.#db.all(
+      `INSERT INTO accounts (id, name, max_instances, created_at) VALUES (?, ?, ?, ?) RETURNING ${ACCOUNT_COLS}`,
+      [newId('acc'), input.name, input.maxInstances, now()],
+    );
+    return toAccount(rows[0]!);
+  }
+
+  async getAccount(id: string): Promise<Account | null> {
+    const rows = await this.#db.all(`SELECT ${ACCOUNT_COLS} FROM accounts WHERE id = ?`, [id]);
+    return rows[0] ? toAccount(rows[0]) : null;
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    const rows = await this.#db.all(`SELECT ${ACCOUNT_COLS} FROM accounts ORDER BY created_at, id`);
+    return rows.map(toAccount);
+  }
+
+  async createToken(accountId: string, tokenHash: string): Promise<TokenRecord> {
+    const rows = await this.#db.all(
+      `INSERT INTO tokens (id, account_id, token_hash, created_at) VALUES (?, ?, ?, ?) RETURNING ${TOKEN_COLS}`,
+      [newId('tok'), accountId, tokenHash, now()],
+    );
+    return toToken(rows[0]!);
+  }
+
+  async findTokenByHash(tokenHash: string): Promise<{ token: TokenRecord; account: Account } | null> {
+    const rows = await this.#db.all(
+      `SELECT t.id AS token_id, t.created_at AS token_created_at, t.revoked_at,
+              a.id, a.name, a.max_instances, a.created_at
+         FROM tokens t JOIN accounts a ON a.id = t.account_id
+        WHERE t.token_hash = ? AND t.revoked_at IS NULL`,
+      [tokenHash],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    const account = toAccount(r);
+    const token = toToken({ id: r.token_id, account_id: account.id, created_at: r.token_created_at, revoked_at: null });
+    return { token, account };
+  }
+
+  async listTokens(accountId: string): Promise<TokenRecord[]> {
+    const rows = await this.#db.all(`SELECT ${TOKEN_COLS} FROM tokens WHERE account_id = ? ORDER BY created_at, id`, [
+      accountId,
+    ]);
+    return rows.map(toToken);
+  }
+
+  async revokeToken(tokenId: string): Promise<boolean> {
+    const changed = await this.#db.run('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [
+      now(),
+      tokenId,
+    ]);
+    return changed > 0;
+  }
+
+  // --- instances ---
+
+  createInstance(input: {
+    id: string;
+    accountId: string;
+    name: string;
+    config: InstanceConfig;
+    status: SessionStatus;
+    reason: string;
+  }): Promise<InstanceRecord> {
+    // Count + insert in one transaction, with the account row locked on PostgreSQL (SQLite's BEGIN IMMEDIATE already
+    // excludes every other writer), so concurrent creates on any number of nodes cannot overshoot the quota.
+    return this.#atomic(async (db) => {
+      const accounts = await db.all<{ max_instances: unknown }>(
+        `SELECT max_instances FROM accounts WHERE id = ?${this.#driver.forUpdate}`,
+        [input.accountId],
+      );
+      if (!accounts[0]) throw new Error(`account ${input.accountId} does not exist`);
+      const limit = Number(accounts[0].max_instances);
+      const counted = await db.all<{ n: unknown }>('SELECT COUNT(*) AS n FROM instances WHERE account_id = ?', [
+        input.accountId,
+      ]);
+      if (Number(counted[0]!.n) >= limit) throw new QuotaReachedError(limit);
+      const at = now();
+      const rows = await db.all(
+        `INSERT INTO instances (${INSTANCE_COLS}) VALUES (${marks(9)}) RETURNING ${INSTANCE_COLS}`,
+        [
+          input.id,
+          input.accountId,
+          input.name,
+          input.status,
+          input.reason,
+          at,
+          input.config.expectedPhone,
+          input.config.signature,
+          at,
+        ],
+      );
+      // The creation is the first entry of the history (api.md: "(new) → STOPPED, created").
+      await db.run('INSERT INTO status_history (instance_id, status, reason, at) VALUES (?, ?, ?, ?)', [
+        input.id,
+        input.status,
+        input.reason,
+        at,
+      ]);
+      return toInstance(rows[0]!);
+    });
+  }
+
+  async getInstance(id: string): Promise<InstanceRecord | null> {
+    const rows = await this.#db.all(`SELECT ${INSTANCE_COLS} FROM instances WHERE id = ?`, [id]);
+    return rows[0] ? toInstance(rows[0]) : null;
+  }
+
+  async listInstances(accountId: string): Promise<InstanceRecord[]> {
+    const rows = await this.#db.all(
+      `SELECT ${INSTANCE_COLS} FROM instances WHERE account_id = ? ORDER BY created_at, id`,
+      [accountId],
+    );
+    return rows.map(toInstance);
+  }
+
+  async listInstancesByStatus(statuses: SessionStatus[]): Promise<InstanceRecord[]> {
+    if (statuses.length === 0) return [];
+    const rows = await this.#db.all(
+      `SELECT ${INSTANCE_COLS} FROM instances WHERE status IN (${marks(statuses.length)}) ORDER BY created_at, id`,
+      statuses,
+    );
+    return rows.map(toInstance);
+  }
+
+  async updateInstanceConfig(
+    id: string,
+    patch: Partial<InstanceConfig> & { name?: string },
+  ): Promise<InstanceRecord | null> {
+    // Only keys present in the patch change; an explicit null clears expectedPhone / signature.
+    const columns: Array<[string, unknown]> = [];
+    if (patch.name !== undefined) columns.push(['name', patch.name]);
+    if (patch.expectedPhone !== undefined) columns.push(['expected_phone', patch.expectedPhone]);
+    if (patch.signature !== undefined) columns.push(['signature', patch.signature]);
+    if (columns.length === 0) return this.getInstance(id);
+    const rows = await this.#db.all(
+      `UPDATE instances SET ${columns.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ? RETURNING ${INSTANCE_COLS}`,
+      [...columns.map(([, v]) => v), id],
+    );
+    return rows[0] ? toInstance(rows[0]) : null;
+  }
+
+  async deleteInstance(id: string): Promise<boolean> {
+    // History, identity and auth state go with it (ON DELETE CASCADE); events stay, they are a log.
+    return (await this.#db.run('DELETE FROM instances WHERE id = ?', [id])) > 0;
+  }
+
+  recordStatus(id: string, change: StatusChange): Promise<void> {
+    return this.#atomic(async (db) => {
+      const changed = await db.run('UPDATE instances SET status = ?, reason = ?, status_changed_at = ? WHERE id = ?', [
+        change.status,
+        change.reason,
+        change.at,
+        id,
+      ]);
+      // An instance deleted meanwhile has no status to record: a late engine callback must not fail the caller.
+      if (changed === 0) return;
+      await db.run('INSERT INTO status_history (instance_id, status, reason, at) VALUES (?, ?, ?, ?)', [
+        id,
+        change.status,
+        change.reason,
+        change.at,
+      ]);
+    });
+  }
+
+  async listStatusHistory(id: string, limit: number): Promise<StatusChange[]> {
+    // By insertion order, not by `at`: two changes in the same millisecond must keep their order.
+    const rows = await this.#db.all(
+      'SELECT status, reason, at FROM status_history WHERE instance_id = ? ORDER BY id DESC LIMIT ?',
+      [id, limit],
+    );
+    return rows.map(toStatusChange);
+  }
+
+  // --- identity ---
+
+  async getIdentity(instanceId: string): Promise<IdentityRecord | null> {
+    const rows = await this.#db.all(`SELECT ${IDENTITY_COLS} FROM identities WHERE instance_id = ?`, [instanceId]);
+    return rows[0] ? toIdentity(rows[0]) : null;
+  }
+
+  async saveIdentity(instanceId: string, identity: IdentityRecord): Promise<void> {
+    await this.#db.run(
+      `INSERT INTO identities (instance_id, ${IDENTITY_COLS}) VALUES (${marks(9)})
+       ON CONFLICT (instance_id) DO UPDATE SET
+         phone_jid = excluded.phone_jid, lid = excluded.lid, push_name = excluded.push_name,
+         business_name = excluded.business_name, platform = excluded.platform,
+         first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, stale = excluded.stale`,
+      [
+        instanceId,
+        identity.phoneJid,
+        identity.lid,
+        identity.pushName,
+        identity.businessName,
+        identity.platform,
+        identity.firstSeenAt,
+        identity.lastSeenAt,
+        identity.stale,
+      ],
+    );
+  }
+
+  async clearIdentity(instanceId: string): Promise<void> {
+    await this.#db.run('DELETE FROM identities WHERE instance_id = ?', [instanceId]);
+  }
+
+  // --- event outbox ---
+
+  appendEvent(event: NewEvent): Promise<EventRecord> {
+    return this.#atomic(async (db) => {
+      await this.#driver.lockForEventAppend(db);
+      const rows = await db.all(
+        `INSERT INTO events (id, account_id, instance_id, event, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)
+         RETURNING ${EVENT_COLS}`,
+        [
+          event.id,
+          event.accountId,
+          event.instanceId,
+          event.event,
+          JSON.stringify(event.payload ?? null),
+          event.createdAt ?? now(),
+        ],
+      );
+      return toEvent(rows[0]!);
+    });
+  }
+
+  async listEvents(opts: { afterSeq: number; accountId?: string; limit: number }): Promise<EventRecord[]> {
+    const byAccount = opts.accountId !== undefined;
+    const rows = await this.#db.all(
+      `SELECT ${EVENT_COLS} FROM events WHERE seq > ?${byAccount ? ' AND account_id = ?' : ''} ORDER BY seq LIMIT ?`,
+      byAccount ? [opts.afterSeq, opts.accountId, opts.limit] : [opts.afterSeq, opts.limit],
+    );
+    return rows.map(toEvent);
+  }
+
+  // --- auth state ---
+
+  async readAuth(instanceId: string, type: string, ids: string[]): Promise<Map<string, Buffer>> {
+    const found = new Map<string, Buffer>();
+    for (const part of chunks([...new Set(ids)], CHUNK)) {
+      const rows = await this.#db.all<{ key_id: string; value: Buffer }>(
+        `SELECT key_id, value FROM auth_state WHERE instance_id = ? AND type = ? AND key_id IN (${marks(part.length)})`,
+        [instanceId, type, ...part],
+      );
+      for (const r of rows) found.set(r.key_id, Buffer.from(r.value));
+    }
+    return found;
+  }
+
+  writeAuth(instanceId: string, writes: AuthWrite[]): Promise<void> {
+    if (writes.length === 0) return Promise.resolve();
+    // Last write per key wins, as if applied in order; one row per key also keeps a multi-row upsert legal on PostgreSQL
+    // ("ON CONFLICT DO UPDATE cannot affect row a second time").
+    const last = new Map<string, AuthWrite>();
+    for (const w of writes) {
+      const key = `${w.type}\u0000${w.id}`;
+      last.delete(key);
+      last.set(key, w);
+    }
+    const final = [...last.values()];
+    const upserts = final.filter((w) => w.value !== null);
+    const deletes = final.filter((w) => w.value === null);
+    return this.#atomic(async (db) => {
+      for (const part of chunks(deletes, CHUNK)) {
+        const where = part.map(() => '(type = ? AND key_id = ?)').join(' OR ');
+        await db.run(`DELETE FROM auth_state WHERE instance_id = ? AND (${where})`, [
+          instanceId,
+          ...part.flatMap((w) => [w.type, w.id]),
+        ]);
+      }
+      for (const part of chunks(upserts, CHUNK)) {
+        await db.run(
+          `INSERT INTO auth_state (instance_id, type, key_id, value) VALUES ${part.map(() => '(?, ?, ?, ?)').join(', ')}
+           ON CONFLICT (instance_id, type, key_id) DO UPDATE SET value = excluded.value`,
+          part.flatMap((w) => [instanceId, w.type, w.id, w.value]),
+        );
+      }
+    });
+  }
+
+  async clearAuth(instanceId: string): Promise<void> {
+    await this.#db.run('DELETE FROM auth_state WHERE instance_id = ?', [instanceId]);
+  }
+}

@@ -1,0 +1,19 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { StoreLogger } from '../logger.ts';
+import { SqlStore } from '../sql/sql-store.ts';
+import type { Store } from '../types.ts';
+import { SqliteDriver } from './driver.ts';
+
+export const SQLITE_FILE_NAME = 'switchboard.db';
+
+/** The embedded store: `<dataDir>/switchboard.db` (the directory is created). Call migrate() before use. */
+export function createSqliteStore(opts: { dataDir: string; logger?: StoreLogger }): Store {
+  return createSqliteStoreAt(join(opts.dataDir, SQLITE_FILE_NAME), opts.logger);
+}
+
+/** Same, at an explicit file path (tests, tools). */
+export function createSqliteStoreAt(file: string, logger?: StoreLogger): Store {
+  mkdirSync(dirname(file), { recursive: true });
+  return new SqlStore(new SqliteDriver(file), { logger });
+}
