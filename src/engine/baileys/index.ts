@@ -1,0 +1,62 @@
+import type { Logger } from 'pino';
+import type { Engine, EngineSession, EngineStartOptions } from '../types.ts';
+import type { AuthKeyValue } from '../../store/types.ts';
+import { isLinkedCreds, readCreds } from './auth-state.ts';
+import { BaileysSession, type BaileysSessionConfig } from './session.ts';
+import { applyTrust } from './trust.ts';
+
+export { BaileysSession, EngineSessionClosedError } from './session.ts';
+export { mapDisconnect, CLOSE_RULES } from './close-reasons.ts';
+
+export interface BaileysEngineOptions {
+  /** WebSocket URL of the WhatsApp service; WhatsApp's own when absent. */
+  waUrl?: string;
+  /** Root key that signs the server's certificate chain (simulator/sandbox); WhatsApp's real key when absent. */
+  rootPublicKey?: Buffer;
+  /** Lifetime of every QR ref (Baileys' qrTimeout); Baileys' 60 s / 20 s when absent. */
+  qrTimeoutMs?: number;
+  keepAliveIntervalMs?: number;
+  connectTimeoutMs?: number;
+  /** How long a pairing code may stay unconfirmed before the session closes with pairing_failed. Default 60 s. */
+  pairingCodeTimeoutMs?: number;
+  /** How long requestPairingCode waits for the first QR of the session. Default 30 s. */
+  registrationWaitMs?: number;
+  /** Baileys' own log level; by default at most "warn" (its info logs are per-frame noise), never above ours. */
+  baileysLogLevel?: string;
+  logger: Logger;
+}
+
+function baileysLogger(logger: Logger, level: string | undefined): Logger {
+  if (level) return logger.child({ module: 'baileys' }, { level });
+  const warn = logger.levels.values.warn ?? 40;
+  return logger.child({ module: 'baileys' }, { level: logger.levelVal >= warn ? logger.level : 'warn' });
+}
+
+export function createBaileysEngine(opts: BaileysEngineOptions): Engine {
+  const logger = opts.logger.child({ engine: 'baileys' });
+  const { rootChanged } = applyTrust(opts.rootPublicKey ? { rootPublicKey: opts.rootPublicKey } : {});
+  if (rootChanged) logger.warn('trusted WhatsApp root key replaced by another engine in this process');
+  const bLogger = baileysLogger(logger, opts.baileysLogLevel);
+
+  return {
+    name: 'BAILEYS',
+    start({ instanceId, auth }: EngineStartOptions): EngineSession {
+      const cfg: BaileysSessionConfig = {
+        waUrl: opts.waUrl,
+        qrTimeoutMs: opts.qrTimeoutMs,
+        keepAliveIntervalMs: opts.keepAliveIntervalMs,
+        connectTimeoutMs: opts.connectTimeoutMs,
+        pairingCodeTimeoutMs: opts.pairingCodeTimeoutMs ?? 60_000,
+        registrationWaitMs: opts.registrationWaitMs ?? 30_000,
+        maxRestarts: 3,
+        endGraceMs: 5_000,
+        logger,
+        baileysLogger: bLogger.child({ instanceId }),
+      };
+      return new BaileysSession(cfg, instanceId, auth);
+    },
+    async isLinked(auth: AuthKeyValue): Promise<boolean> {
+      return isLinkedCreds(await readCreds(auth));
+    },
+  };
+}
