@@ -1,0 +1,49 @@
+/**
+ * `npx switchboard-sim --port 7780 [--host 127.0.0.1] [--root-seed x] [--log-level info]`
+ * Runs the simulator standalone with its HTTP control surface on the same port.
+ */
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { startSimulator } from './index.ts';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '7780' },
+    host: { type: 'string', default: '127.0.0.1' },
+    'root-seed': { type: 'string' },
+    'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+if (values.help) {
+  process.stdout.write(
+    'usage: switchboard-sim [--port 7780] [--host 127.0.0.1] [--root-seed <seed>] [--log-level info]\n' +
+      'HTTP control: POST /scan, POST /enter-code, POST /phones/:phone/unlink, POST /phones/:phone/disconnect, GET /phones, GET|PATCH /faults\n',
+  );
+  process.exit(0);
+}
+
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  process.stderr.write(`invalid --port ${values.port}\n`);
+  process.exit(2);
+}
+
+const logger = pino({ level: values['log-level'] }, pino.destination(2));
+const sim = await startSimulator({ port, host: values.host, rootSeed: values['root-seed'], logger, controlApi: true });
+const controlBase = sim.url.replace(/^ws:/, 'http:').replace(/\/ws\/chat$/, '');
+process.stdout.write(`switchboard-sim listening\n  url:        ${sim.url}\n  root key:   ${sim.rootPublicKey.toString('hex')}\n  control:    ${controlBase}\n`);
+
+let stopping = false;
+const shutdown = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'stopping');
+  sim.stop().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));

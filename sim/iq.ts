@@ -1,0 +1,129 @@
+/**
+ * Everything a logged-in (or registering) client asks or sends after the handshake (protocol doc section 6).
+ * Rule: every IQ gets an answer. Baileys waits 60 s for unanswered queries, and `open` waits on several of them.
+ */
+import { getBinaryNodeChild, getBinaryNodeChildren, type BinaryNode } from 'baileys';
+import type { Connection } from './connection.ts';
+import { maybeDeliverPushName } from './login.ts';
+import { onCompanionFinish, onCompanionHello } from './pairing-code.ts';
+import type { SimState } from './state.ts';
+
+const first = (n: BinaryNode): BinaryNode | undefined => (Array.isArray(n.content) ? n.content[0] : undefined);
+
+export async function onNode(state: SimState, conn: Connection, node: BinaryNode): Promise<void> {
+  switch (node.tag) {
+    case 'iq':
+      if (node.attrs.type === 'result' || node.attrs.type === 'error') return; // answers to our own iqs (Connection matched them)
+      return onIq(state, conn, node);
+    case 'receipt':
+      conn.send({ tag: 'ack', attrs: ackAttrs(node, 'receipt') });
+      return;
+    case 'message':
+      // Outgoing messages are a later stage (phone/contacts with Signal); ack them so the client does not retry.
+      conn.send({ tag: 'ack', attrs: { ...ackAttrs(node, 'message'), t: String(Math.floor(Date.now() / 1000)) } });
+      return;
+    default:
+      // presence (incl. the attribute-less one), ib/unified_session, ack, call: nothing to answer.
+      return;
+  }
+}
+
+function ackAttrs(node: BinaryNode, cls: string): Record<string, string> {
+  const a: Record<string, string> = { id: node.attrs.id, class: cls, from: node.attrs.to ?? 's.whatsapp.net' };
+  if (node.attrs.type) a.type = node.attrs.type;
+  return a;
+}
+
+function device(state: SimState, conn: Connection) {
+  return conn.phone && conn.deviceId != null ? state.phones.findDevice(conn.phone, conn.deviceId) : undefined;
+}
+
+async function onIq(state: SimState, conn: Connection, iq: BinaryNode): Promise<void> {
+  const child = first(iq);
+  const xmlns = iq.attrs.xmlns;
+  const tag = child?.tag;
+  switch (`${xmlns}/${tag}`) {
+    case 'encrypt/count':
+      return conn.reply(iq, [{ tag: 'count', attrs: { value: String(device(state, conn)?.device.preKeyCount ?? 0) } }]);
+    case 'encrypt/registration': {
+      // Pre-key upload: <registration><type><identity><list><key>…</list><skey>. We only keep the count for now.
+      const list = getBinaryNodeChild(iq, 'list');
+      const d = device(state, conn);
+      if (d) d.device.preKeyCount += getBinaryNodeChildren(list, 'key').length;
+      return conn.reply(iq);
+    }
+    case 'encrypt/digest':
+      conn.reply(iq, [{ tag: 'digest', attrs: {} }]); // must contain <digest>, or the client re-uploads prekeys
+      maybeDeliverPushName(state, conn);
+      return;
+    case 'encrypt/key':
+      return conn.reply(iq, [{ tag: 'list', attrs: {} }]); // pre-key bundles for contacts: later stage
+    case 'w:p/ping':
+      if (state.faults.ignorePings) return;
+      return conn.reply(iq);
+    case 'abt/props':
+      return conn.reply(iq, [
+        { tag: 'props', attrs: { protocol: '1', hash: 'sim-props-1' }, content: [{ tag: 'prop', attrs: { config_code: '1', config_value: '1' } }] },
+      ]);
+    case 'blocklist/undefined':
+    case 'blocklist/list':
+      return conn.reply(iq, [{ tag: 'list', attrs: {} }]);
+    case 'privacy/privacy':
+      if (iq.attrs.type === 'get') {
+        const cats = ['last', 'online', 'profile', 'status', 'readreceipts', 'groupadd', 'calladd'];
+        const values: Record<string, string> = { online: 'all', readreceipts: 'all', calladd: 'all' };
+        return conn.reply(iq, [
+          { tag: 'privacy', attrs: {}, content: cats.map((name) => ({ tag: 'category', attrs: { name, value: values[name] ?? 'contacts' } })) },
+        ]);
+      }
+      return conn.reply(iq);
+    case 'usync/usync':
+      return conn.reply(iq, [usyncResult(child!)]);
+    case 'md/remove-companion-device': {
+      // Baileys' logout(): the companion unlinks itself.
+      const d = device(state, conn);
+      if (d) state.phones.removeDevice(d.phone, d.device.id);
+      conn.log.info({ jid: d?.device.jid }, 'companion removed itself (logout)');
+      return conn.reply(iq);
+    }
+    case 'md/link_code_companion_reg':
+      if (child!.attrs.stage === 'companion_hello') return onCompanionHello(state, conn, iq, child!);
+      if (child!.attrs.stage === 'companion_finish') return onCompanionFinish(state, conn, iq, child!);
+      return conn.reply(iq, [{ tag: 'error', attrs: { code: '400', text: 'bad-request' } }], 'error');
+    case 'w:sync:app:state/sync':
+      // No app-state patches yet: answer every requested collection as empty at version 0.
+      return conn.reply(iq, [
+        {
+          tag: 'sync',
+          attrs: {},
+          content: getBinaryNodeChildren(child, 'collection').map((c) => ({ tag: 'collection', attrs: { name: c.attrs.name, version: '0' } })),
+        },
+      ]);
+    default:
+      // passive, privacy tokens, rotate, w:stats, presence subscriptions…: an empty result keeps the client moving.
+      return conn.reply(iq);
+  }
+}
+
+/** Simple usync answers: every number exists, has only its phone (device 0) and no LID yet (LIDs start key fetches). */
+function usyncResult(usync: BinaryNode): BinaryNode {
+  const query = getBinaryNodeChild(usync, 'query');
+  const protocols = Array.isArray(query?.content) ? query.content.map((c) => c.tag) : [];
+  const users = getBinaryNodeChildren(getBinaryNodeChild(usync, 'list'), 'user');
+  const list = users.map((u): BinaryNode => {
+    const content: BinaryNode[] = [];
+    for (const p of protocols) {
+      if (p === 'devices') content.push({ tag: 'devices', attrs: {}, content: [{ tag: 'device-list', attrs: {}, content: [{ tag: 'device', attrs: { id: '0' } }] }] });
+      else if (p === 'contact') content.push({ tag: 'contact', attrs: { type: 'in' } });
+    }
+    return { tag: 'user', attrs: { jid: u.attrs.jid ?? '' }, content };
+  });
+  return {
+    tag: 'usync',
+    attrs: { ...usync.attrs },
+    content: [
+      { tag: 'result', attrs: {}, content: protocols.map((p) => ({ tag: p, attrs: {} })) },
+      { tag: 'list', attrs: {}, content: list },
+    ],
+  };
+}

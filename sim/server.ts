@@ -1,0 +1,111 @@
+/**
+ * Wires the simulator together: one HTTP server whose upgrade path `/ws/chat` is the WhatsApp WebSocket,
+ * the shared state, and the public Simulator object.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import pino from 'pino';
+import { buildCertChain, keyPairFromSeed, randomKeyPair, randomSeed } from './certs.ts';
+import { Connection } from './connection.ts';
+import { disconnect, unlink } from './faults.ts';
+import { onNode } from './iq.ts';
+import { onClientPayload } from './login.ts';
+import { enterCode } from './pairing-code.ts';
+import { scan } from './qr-pairing.ts';
+import { SimState } from './state.ts';
+import { handleControl } from './control.ts';
+import type { Simulator, SimulatorOptions } from './index.ts';
+
+export const WS_PATH = '/ws/chat';
+
+export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const logger = opts.logger ?? pino({ level: 'silent' });
+  const state = new SimState(logger);
+  const root = keyPairFromSeed(opts.rootSeed ?? randomSeed());
+  const foreignRoot = randomKeyPair();
+  const intermediate = randomKeyPair();
+  const serverStatic = randomKeyPair();
+  // Chains are per server key, so build each once; the fault flag picks which one a new handshake gets.
+  const chains = {
+    own: buildCertChain(root, intermediate, serverStatic.public),
+    foreign: buildCertChain(foreignRoot, intermediate, serverStatic.public),
+  };
+
+  const hooks = {
+    serverStatic,
+    logger,
+    certChain: () => (state.faults.foreignRoot ? chains.foreign : chains.own),
+    onPayload: (conn: Connection, payload: Parameters<typeof onClientPayload>[2]) => onClientPayload(state, conn, payload),
+    onNode: (conn: Connection, node: Parameters<typeof onNode>[2]) => onNode(state, conn, node),
+    onClose: (conn: Connection) => {
+      state.conns.delete(conn);
+      const reg = state.registrations.get(conn);
+      if (reg) {
+        reg.link?.settle?.({ ok: false, code: 'no_pending_code', message: 'the companion disconnected' });
+        state.forgetRegistration(reg);
+      }
+      if (conn.phone && conn.deviceId != null) {
+        const d = state.phones.findDevice(conn.phone, conn.deviceId);
+        if (d && d.device.conn === conn) d.device.conn = null;
+      }
+    },
+  };
+
+  const wss = new WebSocketServer({ noServer: true });
+  let sim: Simulator;
+  const http = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (opts.controlApi) return void handleControl(sim, req, res);
+    res.writeHead(404).end();
+  });
+  http.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '').split('?')[0];
+    // refuseConnections: the TCP connection is accepted but dies before the WebSocket handshake, like an unreachable edge.
+    if (state.faults.refuseConnections || path !== WS_PATH) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const conn = new Connection(ws, hooks);
+      state.conns.add(conn);
+    });
+  });
+
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(opts.port ?? 0, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = http.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  let stopped = false;
+
+  sim = {
+    url: `ws://${urlHost}:${port}${WS_PATH}`,
+    rootPublicKey: root.public,
+    faults: state.faults,
+    scan: async (input) => scan(state, input),
+    enterCode: async (input) => enterCode(state, input),
+    unlink: async (phone) => unlink(state, phone),
+    disconnect: async (phone, mode) => disconnect(state, phone, mode),
+    listPhones: () =>
+      state.phones.all().map((p) => ({
+        phone: p.phone,
+        push_name: p.pushName,
+        devices: [...p.devices.values()].map((d) => ({ jid: d.jid, platform: d.platform, connected: !!d.conn && !d.conn.closed })),
+      })),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      for (const c of [...state.conns]) c.drop();
+      wss.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+  logger.info({ url: sim.url, root: root.public.toString('hex') }, 'simulator listening');
+  return sim;
+}

@@ -1,0 +1,71 @@
+/**
+ * Shared simulator state, passed to every handler module. Kept as a plain class so handler files stay
+ * free functions that are easy to read next to the protocol doc.
+ */
+import type { Logger } from 'pino';
+import type { Connection } from './connection.ts';
+import { PhoneBook } from './phones.ts';
+import type { KeyPair } from './certs.ts';
+
+export interface Faults {
+  /** Leave w:p pings unanswered: the client ends with 408 after keepAliveIntervalMs + 5 s. */
+  ignorePings: boolean;
+  /** Sign the certificate chain with a root the client does not trust. */
+  foreignRoot: boolean;
+  /** Refuse new WebSocket upgrades (socket destroyed before the handshake). */
+  refuseConnections: boolean;
+}
+
+/** Pairing-by-code progress on a registration connection (protocol doc section 13). */
+export interface LinkCodeState {
+  phone: string;
+  ref: string;
+  wrappedCompanionEph: Buffer;
+  platformId: string;
+  platformDisplay: string;
+  /** Set when the phone has entered the code (primary_hello sent). */
+  primaryEph?: KeyPair;
+  /** The companion's ephemeral key as unwrapped with the entered code (garbage if the code was wrong). */
+  companionEph?: Buffer;
+  input?: PairInput;
+  /** Settles the enterCode() promise once companion_finish is judged. */
+  settle?: (result: LinkResult) => void;
+}
+
+export type LinkResult = { ok: true; jid: string; lid: string } | { ok: false; code: string; message: string };
+
+/** A live registration (not yet paired) connection. */
+export interface Registration {
+  conn: Connection;
+  refs: string[];
+  noisePub: Buffer; // handshake static key == QR field 2
+  identityPub: Buffer; // ClientPayload devicePairingData.eIdent == QR field 3
+  paired: boolean;
+  link: LinkCodeState | null;
+}
+
+export interface PairInput {
+  phone: string;
+  pushName?: string | null;
+  platform?: string;
+  businessName?: string | null;
+}
+
+export class SimState {
+  readonly phones = new PhoneBook();
+  readonly faults: Faults = { ignorePings: false, foreignRoot: false, refuseConnections: false };
+  readonly conns = new Set<Connection>();
+  readonly registrations = new Map<Connection, Registration>();
+  /** QR ref → its registration, for every ref handed out on a live, unpaired connection. */
+  readonly refs = new Map<string, Registration>();
+  /** phone → registration that sent companion_hello for it (latest wins). */
+  readonly pendingCodes = new Map<string, Registration>();
+
+  constructor(readonly logger: Logger) {}
+
+  forgetRegistration(reg: Registration): void {
+    for (const r of reg.refs) this.refs.delete(r);
+    if (reg.link && this.pendingCodes.get(reg.link.phone) === reg) this.pendingCodes.delete(reg.link.phone);
+    this.registrations.delete(reg.conn);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Test harness: bare Baileys (unmodified) against the simulator. Each client gets its own temp auth dir and
+ * records every connection.update so tests assert on what Baileys itself emits.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import makeWASocket, { useMultiFileAuthState, WA_CERT_DETAILS, type AuthenticationState, type ConnectionState, type UserFacingSocketConfig } from 'baileys';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/index.ts';
+
+export const silent = pino({ level: process.env.SIM_TEST_LOG ?? 'silent' });
+
+export type WASocket = ReturnType<typeof makeWASocket>;
+
+export interface Client {
+  sock: WASocket;
+  updates: Partial<ConnectionState>[];
+  /** Resolves with the next QR string (or the first one already seen). */
+  qr(): Promise<string>;
+  /** Resolves on connection 'open'. */
+  opened: Promise<void>;
+  /** Resolves with lastDisconnect.error when the socket closes. */
+  closed: Promise<{ statusCode: number | undefined; message: string; error: unknown }>;
+  end(): void;
+}
+
+export interface Auth {
+  dir: string;
+  state: AuthenticationState;
+  saveCreds: () => Promise<void>;
+}
+
+export async function newAuth(): Promise<Auth> {
+  const dir = await mkdtemp(join(tmpdir(), 'sim-auth-'));
+  const { state, saveCreds } = await useMultiFileAuthState(dir);
+  return { dir, state, saveCreds };
+}
+
+export function connect(sim: Simulator, auth: Auth, extra: Partial<UserFacingSocketConfig> = {}): Client {
+  // The client trusts the simulator's root instead of WhatsApp's (read on every handshake).
+  WA_CERT_DETAILS.PUBLIC_KEY = sim.rootPublicKey;
+  const sock = makeWASocket({
+    auth: auth.state,
+    waWebSocketUrl: sim.url,
+    logger: silent,
+    markOnlineOnConnect: false,
+    connectTimeoutMs: 5_000,
+    ...extra,
+  });
+  sock.ev.on('creds.update', () => void auth.saveCreds());
+  const updates: Partial<ConnectionState>[] = [];
+  const qrs: string[] = [];
+  const qrWaiters: ((q: string) => void)[] = [];
+  let onOpen!: () => void;
+  let onClose!: (v: { statusCode: number | undefined; message: string; error: unknown }) => void;
+  const opened = new Promise<void>((r) => (onOpen = r));
+  const closed = new Promise<{ statusCode: number | undefined; message: string; error: unknown }>((r) => (onClose = r));
+  sock.ev.on('connection.update', (u) => {
+    updates.push(u);
+    if (u.qr) {
+      qrs.push(u.qr);
+      qrWaiters.splice(0).forEach((w) => w(u.qr!));
+    }
+    if (u.connection === 'open') onOpen();
+    if (u.connection === 'close') {
+      const error = u.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
+      onClose({ statusCode: error?.output?.statusCode, message: String(error?.message ?? ''), error });
+    }
+  });
+  let qrRead = 0;
+  return {
+    sock,
+    updates,
+    qr: () => (qrs.length > qrRead ? Promise.resolve(qrs[qrRead++]) : new Promise((r) => qrWaiters.push((q) => (qrRead++, r(q))))),
+    opened,
+    closed,
+    end: () => sock.end(undefined),
+  };
+}
+
+/** Rejects if `p` does not settle within `ms` (keeps a broken flow from hanging the suite). */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(t)),
+    new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`timed out after ${ms} ms: ${what}`)), ms))),
+  ]);
+}
+
+/** Full QR link: QR → scan → 515 → new socket with the same auth → open. Returns the open client. */
+export async function pairByQr(
+  sim: Simulator,
+  auth: Auth,
+  input: { phone: string; pushName?: string | null; platform?: string; businessName?: string | null },
+): Promise<{ client: Client; jid: string; lid: string }> {
+  const first = connect(sim, auth);
+  const qr = await within(first.qr(), 5_000, 'first QR');
+  const res = await sim.scan({ qr, ...input });
+  const c = await within(first.closed, 5_000, 'restart after pairing');
+  if (c.statusCode !== 515) throw new Error(`expected 515 after pairing, got ${c.statusCode} ${c.message}`);
+  const client = connect(sim, auth);
+  await within(client.opened, 8_000, 'open after restart');
+  return { client, ...res };
+}
+
+export interface Ctx {
+  sim: Simulator;
+  clients: Client[];
+  dirs: string[];
+}
+
+/** Starts a simulator, runs `fn`, then always ends every socket, stops the simulator and removes the auth dirs. */
+export async function withSim(fn: (ctx: Ctx & { auth(): Promise<Auth>; connect: typeof connect }) => Promise<void>, opts: SimulatorOptions = {}): Promise<void> {
+  const sim = await startSimulator({ logger: silent, ...opts });
+  const ctx: Ctx = { sim, clients: [], dirs: [] };
+  try {
+    await fn({
+      ...ctx,
+      auth: async () => {
+        const a = await newAuth();
+        ctx.dirs.push(a.dir);
+        return a;
+      },
+      connect: (s, a, extra) => {
+        const c = connect(s, a, extra);
+        ctx.clients.push(c);
+        return c;
+      },
+    });
+  } finally {
+    for (const c of ctx.clients) {
+      try {
+        c.end();
+      } catch {
+        /* already closed */
+      }
+    }
+    await sim.stop();
+    await Promise.all(ctx.dirs.map((d) => rm(d, { recursive: true, force: true })));
+  }
+}
