@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import { registerAuth } from './http/auth.ts';
+import { BODY_LIMIT, registerBodyParsers } from './http/body.ts';
+import type { AppServices } from './http/context.ts';
+import { frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
+import { registerOpenApi } from './http/openapi.ts';
+import { registerRenditions } from './http/render.ts';
+import { genReqId, registerRequestId } from './http/request-id.ts';
+import { accountRoutes } from './http/routes/account.ts';
+import { adminRoutes } from './http/routes/admin.ts';
+import { healthRoutes } from './http/routes/health.ts';
+import { sessionRoutes } from './http/routes/session.ts';
+import { typeboxValidatorCompiler } from './http/validation.ts';
+import { InstanceRegistry, type RegistryHooks } from './sessions/registry.ts';
+import type { Store } from './store/types.ts';
+
+/**
+ * Assembles the HTTP application: the foundation (request ids, bodies, errors, auth, renditions, OpenAPI), then
+ * route plugins. Later services join through `deps` (registry hooks, extra route plugins) without touching this file's
+ * shape; main.ts owns process concerns (config, store, listen, signals).
+ */
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  /** A pino logger (see http/logger.ts createLogger); none: silent. */
+  logger?: Logger;
+  /** Defaults to config.sandbox. */
+  sandbox?: boolean;
+  /** Session-manager seams: stop before delete, live fields of /v2/session/info. */
+  registryHooks?: RegistryHooks;
+  /** `server_name` of /v2/session/create; defaults to the host name. */
+  serverName?: string;
+  /** More route plugins (session lifecycle, sandbox, webhooks…), registered after the foundation's routes. */
+  plugins?: FastifyPluginAsync[];
+}
+
+export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    genReqId,
+    requestIdHeader: false,
+    bodyLimit: BODY_LIMIT,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    frameworkErrors,
+    // Wawp clients may keep connections open; do not let a slow client hold a socket forever.
+    requestTimeout: 30_000,
+  }) as unknown as FastifyInstance;
+
+  app.setValidatorCompiler(typeboxValidatorCompiler);
+  // Response schemas document; they do not filter. Bodies are serialised as the route built them.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  const services: AppServices = {
+    config: deps.config,
+    store: deps.store,
+    registry: new InstanceRegistry(deps.store, deps.registryHooks),
+    sandbox: deps.sandbox ?? deps.config.sandbox,
+    version: VERSION,
+    serverName: deps.serverName ?? hostname(),
+  };
+  app.decorate('services', services);
+
+  registerRequestId(app);
+  registerBodyParsers(app);
+  registerErrorHandling(app);
+  registerAuth(app);
+  registerRenditions(app);
+  registerOpenApi(app, VERSION);
+
+  app.register(healthRoutes);
+  app.register(adminRoutes);
+  app.register(sessionRoutes);
+  app.register(accountRoutes);
+  for (const plugin of deps.plugins ?? []) app.register(plugin);
+  return app;
+}

@@ -1,0 +1,138 @@
+/**
+ * Runtime configuration from the environment and `--kebab-case` flags (flags win). Every problem is a
+ * ConfigError whose message is one line naming the variable, so main.ts can print it without a stack trace.
+ */
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${problem}`.replace(/[\r\n]+/g, ' '));
+    this.name = 'ConfigError';
+  }
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | null;
+  adminToken: string | null;
+  /** Passed as is to the store's master-key loader, which validates it (and names the variable). */
+  masterKey: string | null;
+  sandbox: boolean;
+  waUrl: string | null;
+  webhookAllowPrivate: boolean;
+  logLevel: LogLevel;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Flag name (without `--`) for each variable, e.g. SWITCHBOARD_DATA_DIR ↔ --data-dir. */
+const FLAGS: Record<string, string> = {
+  PORT: 'port',
+  HOST: 'host',
+  SWITCHBOARD_DATA_DIR: 'data-dir',
+  DATABASE_URL: 'database-url',
+  SWITCHBOARD_ADMIN_TOKEN: 'admin-token',
+  SWITCHBOARD_MASTER_KEY: 'master-key',
+  SWITCHBOARD_SANDBOX: 'sandbox',
+  SWITCHBOARD_WA_URL: 'wa-url',
+  SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE: 'webhook-allow-private',
+  LOG_LEVEL: 'log-level',
+};
+const VARIABLE_BY_FLAG = new Map(Object.entries(FLAGS).map(([variable, flag]) => [flag, variable]));
+/** Flags that may stand alone (`--sandbox` means true). */
+const BOOLEAN_FLAGS = new Set(['sandbox', 'webhook-allow-private']);
+
+/** Parses `--name value`, `--name=value` and bare boolean flags into variable → value. */
+function parseFlags(argv: string[]): Env {
+  const args = argv[0] === 'serve' ? argv.slice(1) : argv;
+  const out: Env = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith('--')) throw new ConfigError('arguments:', `unexpected argument at position ${i + 1} (flags are --name value)`);
+    const eq = arg.indexOf('=');
+    const flag = arg.slice(2, eq === -1 ? undefined : eq);
+    const variable = VARIABLE_BY_FLAG.get(flag);
+    if (!variable) throw new ConfigError(`--${flag.slice(0, 40)}`, 'is not a known flag');
+    if (eq !== -1) {
+      out[variable] = arg.slice(eq + 1);
+    } else if (BOOLEAN_FLAGS.has(flag) && (i + 1 >= args.length || args[i + 1].startsWith('--'))) {
+      out[variable] = '1';
+    } else if (i + 1 < args.length) {
+      out[variable] = args[++i];
+    } else {
+      throw new ConfigError(variable, `(--${flag}) needs a value`);
+    }
+  }
+  return out;
+}
+
+function bool(variable: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  const v = raw.trim().toLowerCase();
+  if (v === '1' || v === 'true') return true;
+  if (v === '0' || v === 'false') return false;
+  throw new ConfigError(variable, 'must be 0, 1, true or false');
+}
+
+function optional(raw: string | undefined): string | null {
+  return raw === undefined || raw.trim() === '' ? null : raw.trim();
+}
+
+export function loadConfig(env: Env = process.env, argv: string[] = process.argv.slice(2)): Config {
+  const merged: Env = { ...pick(env), ...parseFlags(argv) };
+
+  const portRaw = optional(merged.PORT) ?? '3000';
+  if (!/^\d{1,5}$/.test(portRaw) || Number(portRaw) < 1 || Number(portRaw) > 65535) {
+    throw new ConfigError('PORT', 'must be an integer between 1 and 65535');
+  }
+
+  const host = optional(merged.HOST) ?? '127.0.0.1';
+  if (/\s/.test(host)) throw new ConfigError('HOST', 'must be a host name or address');
+
+  const databaseUrl = optional(merged.DATABASE_URL);
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\/\S+$/i.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://');
+  }
+
+  const adminToken = optional(merged.SWITCHBOARD_ADMIN_TOKEN);
+  if (adminToken !== null && (adminToken.length < 16 || /\s/.test(adminToken))) {
+    throw new ConfigError('SWITCHBOARD_ADMIN_TOKEN', 'must be at least 16 characters without spaces');
+  }
+
+  const waUrl = optional(merged.SWITCHBOARD_WA_URL);
+  if (waUrl !== null && !/^wss?:\/\/\S+$/i.test(waUrl)) {
+    throw new ConfigError('SWITCHBOARD_WA_URL', 'must be a ws:// or wss:// URL');
+  }
+
+  const logLevel = (optional(merged.LOG_LEVEL) ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  return {
+    port: Number(portRaw),
+    host,
+    dataDir: optional(merged.SWITCHBOARD_DATA_DIR) ?? './data',
+    databaseUrl,
+    adminToken,
+    masterKey: optional(merged.SWITCHBOARD_MASTER_KEY),
+    sandbox: bool('SWITCHBOARD_SANDBOX', merged.SWITCHBOARD_SANDBOX, false),
+    waUrl,
+    webhookAllowPrivate: bool('SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE', merged.SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE, false),
+    logLevel: logLevel as LogLevel,
+  };
+}
+
+/** Only our variables, so unrelated environment never leaks into the config. */
+function pick(env: Env): Env {
+  const out: Env = {};
+  for (const variable of Object.keys(FLAGS)) if (env[variable] !== undefined) out[variable] = env[variable];
+  return out;
+}

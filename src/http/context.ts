@@ -1,0 +1,42 @@
+import type { Account, InstanceRecord, Store, TokenRecord } from '../store/types.ts';
+import type { Config } from '../config.ts';
+import type { InstanceRegistry } from '../sessions/registry.ts';
+
+/**
+ * What every HTTP plugin can reach (`app.services`) and the per-route knobs (`config.auth`, `config.xmlRoot`).
+ * Later services (session manager, webhooks, sandbox) join AppServices as optional fields.
+ */
+
+/** Who may call a route: nobody special, the admin token, any access token, or an access token + its instance. */
+export type AuthKind = 'none' | 'admin' | 'account' | 'instance';
+
+export interface AppServices {
+  config: Config;
+  store: Store;
+  registry: InstanceRegistry;
+  sandbox: boolean;
+  version: string;
+  serverName: string;
+}
+
+/** Set by the auth hook; `instance` only on `instance` routes. */
+export interface RequestAuth {
+  account: Account;
+  token: TokenRecord;
+  instance: InstanceRecord | null;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Default by path prefix (auth.ts `defaultAuthKind`): /admin, /sandbox → admin; /v2/account… → account; /v2 → instance. */
+    auth?: AuthKind;
+    /** XML root element for success bodies (`session`, `me`, …); false: never render XML (docs, raw bytes). */
+    xmlRoot?: string | false;
+  }
+  interface FastifyInstance {
+    services: AppServices;
+  }
+  interface FastifyRequest {
+    auth: RequestAuth | null;
+  }
+}

@@ -1,0 +1,91 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, errors } from './errors.ts';
+import { sendError } from './render.ts';
+import { validationToApiError } from './validation.ts';
+
+/**
+ * Every failure becomes one of api.md's error bodies: thrown ApiErrors, schema failures, body-parser failures,
+ * unknown routes (404 not_found), known paths with a wrong method (405 + Allow), and anything unexpected
+ * (500 internal_error, logged with the request id, nothing internal in the body).
+ */
+
+/** Fastify's own 4xx codes → our codes. Anything else with a 4xx status is an invalid parameter. */
+function fromFastify(err: FastifyError): ApiError | null {
+  if (err instanceof ApiError) return err;
+  if (err.validation) return validationToApiError(err.validation, err.validationContext);
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return errors.payloadTooLarge();
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return errors.invalidParameter('Content-Type');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_INVALID_TYPE':
+      return errors.invalidParameter('body');
+    case 'FST_ERR_BAD_URL':
+      return errors.invalidParameter('url');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return errors.notFound();
+  }
+  const status = err.statusCode ?? 500;
+  if (status === 413) return errors.payloadTooLarge();
+  if (status === 404) return errors.notFound();
+  if (status >= 400 && status < 500) return errors.invalidParameter('request');
+  return null;
+}
+
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const known = error instanceof Error ? fromFastify(error as FastifyError) : null;
+  if (known && known.statusCode < 500) return sendError(request, reply, known);
+  if (known) {
+    // 5xx we chose (e.g. 502): log the cause, answer the stable body.
+    request.log.warn({ err: error }, `answered ${known.code}`);
+    return sendError(request, reply, known);
+  }
+  request.log.error({ err: error }, 'unexpected error');
+  return sendError(request, reply, errors.internal());
+}
+
+/** Route patterns seen so far, to tell "unknown path" (404) from "wrong method" (405). */
+class RouteTable {
+  readonly #routes: Array<{ pattern: RegExp; methods: Set<string> }> = [];
+  readonly #byUrl = new Map<string, Set<string>>();
+
+  add(url: string, methods: string | string[]): void {
+    let set = this.#byUrl.get(url);
+    if (!set) {
+      set = new Set();
+      this.#byUrl.set(url, set);
+      const source = url
+        .replace(/\/+$/, '')
+        .split('/')
+        .map((seg) => (seg === '*' ? '.*' : seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('/');
+      this.#routes.push({ pattern: new RegExp(`^${source}/?$`), methods: set });
+    }
+    for (const m of Array.isArray(methods) ? methods : [methods]) set.add(m.toUpperCase());
+  }
+
+  allowed(path: string): string[] {
+    const out = new Set<string>();
+    for (const r of this.#routes) if (r.pattern.test(path)) for (const m of r.methods) out.add(m);
+    return [...out].sort();
+  }
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  const table = new RouteTable();
+  app.addHook('onRoute', (route) => table.add(route.url ?? route.path, route.method));
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const allow = table.allowed(path);
+    return sendError(request, reply, allow.length > 0 ? errors.methodNotAllowed(allow) : errors.notFound());
+  });
+}
+
+/** For Fastify's `frameworkErrors` option: URLs the router cannot even decode. */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  handleError(error, request, reply);
+}

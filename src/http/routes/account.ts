@@ -1,0 +1,60 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { PLATFORMS } from '../../sessions/platform.ts';
+import { SESSION_STATUSES } from '../../sessions/status.ts';
+import { requestAccount } from '../auth.ts';
+import { accountQuery, errorResponses, MeSummarySchema, Nullable, SECURITY, SessionStatusSchema } from '../schemas.ts';
+
+/** /v2/account/*: account-wide views (any access token of the account). */
+
+const counts = (keys: readonly string[]) => Type.Object(Object.fromEntries(keys.map((k) => [k, Type.Integer()])));
+const common = { tags: ['account'], security: SECURITY.instance };
+
+export const accountRoutes: FastifyPluginAsync = async (app) => {
+  const { registry } = app.services;
+
+  app.get(
+    '/v2/account/instances',
+    {
+      config: { auth: 'account', xmlRoot: 'instances' },
+      schema: {
+        ...common,
+        summary: "The account's instances with status and identity",
+        querystring: accountQuery(),
+        response: {
+          200: Type.Array(
+            Type.Object({
+              instance_id: Type.String(),
+              name: Type.String(),
+              status: SessionStatusSchema,
+              reason: Type.String(),
+              updatedAt: Type.String(),
+              createdAt: Type.String(),
+              me: MeSummarySchema,
+              platform: Nullable(Type.String({ enum: [...PLATFORMS] })),
+            }),
+          ),
+          ...errorResponses(401),
+        },
+      },
+    },
+    async (request) => registry.summaries(requestAccount(request).id),
+  );
+
+  app.get(
+    '/v2/account/stats',
+    {
+      config: { auth: 'account', xmlRoot: 'stats' },
+      schema: {
+        ...common,
+        summary: 'Instance counts by status, and by platform (WORKING only)',
+        querystring: accountQuery(),
+        response: {
+          200: Type.Object({ total: Type.Integer(), by_status: counts(SESSION_STATUSES), by_platform: counts(PLATFORMS) }),
+          ...errorResponses(401),
+        },
+      },
+    },
+    async (request) => registry.stats(requestAccount(request).id),
+  );
+};

@@ -1,0 +1,168 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { normalizePhone } from '../../sessions/registry.ts';
+import { QuotaReachedError } from '../../store/types.ts';
+import { requestAccount, requestInstance } from '../auth.ts';
+import { errors } from '../errors.ts';
+import { routeMethods } from '../routing.ts';
+import {
+  errorResponses,
+  instanceBody,
+  instanceQuery,
+  accountQuery,
+  MeSummarySchema,
+  Nullable,
+  SECURITY,
+  SessionStatusSchema,
+} from '../schemas.ts';
+
+/** /v2/session/create, /info, /delete, /config: the instance records themselves (lifecycle lives elsewhere). */
+
+const NameSchema = Type.String({ minLength: 1, maxLength: 100 });
+const PhoneSchema = Nullable(Type.String({ maxLength: 32, description: 'Digits; other characters are stripped; 6–15 digits' }));
+const SignatureSchema = Nullable(Type.String({ maxLength: 1024, description: 'Appended to outbound texts; {{pushName}}, {{phone}}' }));
+
+const ConfigSchema = Type.Object({
+  instance_id: Type.String(),
+  name: Type.String(),
+  expected_phone: Nullable(Type.String()),
+  signature: Nullable(Type.String()),
+});
+
+const common = { tags: ['session'], security: SECURITY.instance };
+
+/** undefined stays undefined (not given), null clears, anything else must normalise to 6–15 digits. */
+function phone(raw: string | null | undefined): string | null | undefined {
+  if (raw === undefined || raw === null) return raw;
+  const digits = normalizePhone(raw);
+  if (digits === null) throw errors.invalidParameter('expected_phone');
+  return digits;
+}
+
+export const sessionRoutes: FastifyPluginAsync = async (app) => {
+  const { registry, serverName } = app.services;
+
+  app.post(
+    '/v2/session/create',
+    {
+      config: { auth: 'account', xmlRoot: 'session' },
+      schema: {
+        ...common,
+        summary: 'Create an instance (STOPPED)',
+        querystring: accountQuery(),
+        body: Type.Object({
+          access_token: Type.Optional(Type.String()),
+          name: Type.Optional(NameSchema),
+          expected_phone: Type.Optional(PhoneSchema),
+          signature: Type.Optional(SignatureSchema),
+          webhooks: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 20 })),
+        }),
+        response: {
+          201: Type.Object({
+            instance_id: Type.String(),
+            session_name: Type.String(),
+            server_name: Type.String(),
+            status: Type.Literal('STOPPED'),
+          }),
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { name?: string; expected_phone?: string | null; signature?: string | null };
+      const expectedPhone = phone(body.expected_phone);
+      try {
+        const instance = await registry.create(requestAccount(request), {
+          name: body.name,
+          expectedPhone: expectedPhone ?? null,
+          signature: body.signature ?? null,
+        });
+        reply.code(201);
+        return { instance_id: instance.id, session_name: instance.name, server_name: serverName, status: 'STOPPED' };
+      } catch (err) {
+        if (err instanceof QuotaReachedError) throw errors.quotaReached(err.limit);
+        throw err;
+      }
+    },
+  );
+
+  routeMethods(app, ['GET', 'POST'], {
+    url: '/v2/session/info',
+    config: { auth: 'instance', xmlRoot: 'session' },
+    schema: {
+      ...common,
+      summary: 'Instance status, reason, identity and history',
+      querystring: instanceQuery(),
+      body: instanceBody(),
+      response: {
+        200: Type.Object(
+          {
+            instance_id: Type.String(),
+            name: Type.String(),
+            status: SessionStatusSchema,
+            reason: Type.String(),
+            updatedAt: Type.String(),
+            config: Type.Object({ webhooks: Type.Object({}), proxy: Type.Null() }),
+            me: MeSummarySchema,
+            qr: Type.Optional(Type.String({ description: 'data:image/png;base64,… (only in SCAN_QR_CODE)' })),
+            history: Type.Array(Type.Object({ status: SessionStatusSchema, reason: Type.String(), at: Type.String() })),
+          },
+          { additionalProperties: true },
+        ),
+        ...errorResponses(400, 401, 404),
+      },
+    },
+    handler: async (request) => registry.info(requestInstance(request)),
+  });
+
+  routeMethods(app, ['DELETE', 'POST'], {
+    url: '/v2/session/delete',
+    config: { auth: 'instance', xmlRoot: 'session' },
+    schema: {
+      ...common,
+      summary: 'Delete an instance (stops it first); later calls are 404',
+      querystring: instanceQuery(),
+      body: instanceBody(),
+      response: {
+        200: Type.Object({ instance_id: Type.String(), deleted: Type.Literal(true) }),
+        ...errorResponses(400, 401, 404),
+      },
+    },
+    handler: async (request) => {
+      const instance = requestInstance(request);
+      // A concurrent delete may have won; then this instance no longer exists for the caller either.
+      if (!(await registry.delete(instance))) throw errors.invalidInstance();
+      return { instance_id: instance.id, deleted: true };
+    },
+  });
+
+  app.post(
+    '/v2/session/config',
+    {
+      config: { auth: 'instance', xmlRoot: 'config' },
+      schema: {
+        ...common,
+        summary: 'Update name, expected_phone, signature (omitted fields unchanged; null clears)',
+        querystring: instanceQuery(),
+        body: instanceBody({
+          name: Type.Optional(NameSchema),
+          expected_phone: Type.Optional(PhoneSchema),
+          signature: Type.Optional(SignatureSchema),
+        }),
+        response: { 200: ConfigSchema, ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      const instance = requestInstance(request);
+      const body = request.body as { name?: string; expected_phone?: string | null; signature?: string | null };
+      const patch: { name?: string; expectedPhone?: string | null; signature?: string | null } = {};
+      if (body.name !== undefined) patch.name = body.name;
+      const expectedPhone = phone(body.expected_phone);
+      if (expectedPhone !== undefined) patch.expectedPhone = expectedPhone;
+      if (body.signature !== undefined) patch.signature = body.signature;
+      const updated = Object.keys(patch).length > 0 ? await registry.updateConfig(instance.id, patch) : instance;
+      if (!updated) throw errors.invalidInstance();
+      return registry.configView(updated);
+    },
+  );
+};

@@ -1,0 +1,55 @@
+import type { FastifySchemaCompiler } from 'fastify';
+import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { ValueErrorType } from '@sinclair/typebox/errors';
+import { Value } from '@sinclair/typebox/value';
+import { type ApiError, errors } from './errors.ts';
+
+/**
+ * Schema validation with TypeBox's compiler: the route schemas that generate OpenAPI also validate. Bodies are
+ * checked strictly (a number is not a string); query, params and headers arrive as text and are converted first.
+ * Each failure carries `parameter` and whether it was missing, so the error handler can answer api.md's 400s.
+ */
+
+export interface ParameterIssue {
+  keyword: 'missing' | 'invalid';
+  parameter: string;
+  instancePath: string;
+  message: string;
+}
+
+/** "/webhooks/0/url" → "webhooks.0.url"; the root → the part itself ("body"). */
+function parameterName(path: string, httpPart: string): string {
+  const segments = path
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return segments.length === 0 || segments[0] === '' ? httpPart : segments.join('.');
+}
+
+export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
+  const check = TypeCompiler.Compile(schema);
+  const part = httpPart ?? 'body';
+  return (input: unknown) => {
+    // No body (or JSON `null`) is an empty object: every route's body is optional unless a field is required.
+    const value = part === 'body' ? (input ?? {}) : Value.Convert(schema, input);
+    if (check.Check(value)) return { value };
+    const all = [...check.Errors(value)];
+    const missing = all.find((e) => e.type === ValueErrorType.ObjectRequiredProperty);
+    const first = missing ?? all[0];
+    const issue: ParameterIssue = {
+      keyword: missing ? 'missing' : 'invalid',
+      parameter: parameterName(first?.path ?? '', part === 'querystring' ? 'query' : part),
+      instancePath: first?.path ?? '',
+      message: first?.message ?? 'invalid',
+    };
+    return { error: [issue] as unknown as Error };
+  };
+};
+
+/** Maps a Fastify validation error (err.validation from the compiler above) to api.md's 400. */
+export function validationToApiError(validation: unknown, context: string | undefined): ApiError {
+  const issue = Array.isArray(validation) ? (validation[0] as Partial<ParameterIssue> | undefined) : undefined;
+  const parameter = issue?.parameter ?? (context === 'querystring' ? 'query' : (context ?? 'body'));
+  return issue?.keyword === 'missing' ? errors.missingParameter(parameter) : errors.invalidParameter(parameter);
+}

@@ -1,0 +1,53 @@
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './http/logger.ts';
+import { loadMasterKey } from './store/master-key.ts';
+import { openStore } from './store/open.ts';
+import { bootstrapAdminToken } from './tenancy/admin-token.ts';
+
+/**
+ * `switchboard serve`: config → master key → store → admin token → HTTP. Startup problems are one line on stderr
+ * and exit code 1 (no stack trace: they are the operator's to fix, not ours to debug).
+ */
+
+function fail(err: unknown): never {
+  const message = err instanceof ConfigError ? err.message : `switchboard: ${(err as Error)?.message ?? String(err)}`;
+  process.stderr.write(`${message.split('\n')[0]}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel });
+  // Fail now on a bad or unreadable key rather than at the first session start.
+  loadMasterKey({ dataDir: config.dataDir, envValue: config.masterKey });
+
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger });
+  const { generated } = await bootstrapAdminToken(store, config.adminToken);
+  if (generated) {
+    process.stdout.write(`\nAdmin token (shown only this once; keep it): ${generated}\n\n`);
+  }
+
+  const app = buildApp({ config, store, logger });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  logger.info({ url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}` }, 'switchboard listening');
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    await app.close().catch((err) => logger.error({ err }, 'closing HTTP failed'));
+    await store.close().catch((err) => logger.error({ err }, 'closing store failed'));
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch(fail);

@@ -1,0 +1,28 @@
+import type { Store } from '../store/types.ts';
+import { generateToken, hashToken, tokenMatchesHash } from './tokens.ts';
+
+/** Settings key holding the SHA-256 hash of the admin token (never the token itself). */
+export const ADMIN_TOKEN_SETTING = 'admin_token_hash';
+
+/**
+ * Makes sure an admin token exists. SWITCHBOARD_ADMIN_TOKEN wins (its hash replaces the stored one, so rotating the
+ * variable rotates the token); otherwise the first start generates one and returns it so the caller can show it once.
+ * Later starts return null: the plaintext is gone, only the hash is kept.
+ */
+export async function bootstrapAdminToken(store: Store, configured: string | null): Promise<{ generated: string | null }> {
+  if (configured !== null) {
+    await store.setSetting(ADMIN_TOKEN_SETTING, hashToken(configured));
+    return { generated: null };
+  }
+  if ((await store.getSetting(ADMIN_TOKEN_SETTING)) !== null) return { generated: null };
+  const token = generateToken('sbadm');
+  await store.setSetting(ADMIN_TOKEN_SETTING, hashToken(token));
+  return { generated: token };
+}
+
+/** Constant-time check of a presented admin token against the stored hash. */
+export async function isAdminToken(store: Store, presented: string): Promise<boolean> {
+  if (presented.length === 0 || presented.length > 512) return false;
+  const storedHash = await store.getSetting(ADMIN_TOKEN_SETTING);
+  return storedHash !== null && tokenMatchesHash(presented, storedHash);
+}
