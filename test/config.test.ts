@@ -1,0 +1,120 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+describe('loadConfig', () => {
+  test('defaults', () => {
+    assert.deepEqual(loadConfig({}, []), {
+      port: 3000,
+      host: '127.0.0.1',
+      dataDir: './data',
+      databaseUrl: null,
+      adminToken: null,
+      masterKey: null,
+      sandbox: false,
+      waUrl: null,
+      webhookAllowPrivate: false,
+      logLevel: 'info',
+    });
+  });
+
+  test('environment values are read', () => {
+    const c = loadConfig(
+      {
+        PORT: '4000',
+        HOST: '0.0.0.0',
+        SWITCHBOARD_DATA_DIR: '/tmp/x',
+        DATABASE_URL: 'postgresql://u:p@db/sb',
+        SWITCHBOARD_ADMIN_TOKEN: 'a'.repeat(16),
+        SWITCHBOARD_MASTER_KEY: 'k',
+        SWITCHBOARD_SANDBOX: 'true',
+        SWITCHBOARD_WA_URL: 'ws://127.0.0.1:9000/ws',
+        SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE: '1',
+        LOG_LEVEL: 'debug',
+      },
+      [],
+    );
+    assert.equal(c.port, 4000);
+    assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.dataDir, '/tmp/x');
+    assert.equal(c.databaseUrl, 'postgresql://u:p@db/sb');
+    assert.equal(c.adminToken, 'a'.repeat(16));
+    assert.equal(c.masterKey, 'k');
+    assert.equal(c.sandbox, true);
+    assert.equal(c.waUrl, 'ws://127.0.0.1:9000/ws');
+    assert.equal(c.webhookAllowPrivate, true);
+    assert.equal(c.logLevel, 'debug');
+  });
+
+  test('flags win over the environment; a leading "serve" is skipped; --x=y and bare booleans work', () => {
+    const c = loadConfig({ PORT: '4000', SWITCHBOARD_SANDBOX: '0' }, [
+      'serve',
+      '--port',
+      '5000',
+      '--data-dir=/tmp/d',
+      '--sandbox',
+      '--log-level',
+      'warn',
+    ]);
+    assert.equal(c.port, 5000);
+    assert.equal(c.dataDir, '/tmp/d');
+    assert.equal(c.sandbox, true);
+    assert.equal(c.logLevel, 'warn');
+  });
+
+  const bad: Array<[string, Record<string, string>, string[]]> = [
+    ['PORT', { PORT: '0' }, []],
+    ['PORT', { PORT: '65536' }, []],
+    ['PORT', { PORT: 'abc' }, []],
+    ['PORT', {}, ['--port', '-1']],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }, []],
+    ['SWITCHBOARD_ADMIN_TOKEN', { SWITCHBOARD_ADMIN_TOKEN: 'short' }, []],
+    ['SWITCHBOARD_SANDBOX', { SWITCHBOARD_SANDBOX: 'yes' }, []],
+    ['SWITCHBOARD_WA_URL', { SWITCHBOARD_WA_URL: 'http://x' }, []],
+    ['SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE', { SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE: '2' }, []],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, []],
+    ['--bogus', {}, ['--bogus', '1']],
+  ];
+  for (const [variable, env, argv] of bad) {
+    test(`invalid ${variable} (${JSON.stringify(env)} ${argv.join(' ')}) → one-line ConfigError naming it`, () => {
+      assert.throws(
+        () => loadConfig(env, argv),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.ok(err.message.includes(variable), err.message);
+          assert.ok(!err.message.includes('\n'));
+          return true;
+        },
+      );
+    });
+  }
+
+  test('the admin token value is never echoed in the error', () => {
+    assert.throws(() => loadConfig({ SWITCHBOARD_ADMIN_TOKEN: 'secret-ish' }, []), (err: Error) => !err.message.includes('secret-ish'));
+  });
+});
+
+describe('bin/switchboard.mjs with a bad PORT', () => {
+  test('prints one line naming PORT on stderr and exits 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-config-'));
+    try {
+      const res = spawnSync(process.execPath, ['bin/switchboard.mjs', 'serve'], {
+        env: { ...process.env, PORT: '99999', SWITCHBOARD_DATA_DIR: dir },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(res.status, 1);
+      const lines = res.stderr.split('\n').filter((l) => l.length > 0);
+      assert.equal(lines.length, 1, res.stderr);
+      assert.match(lines[0], /PORT/);
+      assert.doesNotMatch(res.stderr, /\bat .*\(/); // no stack frames
+      assert.equal(res.stdout, '');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
