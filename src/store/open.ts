@@ -15,6 +15,10 @@ export interface OpenStoreOptions {
 
 /** The store the server and the CLI use, migrated and ready. */
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  if (opts.databaseUrl && !isPostgresUrl(opts.databaseUrl)) {
+    // Most likely a typo; say so rather than quietly keeping data somewhere the operator does not expect.
+    opts.logger?.warn({ dataDir: opts.dataDir }, 'DATABASE_URL is not a postgres:// URL; using SQLite in the data dir');
+  }
   const store = isPostgresUrl(opts.databaseUrl)
     ? createPostgresStore({ url: opts.databaseUrl.trim(), schema: opts.schema, logger: opts.logger })
     : createSqliteStore({ dataDir: opts.dataDir, logger: opts.logger });
