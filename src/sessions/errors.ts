@@ -1,0 +1,30 @@
+import type { SessionStatus } from './status.ts';
+
+/** Errors of the session manager that callers (HTTP routes) map to answers. */
+
+/** No such instance (HTTP: 404 invalid_instance). */
+export class SessionNotFoundError extends Error {
+  constructor(readonly instanceId: string) {
+    super(`no instance ${instanceId}`);
+    this.name = 'SessionNotFoundError';
+  }
+}
+
+/** The command is not allowed in the instance's current status (HTTP: 409 invalid_state, details.status). */
+export class InvalidStateError extends Error {
+  constructor(
+    readonly status: SessionStatus,
+    message = `not allowed in status ${status}`,
+  ) {
+    super(message);
+    this.name = 'InvalidStateError';
+  }
+}
+
+/** The manager was shut down (process exit in progress). */
+export class ManagerClosedError extends Error {
+  constructor() {
+    super('session manager is shut down');
+    this.name = 'ManagerClosedError';
+  }
+}

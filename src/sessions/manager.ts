@@ -1,0 +1,498 @@
+import type { Logger } from 'pino';
+import type { Engine, EngineClose, EngineIdentity, EngineQr, EngineSession } from '../engine/types.ts';
+import type { EventBus } from '../events/bus.ts';
+import { AuthVault } from '../store/auth-vault.ts';
+import type { AuthKeyValue, Store } from '../store/types.ts';
+import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.ts';
+import {
+  IGNORE,
+  IllegalTransitionError,
+  closeEvent,
+  retryOrGiveUp,
+  transition,
+  tryTransition,
+  type LifecycleEvent,
+  type Transition,
+} from './lifecycle.ts';
+import { Attempt } from './attempt.ts';
+import { InvalidStateError, ManagerClosedError, SessionNotFoundError } from './errors.ts';
+import { KeyedSerialQueue, forEachLimited } from './serial-queue.ts';
+import type { SessionStatus, StatusReason } from './status.ts';
+import { InstanceGoneError, StatusRecorder, type IdentityOp } from './status-recorder.ts';
+import { waitFor, wake, withTimeout } from './waiters.ts';
+
+export { InvalidStateError, ManagerClosedError, SessionNotFoundError };
+
+/**
+ * Runs the WhatsApp sessions of this node. Every command, engine event and timer firing of one instance goes
+ * through a per-instance serial queue, looks its (status × event) pair up in the lifecycle table and carries out
+ * the effects the table names: tear the connection down, clear credentials, record the change (one store
+ * transaction with its event), then connect or schedule a reconnect. Status is never set anywhere else.
+ */
+
+export interface SessionManagerOptions {
+  /** Longest an engine attempt may go without QR, open or close before it is retried (watchdog). */
+  startTimeoutMs: number;
+  /** Consecutive failed attempts that are retried; the next one ends in FAILED. */
+  maxRestarts: number;
+  backoff: BackoffOptions;
+  /** Boot restore: at most this many sessions handshaking at once. */
+  restoreConcurrency: number;
+  /** Longest we wait for the engine to end or unlink a session before moving on. */
+  teardownTimeoutMs: number;
+}
+
+export const DEFAULT_MANAGER_OPTIONS: SessionManagerOptions = Object.freeze({
+  startTimeoutMs: 60_000,
+  maxRestarts: 5,
+  backoff: DEFAULT_BACKOFF,
+  restoreConcurrency: 5,
+  teardownTimeoutMs: 10_000,
+});
+
+export interface SessionManagerDeps {
+  store: Store;
+  engine: Engine;
+  bus: EventBus;
+  /** 32 bytes: encrypts each instance's WhatsApp credentials at rest (AuthVault). */
+  masterKey: Buffer;
+  /** Overrides the auth state factory (default: `new AuthVault(store, instanceId, masterKey)`). */
+  authFor?: (instanceId: string) => AuthKeyValue;
+  logger: Logger;
+  options?: Partial<Omit<SessionManagerOptions, 'backoff'>> & { backoff?: Partial<BackoffOptions> };
+  /** [0, 1) source for backoff jitter (tests). */
+  random?: () => number;
+}
+
+export interface StatusSnapshot {
+  status: SessionStatus;
+  reason: StatusReason;
+}
+
+interface Runtime {
+  id: string;
+  status: SessionStatus;
+  reason: StatusReason;
+  auth: AuthKeyValue;
+  attempt: Attempt | null;
+  /** Consecutive failed attempts; reset by a command, a QR or an open. */
+  failures: number;
+  retryTimer: NodeJS.Timeout | null;
+  qr: EngineQr | null;
+  /** Woken when a QR arrives or the attempt ends. */
+  qrWaiters: Set<() => void>;
+}
+
+const RESTORE_STATUSES: SessionStatus[] = ['WORKING', 'STARTING', 'SCAN_QR_CODE'];
+
+export class SessionManager {
+  readonly options: SessionManagerOptions;
+  readonly #store: Store;
+  readonly #engine: Engine;
+  readonly #authFor: (instanceId: string) => AuthKeyValue;
+  readonly #log: Logger;
+  readonly #random: () => number;
+  readonly #recorder: StatusRecorder;
+  readonly #queue = new KeyedSerialQueue();
+  readonly #runtimes = new Map<string, Runtime>();
+  #closed = false;
+
+  constructor(deps: SessionManagerDeps) {
+    this.#store = deps.store;
+    this.#engine = deps.engine;
+    this.#authFor = deps.authFor ?? ((id) => new AuthVault(deps.store, id, deps.masterKey));
+    this.#log = deps.logger;
+    this.#random = deps.random ?? Math.random;
+    this.#recorder = new StatusRecorder(deps.store, deps.bus);
+    const { backoff, ...rest } = deps.options ?? {};
+    this.options = { ...DEFAULT_MANAGER_OPTIONS, ...rest, backoff: { ...DEFAULT_BACKOFF, ...backoff } };
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  /** STOPPED/FAILED → STARTING; idempotent on a running session (no reconnect). */
+  start(instanceId: string): Promise<StatusSnapshot> {
+    return this.#command(instanceId, 'start');
+  }
+
+  /** Ends the connection, keeps credentials. */
+  stop(instanceId: string): Promise<StatusSnapshot> {
+    return this.#command(instanceId, 'stop');
+  }
+
+  /** Ends any connection and connects again with the saved credentials. */
+  restart(instanceId: string): Promise<StatusSnapshot> {
+    return this.#command(instanceId, 'restart');
+  }
+
+  /** Unlinks the device, clears credentials and identity, shows a fresh QR. */
+  logout(instanceId: string): Promise<StatusSnapshot> {
+    return this.#command(instanceId, 'logout');
+  }
+
+  /** Phone-number pairing; only while a QR is shown. Returns "ABCD-1234". */
+  requestPairingCode(instanceId: string, phone: string): Promise<string> {
+    return this.#serial(instanceId, async (rt) => {
+      const attempt = await this.#awaitQrLocked(rt, this.options.startTimeoutMs);
+      if (!attempt) throw new InvalidStateError(rt.status);
+      return attempt.session.requestPairingCode(phone);
+    });
+  }
+
+  /** The QR currently shown, or null unless SCAN_QR_CODE with a QR received. */
+  currentQr(instanceId: string): EngineQr | null {
+    const rt = this.#runtimes.get(instanceId);
+    return rt && rt.status === 'SCAN_QR_CODE' ? rt.qr : null;
+  }
+
+  /**
+   * Like currentQr, but in SCAN_QR_CODE before the first QR of a fresh attempt (right after logout) it waits
+   * up to timeoutMs for it. Not serialised: it only reads.
+   */
+  async waitForQr(instanceId: string, timeoutMs: number): Promise<EngineQr | null> {
+    const rt = this.#runtimes.get(instanceId);
+    if (!rt) return null;
+    const deadline = Date.now() + timeoutMs;
+    while (rt.status === 'SCAN_QR_CODE' && rt.qr === null && rt.attempt !== null && Date.now() < deadline) {
+      await waitFor(rt.qrWaiters, deadline - Date.now());
+    }
+    return this.currentQr(instanceId);
+  }
+
+  /** Identity from the live credentials while WORKING, else null. */
+  liveIdentity(instanceId: string): EngineIdentity | null {
+    const rt = this.#runtimes.get(instanceId);
+    if (!rt || rt.status !== 'WORKING' || !rt.attempt) return null;
+    return rt.attempt.session.identity();
+  }
+
+  /** Current status: this node's view when it runs the instance, else the stored one. */
+  async status(instanceId: string): Promise<StatusSnapshot | null> {
+    const rt = this.#runtimes.get(instanceId);
+    if (rt) return { status: rt.status, reason: rt.reason };
+    const instance = await this.#store.getInstance(instanceId);
+    return instance ? { status: instance.status, reason: instance.reason } : null;
+  }
+
+  /** Ends the session and drops it from memory without recording anything; call before deleting the instance. */
+  async forget(instanceId: string): Promise<void> {
+    await this.#queue.run(instanceId, async () => {
+      const rt = this.#runtimes.get(instanceId);
+      if (!rt) return;
+      this.#runtimes.delete(instanceId);
+      await this.#teardown(rt, 'end');
+    });
+  }
+
+  /**
+   * Boot: every instance stored as running (WORKING, STARTING, SCAN_QR_CODE: api.md "instances that were
+   * running resume") goes to STARTING/boot_restore and connects with its stored credentials. At most
+   * restoreConcurrency attempts handshake at once; resolves when every attempt has settled (QR, open or close).
+   */
+  async restoreAll(): Promise<number> {
+    const instances = await this.#store.listInstancesByStatus(RESTORE_STATUSES);
+    this.#log.info({ count: instances.length }, 'restoring sessions');
+    await forEachLimited(instances, this.options.restoreConcurrency, async (instance) => {
+      try {
+        const settled = await this.#serial(instance.id, async (rt) => {
+          // Already brought up by a command, or no longer running: nothing to restore.
+          if (rt.attempt || rt.retryTimer || tryTransition(rt.status, 'boot') === null) return null;
+          await this.#apply(rt, 'boot');
+          // (re-read: #apply replaced the attempt, which the narrowing above cannot know)
+          return (rt.attempt as Attempt | null)?.settled ?? null;
+        });
+        if (settled) await settled;
+      } catch (err) {
+        this.#log.error({ err, instanceId: instance.id }, 'boot restore failed');
+      }
+    });
+    return instances.length;
+  }
+
+  /**
+   * Process exit: ends every connection keeping credentials and WITHOUT recording STOPPED, so the next boot
+   * restores the same sessions. Clears every timer. Later commands fail with ManagerClosedError.
+   */
+  async shutdown(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // A command that was already past its closed-check may add a runtime while we wait: go round again.
+    while (this.#runtimes.size > 0) {
+      const runtimes = [...this.#runtimes.values()];
+      // Cancel timers first: a retry must not fire while we wait for the queues to drain.
+      for (const rt of runtimes) this.#clearRetry(rt);
+      await Promise.all(
+        runtimes.map((rt) =>
+          this.#queue.run(rt.id, async () => {
+            await this.#teardown(rt, 'end');
+            this.#runtimes.delete(rt.id);
+          }),
+        ),
+      );
+    }
+  }
+
+  /** Timers alive right now (tests assert none are left behind). */
+  get activeTimers(): number {
+    let n = 0;
+    for (const rt of this.#runtimes.values()) n += (rt.retryTimer ? 1 : 0) + (rt.attempt?.watchdogArmed ? 1 : 0);
+    return n;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #command(instanceId: string, event: LifecycleEvent): Promise<StatusSnapshot> {
+    return this.#serial(instanceId, async (rt) => {
+      if (tryTransition(rt.status, event) === null) throw new InvalidStateError(rt.status);
+      await this.#apply(rt, event);
+      return { status: rt.status, reason: rt.reason };
+    });
+  }
+
+  /** Runs fn in the instance's queue with its runtime (loaded from the store on first use). */
+  #serial<T>(instanceId: string, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new ManagerClosedError());
+    return this.#queue.run(instanceId, async () => {
+      if (this.#closed) throw new ManagerClosedError();
+      return fn(await this.#load(instanceId));
+    });
+  }
+
+  async #load(instanceId: string): Promise<Runtime> {
+    const existing = this.#runtimes.get(instanceId);
+    if (existing) return existing;
+    const instance = await this.#store.getInstance(instanceId);
+    if (!instance) throw new SessionNotFoundError(instanceId);
+    const rt: Runtime = {
+      id: instanceId,
+      status: instance.status,
+      reason: instance.reason,
+      auth: this.#authFor(instanceId),
+      attempt: null,
+      failures: 0,
+      retryTimer: null,
+      qr: null,
+      qrWaiters: new Set(),
+    };
+    this.#runtimes.set(instanceId, rt);
+    return rt;
+  }
+
+  /**
+   * Carries out one table entry. Order matters: the old connection is down before the change is recorded
+   * (a watcher that sees STOPPED may start again at once), and the change is recorded before a new connection
+   * is opened (its events queue up behind us and must find the new status).
+   */
+  async #apply(
+    rt: Runtime,
+    event: LifecycleEvent,
+    extra: { live?: EngineIdentity; extraEvents?: Array<{ event: string; payload: unknown }> } = {},
+  ): Promise<void> {
+    const entry = transition(rt.status, event);
+    if (entry === IGNORE) return;
+    if (isCommand(event)) rt.failures = 0;
+    if (entry.session !== 'keep') await this.#teardown(rt, entry.session);
+    if (entry.credentials === 'clear') await rt.auth.clear();
+
+    const identity: IdentityOp =
+      entry.identity === 'save' ? { op: 'save', live: extra.live! } : { op: entry.identity };
+    const from = rt.status;
+    await this.#recorder.record({
+      instanceId: rt.id,
+      status: entry.to,
+      reason: entry.reason,
+      identity,
+      extraEvents: extra.extraEvents,
+    });
+    rt.status = entry.to;
+    rt.reason = entry.reason;
+    if (entry.to !== 'SCAN_QR_CODE') rt.qr = null;
+    this.#log.info({ instanceId: rt.id, from, event, to: entry.to, reason: entry.reason }, 'session status');
+
+    if (entry.session === 'connect' || entry.session === 'unlink_and_connect') this.#connect(rt);
+    else if (entry.session === 'reconnect_later') this.#scheduleReconnect(rt);
+  }
+
+  /** Takes the current connection down (end, or unlink when it is open) and cancels any pending retry. */
+  async #teardown(rt: Runtime, effect: Exclude<Transition['session'], 'keep'>): Promise<void> {
+    this.#clearRetry(rt);
+    const attempt = rt.attempt;
+    if (!attempt) return;
+    this.#detach(rt);
+    const unlink = (effect === 'unlink' || effect === 'unlink_and_connect') && attempt.opened;
+    try {
+      await withTimeout(unlink ? attempt.session.logout() : attempt.session.end(), this.options.teardownTimeoutMs);
+    } catch (err) {
+      this.#log.warn({ err, instanceId: rt.id, unlink }, 'engine teardown failed');
+      // An unlink that failed still has to end the connection; credentials are cleared by the caller.
+      if (unlink) await withTimeout(attempt.session.end(), this.options.teardownTimeoutMs).catch(() => undefined);
+    }
+    attempt.session.removeAllListeners();
+  }
+
+  /** Makes the attempt non-current: its later events are ignored. */
+  #detach(rt: Runtime): void {
+    const attempt = rt.attempt;
+    if (!attempt) return;
+    rt.attempt = null;
+    rt.qr = null;
+    attempt.dispose();
+    wake(rt.qrWaiters);
+  }
+
+  #connect(rt: Runtime): void {
+    let session: EngineSession;
+    try {
+      session = this.#engine.start({ instanceId: rt.id, auth: rt.auth });
+    } catch (err) {
+      // Treat a refused start like a dropped connection: the retry policy applies.
+      this.#log.error({ err, instanceId: rt.id }, 'engine start failed');
+      this.#enqueueEvent(rt, null, async () => {
+        // Only if nothing happened in between (a stop, another attempt, a scheduled retry).
+        if (rt.attempt !== null || rt.retryTimer !== null || !isRunning(rt.status)) return;
+        await this.#onClose(rt, { reason: 'connection_lost', transient: true, message: String(err) });
+      });
+      return;
+    }
+    const attempt: Attempt = new Attempt(session, this.options.startTimeoutMs, () =>
+      this.#enqueueEvent(rt, attempt, () => this.#onWatchdog(rt)),
+    );
+    rt.attempt = attempt;
+    const firstSign = (): void => attempt.signOfLife();
+
+    session.on('qr', (qr) => {
+      if (rt.attempt !== attempt) return;
+      firstSign();
+      // Kept at once (not queued) so a waiting pairing-code request or /auth/qr sees it immediately.
+      rt.qr = qr;
+      wake(rt.qrWaiters);
+      this.#enqueueEvent(rt, attempt, () => this.#onQr(rt));
+    });
+    session.on('open', (live) => {
+      if (rt.attempt !== attempt) return;
+      firstSign();
+      this.#enqueueEvent(rt, attempt, () => this.#onOpen(rt, attempt, live));
+    });
+    session.on('identity', (live) => {
+      if (rt.attempt !== attempt) return;
+      this.#enqueueEvent(rt, attempt, () => this.#onIdentity(rt, live));
+    });
+    session.on('close', (close) => {
+      if (rt.attempt !== attempt) return;
+      firstSign();
+      wake(rt.qrWaiters);
+      this.#enqueueEvent(rt, attempt, () => this.#onClose(rt, close));
+    });
+  }
+
+  /** Queues an engine/timer event; dropped if its attempt is no longer current when its turn comes. */
+  #enqueueEvent(rt: Runtime, attempt: Attempt | null, handler: () => Promise<void>): void {
+    if (this.#closed) return;
+    void this.#queue
+      .run(rt.id, async () => {
+        if (this.#closed || this.#runtimes.get(rt.id) !== rt) return;
+        if (attempt !== null && rt.attempt !== attempt) return;
+        await handler();
+      })
+      .catch(async (err: unknown) => {
+        if (err instanceof InstanceGoneError) {
+          // Deleted underneath us (another node, or a delete that skipped forget): stop quietly.
+          this.#log.warn({ instanceId: rt.id }, 'instance vanished; ending its session');
+          await this.forget(rt.id).catch(() => undefined);
+          return;
+        }
+        this.#log.error({ err, instanceId: rt.id }, 'session event handling failed');
+      });
+  }
+
+  async #onQr(rt: Runtime): Promise<void> {
+    rt.failures = 0; // the connection works: a QR is proof enough
+    await this.#applyEngineEvent(rt, 'qr');
+  }
+
+  async #onOpen(rt: Runtime, attempt: Attempt, live: EngineIdentity): Promise<void> {
+    rt.failures = 0;
+    attempt.opened = true;
+    const instance = await this.#store.getInstance(rt.id);
+    if (!instance) throw new InstanceGoneError(rt.id);
+    const expected = instance.expectedPhone?.replace(/\D/g, '') || null;
+    if (expected && expected !== live.phone) {
+      this.#log.warn({ instanceId: rt.id, expected, actual: live.phone }, 'linked number is not the expected one');
+      await this.#applyEngineEvent(rt, 'identity_mismatch', {
+        extraEvents: [{ event: 'session.identity_mismatch', payload: { expected, actual: live.phone } }],
+      });
+      return;
+    }
+    await this.#applyEngineEvent(rt, 'open', { live });
+  }
+
+  async #onIdentity(rt: Runtime, live: EngineIdentity): Promise<void> {
+    if (rt.status === 'WORKING') await this.#recorder.recordIdentity(rt.id, live);
+  }
+
+  async #onClose(rt: Runtime, close: EngineClose): Promise<void> {
+    this.#log.info({ instanceId: rt.id, close }, 'engine closed');
+    let event = closeEvent(close);
+    if (event === 'connection_lost') {
+      rt.failures++;
+      event = retryOrGiveUp('connection_lost', rt.failures, this.options.maxRestarts);
+    }
+    await this.#applyEngineEvent(rt, event);
+  }
+
+  async #onWatchdog(rt: Runtime): Promise<void> {
+    this.#log.warn({ instanceId: rt.id, timeoutMs: this.options.startTimeoutMs }, 'start watchdog expired');
+    rt.failures++;
+    await this.#applyEngineEvent(rt, retryOrGiveUp('watchdog_expired', rt.failures, this.options.maxRestarts));
+  }
+
+  /** Engine events cannot be refused: an illegal pair is logged loudly and not applied. */
+  async #applyEngineEvent(
+    rt: Runtime,
+    event: LifecycleEvent,
+    extra?: { live?: EngineIdentity; extraEvents?: Array<{ event: string; payload: unknown }> },
+  ): Promise<void> {
+    try {
+      await this.#apply(rt, event, extra);
+    } catch (err) {
+      if (!(err instanceof IllegalTransitionError)) throw err;
+      this.#log.error({ instanceId: rt.id, status: rt.status, event }, 'illegal transition refused');
+    }
+  }
+
+  #scheduleReconnect(rt: Runtime): void {
+    const delay = backoffDelay(Math.max(1, rt.failures), this.options.backoff, this.#random);
+    this.#log.info({ instanceId: rt.id, attempt: rt.failures, delay }, 'reconnect scheduled');
+    const timer = setTimeout(() => {
+      if (rt.retryTimer !== timer) return;
+      rt.retryTimer = null;
+      this.#enqueueEvent(rt, null, async () => {
+        // Still waiting to reconnect (a command in between would have changed status or attempt)?
+        if (rt.status === 'STARTING' && rt.attempt === null && rt.retryTimer === null) this.#connect(rt);
+      });
+    }, delay);
+    rt.retryTimer = timer;
+  }
+
+  #clearRetry(rt: Runtime): void {
+    if (rt.retryTimer) clearTimeout(rt.retryTimer);
+    rt.retryTimer = null;
+  }
+
+  /** Inside the queue: the current attempt once it shows a QR (waiting up to timeoutMs), else null. */
+  async #awaitQrLocked(rt: Runtime, timeoutMs: number): Promise<Attempt | null> {
+    const deadline = Date.now() + timeoutMs;
+    while (rt.status === 'SCAN_QR_CODE' && rt.attempt !== null && rt.qr === null && Date.now() < deadline) {
+      await waitFor(rt.qrWaiters, deadline - Date.now());
+    }
+    return rt.status === 'SCAN_QR_CODE' && rt.qr !== null ? rt.attempt : null;
+  }
+}
+
+function isRunning(status: SessionStatus): boolean {
+  return status === 'STARTING' || status === 'SCAN_QR_CODE' || status === 'WORKING';
+}
+
+function isCommand(event: LifecycleEvent): boolean {
+  return event === 'start' || event === 'restart' || event === 'logout' || event === 'boot';
+}
