@@ -7,7 +7,8 @@ import pino, { type DestinationStream, type Logger } from 'pino';
  */
 
 const REDACTED = '[REDACTED]';
-const SECRET_QUERY_KEYS = new Set(['access_token']);
+/** Query keys whose values are cut: the token name and its malformed variants (`access_token[]`, `access-token`). */
+const isSecretKey = (key: string): boolean => /^access[_-]token/.test(key.trim().toLowerCase());
 
 /** Replaces the value of every `access_token` query parameter (also when its name is percent-encoded). */
 export function redactUrl(url: string): string {
@@ -25,7 +26,7 @@ export function redactUrl(url: string): string {
       } catch {
         // undecodable key: keep as is; it cannot be a token name the parser would accept either
       }
-      return SECRET_QUERY_KEYS.has(key.trim().toLowerCase()) ? `${rawKey}=${REDACTED}` : pair;
+      return isSecretKey(key) ? `${rawKey}=${REDACTED}` : pair;
     });
   return `${url.slice(0, q)}?${pairs.join('&')}`;
 }

@@ -18,6 +18,8 @@ export function registerOpenApi(app: FastifyInstance, version: string): void {
     }
   });
   app.register(swagger, {
+    // Shared schemas keep their $id as component name ("Error", not "def-0").
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     openapi: {
       openapi: '3.1.0',
       info: {

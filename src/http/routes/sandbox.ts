@@ -1,0 +1,181 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { SimError, type Simulator } from '../../../sim/index.ts';
+import { errors } from '../errors.ts';
+import { SECURITY, errorResponses } from '../schemas.ts';
+
+/**
+ * /sandbox/*: drive the embedded WhatsApp simulator (a simulated phone scans, enters a code, unlinks, drops).
+ * Registered only when SWITCHBOARD_SANDBOX=1; admin token (auth.ts applies it by path). The simulator's own error
+ * codes are mapped here so clients get api.md's error bodies.
+ */
+
+const common = { tags: ['sandbox'], security: SECURITY.admin };
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(s: T) => Type.Union([s, Type.Null()]);
+const Phone = Type.String({ minLength: 1, maxLength: 32, description: 'Digits of the simulated phone number' });
+const PairProps = {
+  phone: Phone,
+  push_name: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+  platform: Type.Optional(Type.String({ maxLength: 32, description: 'android, iphone, smba, smbi, …' })),
+  business_name: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+};
+const Linked = Type.Object({ jid: Type.String(), lid: Type.String() });
+const PhoneParams = Type.Object({ phone: Phone });
+
+/** SimError → api.md: unknown or expired QR/code → 404, bad input → 400, a code flow in the wrong state → 409. */
+function mapSimError(err: unknown, parameter: string): never {
+  if (!(err instanceof SimError)) throw err;
+  switch (err.code) {
+    case 'qr_unknown':
+    case 'no_pending_code':
+    case 'code_mismatch':
+    case 'code_timeout':
+    case 'not_found':
+      throw errors.notFound({ reason: err.code });
+    case 'invalid_phone':
+      throw errors.invalidParameter('phone', { reason: err.code });
+    case 'code_in_progress':
+    case 'code_superseded':
+      throw errors.invalidState(err.code);
+    default:
+      throw errors.invalidParameter(parameter, { reason: err.code });
+  }
+}
+
+interface PairBody {
+  phone: string;
+  push_name?: string | null;
+  platform?: string;
+  business_name?: string | null;
+}
+
+const pairInput = (body: PairBody) => ({
+  phone: body.phone,
+  pushName: body.push_name,
+  platform: body.platform,
+  businessName: body.business_name,
+});
+
+export function sandboxRoutes(sim: Simulator): FastifyPluginAsync {
+  return async (app) => {
+    app.post(
+      '/sandbox/scan',
+      {
+        config: { auth: 'admin', xmlRoot: 'device' },
+        schema: {
+          ...common,
+          summary: 'A simulated phone scans the QR and links the device',
+          body: Type.Object({ qr: Type.String({ minLength: 1, maxLength: 4096 }), ...PairProps }),
+          response: { 200: Linked, ...errorResponses(400, 401, 404) },
+        },
+      },
+      async (request) => {
+        const body = request.body as PairBody & { qr: string };
+        try {
+          return await sim.scan({ ...pairInput(body), qr: body.qr });
+        } catch (err) {
+          mapSimError(err, 'qr');
+        }
+      },
+    );
+
+    app.post(
+      '/sandbox/enter-code',
+      {
+        config: { auth: 'admin', xmlRoot: 'device' },
+        schema: {
+          ...common,
+          summary: 'A simulated phone enters the pairing code',
+          body: Type.Object({ code: Type.String({ minLength: 1, maxLength: 16 }), ...PairProps }),
+          response: { 200: Linked, ...errorResponses(400, 401, 404, 409) },
+        },
+      },
+      async (request) => {
+        const body = request.body as PairBody & { code: string };
+        try {
+          return await sim.enterCode({ ...pairInput(body), code: body.code });
+        } catch (err) {
+          mapSimError(err, 'code');
+        }
+      },
+    );
+
+    app.post(
+      '/sandbox/phones/:phone/unlink',
+      {
+        config: { auth: 'admin', xmlRoot: 'result' },
+        schema: {
+          ...common,
+          summary: 'The phone removes its linked devices (they see 401 logged out)',
+          params: PhoneParams,
+          response: {
+            200: Type.Object({ phone: Type.String(), removed: Type.Integer() }),
+            ...errorResponses(400, 401, 404),
+          },
+        },
+      },
+      async (request) => {
+        const { phone } = request.params as { phone: string };
+        try {
+          return { phone, removed: await sim.unlink(phone) };
+        } catch (err) {
+          mapSimError(err, 'phone');
+        }
+      },
+    );
+
+    app.post(
+      '/sandbox/phones/:phone/disconnect',
+      {
+        config: { auth: 'admin', xmlRoot: 'result' },
+        schema: {
+          ...common,
+          summary: 'Drop the socket, replace the connection (440) or require a restart (515)',
+          params: PhoneParams,
+          body: Type.Object({
+            mode: Type.Union([Type.Literal('drop'), Type.Literal('conflict'), Type.Literal('restart')]),
+          }),
+          response: {
+            200: Type.Object({ phone: Type.String(), disconnected: Type.Integer() }),
+            ...errorResponses(400, 401, 404),
+          },
+        },
+      },
+      async (request) => {
+        const { phone } = request.params as { phone: string };
+        const { mode } = request.body as { mode: 'drop' | 'conflict' | 'restart' };
+        try {
+          return { phone, disconnected: await sim.disconnect(phone, mode) };
+        } catch (err) {
+          mapSimError(err, 'phone');
+        }
+      },
+    );
+
+    app.get(
+      '/sandbox/phones',
+      {
+        config: { auth: 'admin', xmlRoot: 'phones' },
+        schema: {
+          ...common,
+          summary: 'Simulated phones and their linked devices',
+          response: {
+            200: Type.Array(
+              Type.Object(
+                {
+                  phone: Type.String(),
+                  push_name: Type.Union([Type.String(), Type.Null()]),
+                  devices: Type.Array(Type.Object({ jid: Type.String(), platform: Type.String() }, { additionalProperties: true })),
+                },
+                { additionalProperties: true },
+              ),
+            ),
+            ...errorResponses(401),
+          },
+        },
+      },
+      async () => sim.listPhones(),
+    );
+  };
+}

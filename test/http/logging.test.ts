@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyPluginAsync } from 'fastify';
+import { createLogger, redactUrl } from '../../src/http/logger.ts';
+import { createAccount, createInstance, setup, type TestApp } from './helpers.ts';
+
+/** Captures every log line the app writes. */
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _enc: string, cb: () => void) {
+    this.text += chunk.toString('utf8');
+    cb();
+  }
+}
+
+const boom: FastifyPluginAsync = async (app) => {
+  app.get('/test/boom', { config: { auth: 'none' } }, async () => {
+    throw new Error('kaboom');
+  });
+};
+
+let t: TestApp;
+let capture: Capture;
+let a: { id: string; token: string };
+let id: string;
+
+before(async () => {
+  capture = new Capture();
+  t = await setup({ logger: createLogger({ level: 'trace', destination: capture }), plugins: [boom] });
+  a = await createAccount(t, 'logs');
+  id = await createInstance(t, a.token);
+});
+after(() => t.close());
+
+describe('tokens never reach the logs', () => {
+  test('query, JSON body, form body, access-token header, Authorization header, admin token', async () => {
+    const requests = [
+      { method: 'GET' as const, url: `/v2/session/info?access_token=${a.token}&instance_id=${id}` },
+      { method: 'GET' as const, url: `/v2/session/info?instance_id=${id}&access%5Ftoken=${a.token}` },
+      { method: 'GET' as const, url: `/v2/session/info?access_token=${a.token}` }, // 400 path
+      { method: 'GET' as const, url: `/nope?access_token=${a.token}` }, // 404 path
+      { method: 'POST' as const, url: '/v2/session/info', payload: { access_token: a.token, instance_id: id } },
+      {
+        method: 'POST' as const,
+        url: '/v2/session/info',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `access_token=${a.token}&instance_id=${id}`,
+      },
+      { method: 'POST' as const, url: '/v2/session/info', headers: { 'access-token': a.token, 'x-instance-id': id } },
+      { method: 'POST' as const, url: '/v2/session/info', headers: { authorization: `Bearer ${a.token}`, 'x-instance-id': id } },
+      { method: 'GET' as const, url: '/admin/accounts', headers: t.admin },
+      { method: 'POST' as const, url: `/v2/session/config?access_token=${a.token}&instance_id=${id}`, payload: '{bad json', headers: { 'content-type': 'application/json' } },
+      { method: 'GET' as const, url: `/test/boom?access_token=${a.token}` },
+    ];
+    for (const req of requests) await t.app.inject(req);
+    const issued = await t.app.inject({ method: 'POST', url: '/admin/accounts', headers: t.admin, payload: { name: 'n' } });
+    const issuedToken = issued.json().access_token;
+
+    // The logger did log these requests (so the absence below means something).
+    assert.match(capture.text, /"url":"\/v2\/session\/info\?access_token=\[REDACTED\]&instance_id=/);
+    assert.match(capture.text, /access%5Ftoken=\[REDACTED\]/);
+    assert.match(capture.text, /kaboom/);
+    assert.ok(capture.text.split('\n').length > 20);
+
+    for (const secret of [a.token, t.adminToken, issuedToken, a.token.slice(3)]) {
+      assert.ok(!capture.text.includes(secret), `a token appears in the logs`);
+    }
+  });
+
+  test('the 500 log line carries the request id', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/test/boom', headers: { 'x-request-id': 'boom-req-1' } });
+    assert.equal(res.statusCode, 500);
+    const line = capture.text.split('\n').find((l) => l.includes('boom-req-1') && l.includes('unexpected error'));
+    assert.ok(line, 'error logged with request id');
+    assert.equal(JSON.parse(line).level, 50);
+  });
+});
+
+describe('redactUrl', () => {
+  test('cases', () => {
+    assert.equal(redactUrl('/x'), '/x');
+    assert.equal(redactUrl('/x?a=1'), '/x?a=1');
+    assert.equal(redactUrl('/x?access_token=s&a=1&access_token=t'), '/x?access_token=[REDACTED]&a=1&access_token=[REDACTED]');
+    assert.equal(redactUrl('/x?ACCESS_TOKEN=s'), '/x?ACCESS_TOKEN=[REDACTED]');
+    assert.equal(redactUrl('/x?access_token[]=s&access-token=t'), '/x?access_token[]=[REDACTED]&access-token=[REDACTED]');
+    assert.equal(redactUrl('/x?access_token'), '/x?access_token=[REDACTED]');
+    assert.equal(redactUrl('/x?%E0=1&access%5ftoken=s'), '/x?%E0=1&access%5ftoken=[REDACTED]');
+  });
+});
