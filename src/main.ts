@@ -2,6 +2,7 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './http/logger.ts';
 import { loadMasterKey } from './store/master-key.ts';
+import { createSessionServices } from './session-wiring.ts';
 import { openStore } from './store/open.ts';
 import { bootstrapAdminToken } from './tenancy/admin-token.ts';
 
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
   // Fail now on a bad or unreadable key rather than at the first session start.
-  loadMasterKey({ dataDir: config.dataDir, envValue: config.masterKey });
+  const masterKey = loadMasterKey({ dataDir: config.dataDir, envValue: config.masterKey });
 
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger });
   const { generated } = await bootstrapAdminToken(store, config.adminToken);
@@ -28,13 +29,17 @@ async function main(): Promise<void> {
     process.stdout.write(`\nAdmin token (shown only this once; keep it): ${generated}\n\n`);
   }
 
-  const app = buildApp({ config, store, logger });
+  const sessions = await createSessionServices({ config, store, masterKey, logger });
+  const app = buildApp({ config, store, logger, registryHooks: sessions.registryHooks, plugins: sessions.plugins });
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
+    await sessions.close();
     await store.close().catch(() => undefined);
     throw err;
   }
+  // Resume the sessions that were running before the last exit (in the background: /health answers meanwhile).
+  void sessions.manager.restoreAll().catch((err) => logger.error({ err }, 'boot restore failed'));
   logger.info({ url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}` }, 'switchboard listening');
 
   let closing = false;
@@ -43,6 +48,8 @@ async function main(): Promise<void> {
     closing = true;
     logger.info({ signal }, 'shutting down');
     await app.close().catch((err) => logger.error({ err }, 'closing HTTP failed'));
+    // Ends connections without recording STOPPED, so the next start restores them.
+    await sessions.close();
     await store.close().catch((err) => logger.error({ err }, 'closing store failed'));
     process.exit(0);
   };

@@ -1,0 +1,83 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import { startSimulator, type Simulator } from '../sim/index.ts';
+import type { Config } from './config.ts';
+import { createBaileysEngine } from './engine/baileys/index.ts';
+import { EventBus } from './events/bus.ts';
+import { authQrRoutes } from './http/routes/auth-qr.ts';
+import { sandboxRoutes } from './http/routes/sandbox.ts';
+import { lifecycleRegistryHooks, sessionLifecycleRoutes } from './http/routes/session-lifecycle.ts';
+import { SessionManager, type SessionManagerDeps } from './sessions/manager.ts';
+import type { RegistryHooks } from './sessions/registry.ts';
+import type { Store } from './store/types.ts';
+
+/**
+ * Composition of the session side for main.ts (and the end-to-end tests, which boot the same thing): the sandbox
+ * simulator when asked for, the Baileys engine pointed at it (or at WhatsApp), the event bus, the session manager,
+ * and the HTTP pieces that reach the manager (route plugins, registry hooks).
+ */
+
+export interface SessionServices {
+  bus: EventBus;
+  manager: SessionManager;
+  /** The embedded simulator in sandbox mode, else null. */
+  sim: Simulator | null;
+  registryHooks: RegistryHooks;
+  plugins: FastifyPluginAsync[];
+  /** Ends sessions (keeping them restorable) and the simulator. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface SessionServicesInput {
+  config: Pick<Config, 'sandbox' | 'waUrl'>;
+  store: Store;
+  masterKey: Buffer;
+  logger: Logger;
+  /** Tests: shorter QR lifetime, watchdog, backoff. */
+  qrTimeoutMs?: number;
+  managerOptions?: SessionManagerDeps['options'];
+}
+
+export async function createSessionServices(input: SessionServicesInput): Promise<SessionServices> {
+  const { config, logger } = input;
+  let sim: Simulator | null = null;
+  if (config.sandbox) {
+    sim = await startSimulator({ port: 0, logger: logger.child({ module: 'sim' }) });
+    logger.warn(
+      { simulator: sim.url },
+      '*** SANDBOX MODE: sessions connect to the embedded WhatsApp SIMULATOR, not to WhatsApp. Do not use in production. ***',
+    );
+  }
+  const engine = createBaileysEngine({
+    waUrl: sim?.url ?? config.waUrl ?? undefined,
+    rootPublicKey: sim?.rootPublicKey,
+    qrTimeoutMs: input.qrTimeoutMs,
+    logger,
+  });
+  const bus = new EventBus();
+  const manager = new SessionManager({
+    store: input.store,
+    engine,
+    bus,
+    masterKey: input.masterKey,
+    logger: logger.child({ module: 'sessions' }),
+    options: input.managerOptions,
+  });
+  const plugins: FastifyPluginAsync[] = [sessionLifecycleRoutes(manager), authQrRoutes(manager)];
+  if (sim) plugins.push(sandboxRoutes(sim));
+  let closing: Promise<void> | null = null;
+  return {
+    bus,
+    manager,
+    sim,
+    registryHooks: lifecycleRegistryHooks(manager),
+    plugins,
+    close() {
+      closing ??= (async () => {
+        await manager.shutdown().catch((err) => logger.error({ err }, 'session shutdown failed'));
+        await sim?.stop().catch((err) => logger.error({ err }, 'simulator stop failed'));
+      })();
+      return closing;
+    },
+  };
+}

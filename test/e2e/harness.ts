@@ -1,0 +1,170 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createSessionServices, type SessionServices } from '../../src/session-wiring.ts';
+import type { SessionManagerDeps } from '../../src/sessions/manager.ts';
+import { openStore } from '../../src/store/open.ts';
+import type { Store } from '../../src/store/types.ts';
+import { bootstrapAdminToken } from '../../src/tenancy/admin-token.ts';
+
+/**
+ * The whole gateway as main.ts assembles it (session-wiring.ts), in sandbox mode: real HTTP on a loopback port,
+ * a real SQLite store in a temp dir, the real Baileys engine talking to the embedded simulator.
+ */
+
+export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: any;
+  raw: Buffer;
+}
+
+export interface Gateway {
+  url: string;
+  app: FastifyInstance;
+  store: Store;
+  sessions: SessionServices;
+  /** Calls the API; `query` values are URL-encoded; JSON body when given. */
+  call(method: string, path: string, opts?: { query?: Record<string, string>; body?: unknown; headers?: Record<string, string> }): Promise<Answer>;
+  admin(method: string, path: string, body?: unknown): Promise<Answer>;
+  /** A new account and one of its instances: the credentials for `session()`. */
+  newInstance(name?: string, extra?: Record<string, unknown>): Promise<Instance>;
+  /** Stops app, sessions, simulator, store; removes the data dir. Keeps the dir when `keepData`. */
+  close(opts?: { keepData?: boolean }): Promise<void>;
+  dir: string;
+}
+
+export interface Instance {
+  token: string;
+  id: string;
+  /** Calls a Wawp instance route with this instance's credentials in the query. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
+  info(): Promise<any>;
+  /** Polls /v2/session/info until status (and reason, when given) match. */
+  waitStatus(status: string, reason?: string, timeoutMs?: number): Promise<any>;
+  /** Waits for /v2/auth/qr to answer 200 and returns the raw QR value. */
+  qr(timeoutMs?: number): Promise<string>;
+}
+
+export interface GatewayOptions {
+  dir?: string;
+  qrTimeoutMs?: number;
+  managerOptions?: SessionManagerDeps['options'];
+  masterKey?: Buffer;
+}
+
+export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'sb-e2e-'));
+  const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? 'silent' });
+  const store = await openStore({ dataDir: dir });
+  await bootstrapAdminToken(store, ADMIN_TOKEN);
+  const config = { ...loadConfig({}, []), dataDir: dir, sandbox: true };
+  const masterKey = opts.masterKey ?? randomBytes(32);
+  const sessions = await createSessionServices({
+    config,
+    store,
+    masterKey,
+    logger,
+    qrTimeoutMs: opts.qrTimeoutMs,
+    managerOptions: { backoff: { baseMs: 100, maxMs: 1000, jitter: 0.2 }, startTimeoutMs: 20_000, ...opts.managerOptions },
+  });
+  const app = buildApp({ config, store, logger, registryHooks: sessions.registryHooks, plugins: sessions.plugins, serverName: 'e2e' });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  const url = `http://127.0.0.1:${address.port}`;
+
+  const call: Gateway['call'] = async (method, path, o = {}) => {
+    const qs = o.query ? `?${new URLSearchParams(o.query)}` : '';
+    const headers: Record<string, string> = { ...o.headers };
+    let body: string | undefined;
+    if (o.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(o.body);
+    }
+    const res = await fetch(`${url}${path}${qs}`, { method, headers, body });
+    const raw = Buffer.from(await res.arrayBuffer());
+    let parsed: unknown = null;
+    if ((res.headers.get('content-type') ?? '').includes('json')) parsed = JSON.parse(raw.toString('utf8'));
+    return { status: res.status, headers: res.headers, body: parsed, raw };
+  };
+  const admin: Gateway['admin'] = (method, path, body) =>
+    call(method, path, { body, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+
+  const gateway: Gateway = {
+    url,
+    app,
+    store,
+    sessions,
+    dir,
+    call,
+    admin,
+    async newInstance(name = 'e2e', extra = {}) {
+      const acc = await admin('POST', '/admin/accounts', { name, max_instances: 50 });
+      if (acc.status !== 201) throw new Error(`account: ${acc.status} ${acc.raw}`);
+      const token = acc.body.access_token as string;
+      const created = await call('POST', '/v2/session/create', { query: { access_token: token }, body: { name, ...extra } });
+      if (created.status !== 201) throw new Error(`create: ${created.status} ${created.raw}`);
+      return instanceHandle(call, token, created.body.instance_id);
+    },
+    async close(o = {}) {
+      await app.close();
+      await sessions.close();
+      await store.close();
+      if (!o.keepData) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return gateway;
+}
+
+/** Handle for another instance of an account whose token we have. */
+export function instanceHandle(call: Gateway['call'], token: string, id: string): Instance {
+  const inst: Instance = {
+    token,
+    id,
+    call: (method, path, body, headers) =>
+      call(method, path, { query: { access_token: token, instance_id: id }, body, headers }),
+    async info() {
+      const res = await inst.call('GET', '/v2/session/info');
+      if (res.status !== 200) throw new Error(`info: ${res.status} ${res.raw}`);
+      return res.body;
+    },
+    async waitStatus(status, reason, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: any = null;
+      while (Date.now() < deadline) {
+        last = await inst.info();
+        if (last.status === status && (reason === undefined || last.reason === reason)) return last;
+        await sleep(50);
+      }
+      throw new Error(`${id}: wanted ${status}/${reason ?? '*'}, last ${last?.status}/${last?.reason}`);
+    },
+    async qr(timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: Answer | null = null;
+      while (Date.now() < deadline) {
+        last = await inst.call('GET', '/v2/auth/qr');
+        if (last.status === 200) return last.body.value as string;
+        await sleep(50);
+      }
+      throw new Error(`${id}: no QR, last ${last?.status} ${last?.raw}`);
+    },
+  };
+  return inst;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A fresh random phone number per test, so simulated phones never collide. */
+let phoneSeq = 0;
+export function newPhone(): string {
+  phoneSeq++;
+  return `2010${String(Date.now() % 1_000_000).padStart(6, '0')}${String(phoneSeq).padStart(2, '0')}`.slice(0, 13);
+}
