@@ -123,6 +123,12 @@ describe('query strings and paths', () => {
     await expectClientError({ method: 'GET', url: `/v2/session/info?${'x=1&'.repeat(20_000)}` }, 401);
     await expectClientError({ method: 'GET', url: `/nope?${huge}` }, 404, 'not_found');
   });
+  test('undecodable and prototype-ish query strings', async () => {
+    await expectClientError({ method: 'GET', url: '/v2/session/info?access_token=%FF' }, 401);
+    await expectClientError({ method: 'GET', url: `/v2/session/info?access_token=${a.token}&instance_id=%FF%FE` }, 404, 'invalid_instance');
+    const ok = await t.app.inject({ method: 'GET', url: `/v2/session/info?%=%&__proto__=1&constructor=2&access_token=${a.token}&instance_id=${id}` });
+    assert.equal(ok.statusCode, 200);
+  });
   test('odd instance ids are simply not found', async () => {
     for (const bad of ['../../etc/passwd', '%00', "' OR 1=1 --", 'é', `${id}%00`, `${id} `]) {
       await expectClientError({ method: 'GET', url: `/v2/session/info?access_token=${a.token}&instance_id=${encodeURIComponent(bad)}` }, 404, 'invalid_instance');
