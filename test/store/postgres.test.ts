@@ -84,17 +84,25 @@ describe('PostgreSQL specifics', () => {
       const account = await a!.createAccount({ name: 'outbox', maxInstances: 1 });
       const ev = (id: string) => ({ id, accountId: account.id, instanceId: 'x', event: 'message', payload: {} });
       const order: string[] = [];
+      let appended!: () => void;
+      const slowAppended = new Promise<void>((resolve) => (appended = resolve));
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
       const slow = a!.tx(async (tx) => {
         const e = await tx.appendEvent(ev('slow'));
-        await delay(150); // still uncommitted while b appends
+        appended();
+        await gate; // still uncommitted while b appends
         order.push('slow committed');
         return e;
       });
-      await delay(30);
+      await slowAppended;
       const fast = b!.appendEvent(ev('fast')).then((e) => {
         order.push('fast committed');
         return e;
       });
+      await delay(100);
+      assert.deepEqual(order, [], 'the later append waits for the open transaction');
+      release();
       const [slowEvent, fastEvent] = await Promise.all([slow, fast]);
       assert.deepEqual(order, ['slow committed', 'fast committed']);
       assert.ok(fastEvent.seq > slowEvent.seq);

@@ -70,6 +70,10 @@ export class SqlStore implements Store {
     return this.#driver.close();
   }
 
+  /**
+   * Inside fn, use the `tx` handle only. On SQLite the outer store waits for the transaction to end, so awaiting an
+   * outer-store call from inside fn never returns; on PostgreSQL it would run outside the transaction.
+   */
   tx<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     // Nested tx on a tx handle: same transaction (no savepoint), as documented in the brief.
     if (this.#inTx) return fn(this);
