@@ -33,7 +33,7 @@ export class Connection {
   private queue: Promise<void> = Promise.resolve();
   private stage: 'hello' | 'finish' | 'ready' = 'hello';
   private nextId = 1;
-  private readonly pending = new Map<string, (node: BinaryNode) => void>();
+  private readonly pending = new Map<string, (node: BinaryNode | null) => void>();
   private graceTimer: NodeJS.Timeout | null = null;
   closed = false;
   /** Set after the handshake: the client's long-term noise key. */
@@ -65,6 +65,8 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     if (this.graceTimer) clearTimeout(this.graceTimer);
+    // Settle our own outstanding queries with null so no timer outlives the connection.
+    for (const waiter of [...this.pending.values()]) waiter(null);
     this.pending.clear();
     this.hooks.onClose(this);
   }
@@ -126,6 +128,7 @@ export class Connection {
         clearTimeout(timer);
         resolve(n);
       });
+      if (this.closed) return this.pending.get(id)!(null);
       this.send(node);
     });
   }

@@ -27,7 +27,7 @@ export interface Simulator {
   /** ws://127.0.0.1:<port>/ws/chat, for Baileys' waWebSocketUrl. */
   readonly url: string;
   /** 32 bytes; the client sets WA_CERT_DETAILS.PUBLIC_KEY to it. */
-  readonly rootPublicKey: Buffer;
+  readonly rootPublicKey: Buffer<ArrayBuffer>; // Buffer<ArrayBuffer> so it can be assigned to WA_CERT_DETAILS.PUBLIC_KEY directly
   /** Throws SimError 'qr_unknown' (unknown/expired ref), 'qr_invalid' (malformed or keys mismatch), 'invalid_phone'. */
   scan(input: PairInput & { qr: string }): Promise<{ jid: string; lid: string }>;
   /** Resolves when the companion finished and pair-success was sent. Throws SimError 'no_pending_code',

@@ -85,7 +85,7 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
 
   sim = {
     url: `ws://${urlHost}:${port}${WS_PATH}`,
-    rootPublicKey: root.public,
+    rootPublicKey: Buffer.from(root.public),
     faults: state.faults,
     scan: async (input) => scan(state, input),
     enterCode: async (input) => enterCode(state, input),

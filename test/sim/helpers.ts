@@ -6,8 +6,24 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import makeWASocket, { useMultiFileAuthState, WA_CERT_DETAILS, type AuthenticationState, type ConnectionState, type UserFacingSocketConfig } from 'baileys';
+import makeWASocket, { UPLOAD_TIMEOUT, useMultiFileAuthState, WA_CERT_DETAILS, type AuthenticationState, type ConnectionState, type UserFacingSocketConfig } from 'baileys';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/index.ts';
+
+/**
+ * Two Baileys rc14 timer leaks keep a test process alive long after its sockets are gone:
+ * - uploadPreKeys races the upload against a bare setTimeout(UPLOAD_TIMEOUT = 30 s) that is never cleared;
+ * - end() removes the ws 'close' listeners that would cancel in-flight queries, so each query still waiting at
+ *   close time keeps its defaultQueryTimeoutMs timer (60 s by default).
+ * We give test clients an odd query timeout and unref timers of exactly those two lengths (Baileys itself stays
+ * unmodified). While a test runs, sockets and the simulator keep the loop alive, so these timers still fire normally.
+ */
+export const QUERY_TIMEOUT_MS = 15_001;
+const realSetTimeout = globalThis.setTimeout;
+globalThis.setTimeout = ((fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+  const t = realSetTimeout(fn, ms, ...args);
+  if (ms === UPLOAD_TIMEOUT || ms === QUERY_TIMEOUT_MS) t.unref();
+  return t;
+}) as typeof setTimeout;
 
 export const silent = pino({ level: process.env.SIM_TEST_LOG ?? 'silent' });
 
@@ -46,6 +62,7 @@ export function connect(sim: Simulator, auth: Auth, extra: Partial<UserFacingSoc
     logger: silent,
     markOnlineOnConnect: false,
     connectTimeoutMs: 5_000,
+    defaultQueryTimeoutMs: QUERY_TIMEOUT_MS,
     ...extra,
   });
   sock.ev.on('creds.update', () => void auth.saveCreds());
@@ -136,7 +153,10 @@ export async function withSim(fn: (ctx: Ctx & { auth(): Promise<Auth>; connect: 
         /* already closed */
       }
     }
+    // Let Baileys finish closing (and useMultiFileAuthState finish writing) before the files go away.
+    await Promise.all(ctx.clients.map((c) => within(c.closed, 3_000, 'client close').catch(() => undefined)));
     await sim.stop();
-    await Promise.all(ctx.dirs.map((d) => rm(d, { recursive: true, force: true })));
+    await new Promise((r) => setTimeout(r, 50));
+    await Promise.all(ctx.dirs.map((d) => rm(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 })));
   }
 }
