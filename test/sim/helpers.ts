@@ -110,13 +110,17 @@ export async function pairByQr(
   sim: Simulator,
   auth: Auth,
   input: { phone: string; pushName?: string | null; platform?: string; businessName?: string | null },
+  extra: Partial<UserFacingSocketConfig> = {},
+  track: (c: Client) => void = () => {},
 ): Promise<{ client: Client; jid: string; lid: string }> {
   const first = connect(sim, auth);
+  track(first);
   const qr = await within(first.qr(), 5_000, 'first QR');
   const res = await sim.scan({ qr, ...input });
   const c = await within(first.closed, 5_000, 'restart after pairing');
   if (c.statusCode !== 515) throw new Error(`expected 515 after pairing, got ${c.statusCode} ${c.message}`);
-  const client = connect(sim, auth);
+  const client = connect(sim, auth, extra);
+  track(client);
   await within(client.opened, 8_000, 'open after restart');
   return { client, ...res };
 }
@@ -128,7 +132,15 @@ export interface Ctx {
 }
 
 /** Starts a simulator, runs `fn`, then always ends every socket, stops the simulator and removes the auth dirs. */
-export async function withSim(fn: (ctx: Ctx & { auth(): Promise<Auth>; connect: typeof connect }) => Promise<void>, opts: SimulatorOptions = {}): Promise<void> {
+export interface TestCtx extends Ctx {
+  auth(): Promise<Auth>;
+  /** connect() whose client is ended at cleanup. */
+  connect: typeof connect;
+  /** pairByQr() whose clients are ended at cleanup. */
+  pair(auth: Auth, input: Parameters<typeof pairByQr>[2], extra?: Partial<UserFacingSocketConfig>): ReturnType<typeof pairByQr>;
+}
+
+export async function withSim(fn: (ctx: TestCtx) => Promise<void>, opts: SimulatorOptions = {}): Promise<void> {
   const sim = await startSimulator({ logger: silent, ...opts });
   const ctx: Ctx = { sim, clients: [], dirs: [] };
   try {
@@ -144,6 +156,7 @@ export async function withSim(fn: (ctx: Ctx & { auth(): Promise<Auth>; connect: 
         ctx.clients.push(c);
         return c;
       },
+      pair: (a, input, extra) => pairByQr(sim, a, input, extra, (c) => ctx.clients.push(c)),
     });
   } finally {
     for (const c of ctx.clients) {

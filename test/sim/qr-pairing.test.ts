@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimError } from '../../sim/index.ts';
-import { pairByQr, within, withSim } from './helpers.ts';
+import { within, withSim } from './helpers.ts';
 
 const PHONE = '201012345678';
 
@@ -31,9 +31,9 @@ test('QR → scan → 515 → new socket with the same auth → open with me.id,
 });
 
 test('relogin with saved creds goes straight to open (no QR), and a second device gets id 2', async () => {
-  await withSim(async ({ sim, auth, connect }) => {
+  await withSim(async ({ sim, auth, connect, pair }) => {
     const a = await auth();
-    const { client, lid } = await pairByQr(sim, a, { phone: PHONE });
+    const { client, lid } = await pair(a, { phone: PHONE });
     client.end();
     await within(client.closed, 3_000, 'end');
     assert.equal(sim.listPhones()[0].devices[0].connected, false);
@@ -44,7 +44,7 @@ test('relogin with saved creds goes straight to open (no QR), and a second devic
     assert.equal(a.state.creds.me?.lid, lid);
 
     const b = await auth();
-    const other = await pairByQr(sim, b, { phone: PHONE });
+    const other = await pair(b, { phone: PHONE });
     assert.equal(other.jid, `${PHONE}:2@s.whatsapp.net`);
     assert.equal(other.lid.split(':')[0], lid.split(':')[0], 'the LID user is stable per phone');
     assert.equal(sim.listPhones()[0].devices.length, 2);
@@ -52,22 +52,22 @@ test('relogin with saved creds goes straight to open (no QR), and a second devic
 });
 
 test('business account: me.name comes from <biz> at pairing (explicit name, or push name on smba)', async () => {
-  await withSim(async ({ sim, auth }) => {
+  await withSim(async ({ auth, pair }) => {
     const a = await auth();
-    await pairByQr(sim, a, { phone: PHONE, pushName: 'John Doe', platform: 'android', businessName: 'Acme Ltd' });
+    await pair(a, { phone: PHONE, pushName: 'John Doe', platform: 'android', businessName: 'Acme Ltd' });
     assert.equal(a.state.creds.me?.name, 'Acme Ltd');
 
     const b = await auth();
-    await pairByQr(sim, b, { phone: '201099990000', pushName: 'Jane Shop', platform: 'smba' });
+    await pair(b, { phone: '201099990000', pushName: 'Jane Shop', platform: 'smba' });
     assert.equal(b.state.creds.me?.name, 'Jane Shop');
     assert.equal(b.state.creds.platform, 'smba');
   });
 });
 
 test('personal account: the push name reaches me.name through the self-addressed plaintext shortcut', async () => {
-  await withSim(async ({ sim, auth }) => {
+  await withSim(async ({ auth, pair }) => {
     const a = await auth();
-    const { client } = await pairByQr(sim, a, { phone: PHONE, pushName: 'John Doe' });
+    const { client } = await pair(a, { phone: PHONE, pushName: 'John Doe' });
     const deadline = Date.now() + 3_000;
     while (a.state.creds.me?.name !== 'John Doe' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(a.state.creds.me?.name, 'John Doe');
