@@ -36,13 +36,16 @@ export interface SessionServicesInput {
   /** Tests: shorter QR lifetime, watchdog, backoff. */
   qrTimeoutMs?: number;
   managerOptions?: SessionManagerDeps['options'];
+  /** Sandbox with a simulator someone else owns (tests that outlive one gateway); not stopped on close. */
+  simulator?: Simulator;
 }
 
 export async function createSessionServices(input: SessionServicesInput): Promise<SessionServices> {
   const { config, logger } = input;
   let sim: Simulator | null = null;
+  const ownSim = config.sandbox && !input.simulator;
   if (config.sandbox) {
-    sim = await startSimulator({ port: 0, logger: logger.child({ module: 'sim' }) });
+    sim = input.simulator ?? (await startSimulator({ port: 0, logger: logger.child({ module: 'sim' }) }));
     logger.warn(
       { simulator: sim.url },
       '*** SANDBOX MODE: sessions connect to the embedded WhatsApp SIMULATOR, not to WhatsApp. Do not use in production. ***',
@@ -75,7 +78,7 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     close() {
       closing ??= (async () => {
         await manager.shutdown().catch((err) => logger.error({ err }, 'session shutdown failed'));
-        await sim?.stop().catch((err) => logger.error({ err }, 'simulator stop failed'));
+        if (ownSim) await sim?.stop().catch((err) => logger.error({ err }, 'simulator stop failed'));
       })();
       return closing;
     },

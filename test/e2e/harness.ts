@@ -10,6 +10,7 @@ import { createSessionServices, type SessionServices } from '../../src/session-w
 import type { SessionManagerDeps } from '../../src/sessions/manager.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/types.ts';
+import type { Simulator } from '../../sim/index.ts';
 import { bootstrapAdminToken } from '../../src/tenancy/admin-token.ts';
 
 /**
@@ -58,6 +59,8 @@ export interface GatewayOptions {
   qrTimeoutMs?: number;
   managerOptions?: SessionManagerDeps['options'];
   masterKey?: Buffer;
+  /** Reuse a running simulator (not stopped on close). */
+  simulator?: Simulator;
 }
 
 export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> {
@@ -73,6 +76,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     masterKey,
     logger,
     qrTimeoutMs: opts.qrTimeoutMs,
+    simulator: opts.simulator,
     managerOptions: { backoff: { baseMs: 100, maxMs: 1000, jitter: 0.2 }, startTimeoutMs: 20_000, ...opts.managerOptions },
   });
   const app = buildApp({ config, store, logger, registryHooks: sessions.registryHooks, plugins: sessions.plugins, serverName: 'e2e' });
