@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { createPostgresStore } from '../../src/store/postgres/index.ts';
-import { QuotaReachedError, type Store } from '../../src/store/types.ts';
+import { QuotaReachedError, type EventRecord, type Store } from '../../src/store/types.ts';
 import { storeContract } from './contract.ts';
 import { PG_URL, dropSchema, pgQuery, randomSchema } from './pg.ts';
 
@@ -79,6 +79,9 @@ describe('PostgreSQL specifics', () => {
   test('an event appended later never becomes visible before an earlier open one', async () => {
     const schema = schemaForRun();
     const [a, b] = nodes(2, schema);
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let slow: Promise<EventRecord> | undefined;
     try {
       await a!.migrate();
       const account = await a!.createAccount({ name: 'outbox', maxInstances: 1 });
@@ -86,9 +89,7 @@ describe('PostgreSQL specifics', () => {
       const order: string[] = [];
       let appended!: () => void;
       const slowAppended = new Promise<void>((resolve) => (appended = resolve));
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      const slow = a!.tx(async (tx) => {
+      slow = a!.tx(async (tx) => {
         const e = await tx.appendEvent(ev('slow'));
         appended();
         await gate; // still uncommitted while b appends
@@ -107,6 +108,8 @@ describe('PostgreSQL specifics', () => {
       assert.deepEqual(order, ['slow committed', 'fast committed']);
       assert.ok(fastEvent.seq > slowEvent.seq);
     } finally {
+      release(); // a failed assertion must not leave the transaction (and close()) waiting forever
+      await slow?.catch(() => undefined);
       await Promise.all([a!.close(), b!.close()]);
     }
   });

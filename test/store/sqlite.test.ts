@@ -53,7 +53,7 @@ describe('SQLite specifics', () => {
     const store = createSqliteStore({ dataDir: join(tmp.dir, 'waits') });
     await store.migrate();
     await store.setSetting('k', 'before');
-    let release!: () => void;
+    let release = (): void => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const order: string[] = [];
     const txDone = store.tx(async (tx) => {
@@ -61,17 +61,22 @@ describe('SQLite specifics', () => {
       await gate; // the transaction stays open across this await
       order.push('commit');
     });
-    const outside = store.getSetting('k').then((value) => {
-      order.push('read');
-      return value;
-    });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.deepEqual(order, [], 'the outside read is still waiting');
-    release();
-    await txDone;
-    assert.equal(await outside, 'inside', 'it ran after the commit');
-    assert.deepEqual(order, ['commit', 'read']);
-    await store.close();
+    try {
+      const outside = store.getSetting('k').then((value) => {
+        order.push('read');
+        return value;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(order, [], 'the outside read is still waiting');
+      release();
+      await txDone;
+      assert.equal(await outside, 'inside', 'it ran after the commit');
+      assert.deepEqual(order, ['commit', 'read']);
+    } finally {
+      release(); // a failed assertion must not leave the transaction (and close()) waiting forever
+      await txDone.catch(() => undefined);
+      await store.close();
+    }
   });
 
   test('close waits for an open transaction, then refuses calls', async () => {
