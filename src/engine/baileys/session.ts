@@ -37,6 +37,20 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
+/**
+ * Baileys' end() removes the WebSocket's 'close' listeners before closing, so queries still in flight (e.g. the
+ * init queries right after open) are never rejected and each keeps a 60 s timer alive after the socket is gone.
+ * Their 'error' listeners remain; one synthetic error rejects them at once (Baileys' own error handler then
+ * calls its end() again, which is a no-op on a closed socket).
+ */
+function releasePendingQueries(sock: WASocket, log: Logger): void {
+  try {
+    sock.ws.emit('error', Object.assign(new Error('socket ended'), { code: 'SWITCHBOARD_SOCKET_ENDED' }));
+  } catch (err) {
+    log.debug({ err }, 'could not release pending queries');
+  }
+}
+
 export class EngineSessionClosedError extends Error {
   constructor(message = 'engine session is closed') {
     super(message);
@@ -237,6 +251,7 @@ export class BaileysSession extends EngineSession {
 
   #onSocketClose(sock: WASocket, error: unknown): void {
     if (sock !== this.#sock || this.#closed) return;
+    releasePendingQueries(sock, this.#log);
     this.#sockOpen = false;
     this.#rejectRegistrationWaiters(new EngineSessionClosedError('the connection closed before the registration stage'));
     if (this.#intent) return this.#finish(this.#intentClose(this.#intent));
