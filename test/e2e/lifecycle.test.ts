@@ -217,3 +217,19 @@ describe('after linking', () => {
     assert.ok(devices.every((d: any) => d.connected === false), JSON.stringify(devices));
   });
 });
+
+describe('expected_phone', () => {
+  test('another number links → STOPPED/identity_mismatch, device unlinked, never WORKING', async () => {
+    const i = await g.newInstance('guarded', { expected_phone: '201099999999' });
+    await i.call('POST', '/v2/session/start');
+    const phone = newPhone();
+    const scan = await g.admin('POST', '/sandbox/scan', { qr: await i.qr(), phone, push_name: 'Intruder', platform: 'android' });
+    assert.equal(scan.status, 200);
+    const info = await i.waitStatus('STOPPED', 'identity_mismatch');
+    assert.equal(info.me, null);
+    assert.ok(!history(info).includes('WORKING/connected'), history(info).join(' '));
+    await sleep(200);
+    const phones = await g.admin('GET', '/sandbox/phones');
+    assert.equal(phones.body.find((p: any) => p.phone === phone)?.devices.length ?? 0, 0, 'device unlinked');
+  });
+});
