@@ -1,4 +1,13 @@
-import type { EngineSession } from '../engine/types.ts';
+import type { EngineClose, EngineIdentity, EngineQr, EngineSession } from '../engine/types.ts';
+
+/** What the manager does with each engine event of the current attempt (called synchronously, in emit order). */
+export interface AttemptHandlers {
+  qr(qr: EngineQr): void;
+  open(identity: EngineIdentity): void;
+  identity(identity: EngineIdentity): void;
+  close(close: EngineClose): void;
+  watchdog(): void;
+}
 
 /**
  * One engine connection attempt of an instance, with its start watchdog. The manager keeps at most one current
@@ -13,16 +22,38 @@ export class Attempt {
   #settle!: () => void;
   #watchdog: NodeJS.Timeout | null;
 
+  #current = true;
+
+  /** Wires the session's events to the handlers; nothing reaches them once the attempt is disposed. */
   constructor(
     readonly session: EngineSession,
     watchdogMs: number,
-    onWatchdog: () => void,
+    handlers: AttemptHandlers,
   ) {
     this.settled = new Promise<void>((resolve) => (this.#settle = resolve));
     this.#watchdog = setTimeout(() => {
       this.#watchdog = null;
-      onWatchdog();
+      if (this.#current) handlers.watchdog();
     }, watchdogMs);
+    session.on('qr', (qr) => {
+      if (!this.#current) return;
+      this.signOfLife();
+      handlers.qr(qr);
+    });
+    session.on('open', (identity) => {
+      if (!this.#current) return;
+      this.opened = true;
+      this.signOfLife();
+      handlers.open(identity);
+    });
+    session.on('identity', (identity) => {
+      if (this.#current) handlers.identity(identity);
+    });
+    session.on('close', (close) => {
+      if (!this.#current) return;
+      this.signOfLife();
+      handlers.close(close);
+    });
   }
 
   /** The engine showed a sign of life or ended: the watchdog is no longer needed. */
@@ -31,8 +62,9 @@ export class Attempt {
     this.#settle();
   }
 
-  /** No longer current: no timer may outlive it. */
+  /** No longer current: its events are dropped and no timer may outlive it. */
   dispose(): void {
+    this.#current = false;
     this.#clearWatchdog();
     this.#settle();
   }

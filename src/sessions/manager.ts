@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import type { Engine, EngineClose, EngineIdentity, EngineQr, EngineSession } from '../engine/types.ts';
-import type { EventBus } from '../events/bus.ts';
 import { AuthVault } from '../store/auth-vault.ts';
 import type { AuthKeyValue, Store } from '../store/types.ts';
-import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.ts';
+import { DEFAULT_BACKOFF, backoffDelay } from './backoff.ts';
 import {
   IGNORE,
   IllegalTransitionError,
@@ -17,11 +16,19 @@ import {
 import { Attempt } from './attempt.ts';
 import { InvalidStateError, ManagerClosedError, SessionNotFoundError } from './errors.ts';
 import { KeyedSerialQueue, forEachLimited } from './serial-queue.ts';
-import type { SessionStatus, StatusReason } from './status.ts';
+import type { SessionStatus } from './status.ts';
+import {
+  DEFAULT_MANAGER_OPTIONS,
+  type SessionManagerDeps,
+  type SessionManagerOptions,
+  type StatusSnapshot,
+} from './manager-options.ts';
+import { isCommand, isRunning, qrShown, type Runtime } from './runtime.ts';
 import { InstanceGoneError, StatusRecorder, type IdentityOp } from './status-recorder.ts';
-import { waitFor, wake, withTimeout } from './waiters.ts';
+import { wake, withTimeout } from './waiters.ts';
 
 export { InvalidStateError, ManagerClosedError, SessionNotFoundError };
+export { DEFAULT_MANAGER_OPTIONS, type SessionManagerDeps, type SessionManagerOptions, type StatusSnapshot };
 
 /**
  * Runs the WhatsApp sessions of this node. Every command, engine event and timer firing of one instance goes
@@ -29,59 +36,6 @@ export { InvalidStateError, ManagerClosedError, SessionNotFoundError };
  * the effects the table names: tear the connection down, clear credentials, record the change (one store
  * transaction with its event), then connect or schedule a reconnect. Status is never set anywhere else.
  */
-
-export interface SessionManagerOptions {
-  /** Longest an engine attempt may go without QR, open or close before it is retried (watchdog). */
-  startTimeoutMs: number;
-  /** Consecutive failed attempts that are retried; the next one ends in FAILED. */
-  maxRestarts: number;
-  backoff: BackoffOptions;
-  /** Boot restore: at most this many sessions handshaking at once. */
-  restoreConcurrency: number;
-  /** Longest we wait for the engine to end or unlink a session before moving on. */
-  teardownTimeoutMs: number;
-}
-
-export const DEFAULT_MANAGER_OPTIONS: SessionManagerOptions = Object.freeze({
-  startTimeoutMs: 60_000,
-  maxRestarts: 5,
-  backoff: DEFAULT_BACKOFF,
-  restoreConcurrency: 5,
-  teardownTimeoutMs: 10_000,
-});
-
-export interface SessionManagerDeps {
-  store: Store;
-  engine: Engine;
-  bus: EventBus;
-  /** 32 bytes: encrypts each instance's WhatsApp credentials at rest (AuthVault). */
-  masterKey: Buffer;
-  /** Overrides the auth state factory (default: `new AuthVault(store, instanceId, masterKey)`). */
-  authFor?: (instanceId: string) => AuthKeyValue;
-  logger: Logger;
-  options?: Partial<Omit<SessionManagerOptions, 'backoff'>> & { backoff?: Partial<BackoffOptions> };
-  /** [0, 1) source for backoff jitter (tests). */
-  random?: () => number;
-}
-
-export interface StatusSnapshot {
-  status: SessionStatus;
-  reason: StatusReason;
-}
-
-interface Runtime {
-  id: string;
-  status: SessionStatus;
-  reason: StatusReason;
-  auth: AuthKeyValue;
-  attempt: Attempt | null;
-  /** Consecutive failed attempts; reset by a command, a QR or an open. */
-  failures: number;
-  retryTimer: NodeJS.Timeout | null;
-  qr: EngineQr | null;
-  /** Woken when a QR arrives or the attempt ends. */
-  qrWaiters: Set<() => void>;
-}
 
 const RESTORE_STATUSES: SessionStatus[] = ['WORKING', 'STARTING', 'SCAN_QR_CODE'];
 
@@ -133,8 +87,9 @@ export class SessionManager {
   /** Phone-number pairing; only while a QR is shown. Returns "ABCD-1234". */
   requestPairingCode(instanceId: string, phone: string): Promise<string> {
     return this.#serial(instanceId, async (rt) => {
-      const attempt = await this.#awaitQrLocked(rt, this.options.startTimeoutMs);
-      if (!attempt) throw new InvalidStateError(rt.status);
+      await qrShown(rt, this.options.startTimeoutMs);
+      const attempt = rt.attempt;
+      if (rt.status !== 'SCAN_QR_CODE' || rt.qr === null || !attempt) throw new InvalidStateError(rt.status);
       return attempt.session.requestPairingCode(phone);
     });
   }
@@ -152,10 +107,7 @@ export class SessionManager {
   async waitForQr(instanceId: string, timeoutMs: number): Promise<EngineQr | null> {
     const rt = this.#runtimes.get(instanceId);
     if (!rt) return null;
-    const deadline = Date.now() + timeoutMs;
-    while (rt.status === 'SCAN_QR_CODE' && rt.qr === null && rt.attempt !== null && Date.now() < deadline) {
-      await waitFor(rt.qrWaiters, deadline - Date.now());
-    }
+    await qrShown(rt, timeoutMs);
     return this.currentQr(instanceId);
   }
 
@@ -354,35 +306,23 @@ export class SessionManager {
       });
       return;
     }
-    const attempt: Attempt = new Attempt(session, this.options.startTimeoutMs, () =>
-      this.#enqueueEvent(rt, attempt, () => this.#onWatchdog(rt)),
-    );
+    // Handlers only queue work (plus keep the QR at once, so a waiting /auth/qr or pairing request sees it):
+    // every decision is taken in the instance's queue, in the order the engine emitted.
+    const attempt: Attempt = new Attempt(session, this.options.startTimeoutMs, {
+      qr: (qr) => {
+        rt.qr = qr;
+        wake(rt.qrWaiters);
+        this.#enqueueEvent(rt, attempt, () => this.#onQr(rt));
+      },
+      open: (live) => this.#enqueueEvent(rt, attempt, () => this.#onOpen(rt, live)),
+      identity: (live) => this.#enqueueEvent(rt, attempt, () => this.#onIdentity(rt, live)),
+      close: (close) => {
+        wake(rt.qrWaiters);
+        this.#enqueueEvent(rt, attempt, () => this.#onClose(rt, close));
+      },
+      watchdog: () => this.#enqueueEvent(rt, attempt, () => this.#onWatchdog(rt)),
+    });
     rt.attempt = attempt;
-    const firstSign = (): void => attempt.signOfLife();
-
-    session.on('qr', (qr) => {
-      if (rt.attempt !== attempt) return;
-      firstSign();
-      // Kept at once (not queued) so a waiting pairing-code request or /auth/qr sees it immediately.
-      rt.qr = qr;
-      wake(rt.qrWaiters);
-      this.#enqueueEvent(rt, attempt, () => this.#onQr(rt));
-    });
-    session.on('open', (live) => {
-      if (rt.attempt !== attempt) return;
-      firstSign();
-      this.#enqueueEvent(rt, attempt, () => this.#onOpen(rt, attempt, live));
-    });
-    session.on('identity', (live) => {
-      if (rt.attempt !== attempt) return;
-      this.#enqueueEvent(rt, attempt, () => this.#onIdentity(rt, live));
-    });
-    session.on('close', (close) => {
-      if (rt.attempt !== attempt) return;
-      firstSign();
-      wake(rt.qrWaiters);
-      this.#enqueueEvent(rt, attempt, () => this.#onClose(rt, close));
-    });
   }
 
   /** Queues an engine/timer event; dropped if its attempt is no longer current when its turn comes. */
@@ -410,9 +350,8 @@ export class SessionManager {
     await this.#applyEngineEvent(rt, 'qr');
   }
 
-  async #onOpen(rt: Runtime, attempt: Attempt, live: EngineIdentity): Promise<void> {
+  async #onOpen(rt: Runtime, live: EngineIdentity): Promise<void> {
     rt.failures = 0;
-    attempt.opened = true;
     const instance = await this.#store.getInstance(rt.id);
     if (!instance) throw new InstanceGoneError(rt.id);
     const expected = instance.expectedPhone?.replace(/\D/g, '') || null;
@@ -478,21 +417,4 @@ export class SessionManager {
     if (rt.retryTimer) clearTimeout(rt.retryTimer);
     rt.retryTimer = null;
   }
-
-  /** Inside the queue: the current attempt once it shows a QR (waiting up to timeoutMs), else null. */
-  async #awaitQrLocked(rt: Runtime, timeoutMs: number): Promise<Attempt | null> {
-    const deadline = Date.now() + timeoutMs;
-    while (rt.status === 'SCAN_QR_CODE' && rt.attempt !== null && rt.qr === null && Date.now() < deadline) {
-      await waitFor(rt.qrWaiters, deadline - Date.now());
-    }
-    return rt.status === 'SCAN_QR_CODE' && rt.qr !== null ? rt.attempt : null;
-  }
-}
-
-function isRunning(status: SessionStatus): boolean {
-  return status === 'STARTING' || status === 'SCAN_QR_CODE' || status === 'WORKING';
-}
-
-function isCommand(event: LifecycleEvent): boolean {
-  return event === 'start' || event === 'restart' || event === 'logout' || event === 'boot';
 }

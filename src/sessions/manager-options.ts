@@ -1,0 +1,47 @@
+import type { Engine } from '../engine/types.ts';
+import type { EventBus } from '../events/bus.ts';
+import type { AuthKeyValue, Store } from '../store/types.ts';
+import type { Logger } from 'pino';
+import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import type { SessionStatus, StatusReason } from './status.ts';
+
+/** Construction options and answer types of the SessionManager. */
+
+export interface SessionManagerOptions {
+  /** Longest an engine attempt may go without QR, open or close before it is retried (watchdog). */
+  startTimeoutMs: number;
+  /** Consecutive failed attempts that are retried; the next one ends in FAILED. */
+  maxRestarts: number;
+  backoff: BackoffOptions;
+  /** Boot restore: at most this many sessions handshaking at once. */
+  restoreConcurrency: number;
+  /** Longest we wait for the engine to end or unlink a session before moving on. */
+  teardownTimeoutMs: number;
+}
+
+export const DEFAULT_MANAGER_OPTIONS: SessionManagerOptions = Object.freeze({
+  startTimeoutMs: 60_000,
+  maxRestarts: 5,
+  backoff: DEFAULT_BACKOFF,
+  restoreConcurrency: 5,
+  teardownTimeoutMs: 10_000,
+});
+
+export interface SessionManagerDeps {
+  store: Store;
+  engine: Engine;
+  bus: EventBus;
+  /** 32 bytes: encrypts each instance's WhatsApp credentials at rest (AuthVault). */
+  masterKey: Buffer;
+  /** Overrides the auth state factory (default: `new AuthVault(store, instanceId, masterKey)`). */
+  authFor?: (instanceId: string) => AuthKeyValue;
+  logger: Logger;
+  options?: Partial<Omit<SessionManagerOptions, 'backoff'>> & { backoff?: Partial<BackoffOptions> };
+  /** [0, 1) source for backoff jitter (tests). */
+  random?: () => number;
+}
+
+export interface StatusSnapshot {
+  status: SessionStatus;
+  reason: StatusReason;
+}

@@ -1,0 +1,37 @@
+import type { AuthKeyValue } from '../store/types.ts';
+import type { EngineQr } from '../engine/types.ts';
+import type { Attempt } from './attempt.ts';
+import type { LifecycleEvent } from './lifecycle.ts';
+import type { SessionStatus, StatusReason } from './status.ts';
+import { waitFor } from './waiters.ts';
+
+/** What the manager keeps in memory per instance it runs on this node (the store stays the source of truth). */
+export interface Runtime {
+  id: string;
+  status: SessionStatus;
+  reason: StatusReason;
+  auth: AuthKeyValue;
+  attempt: Attempt | null;
+  /** Consecutive failed attempts; reset by a command, a QR or an open. */
+  failures: number;
+  retryTimer: NodeJS.Timeout | null;
+  qr: EngineQr | null;
+  /** Woken when a QR arrives or the attempt ends. */
+  qrWaiters: Set<() => void>;
+}
+
+/** Waits (up to timeoutMs) while the session is in SCAN_QR_CODE with a live attempt that has not shown a QR yet. */
+export async function qrShown(rt: Runtime, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (rt.status === 'SCAN_QR_CODE' && rt.attempt !== null && rt.qr === null && Date.now() < deadline) {
+    await waitFor(rt.qrWaiters, deadline - Date.now());
+  }
+}
+
+export function isRunning(status: SessionStatus): boolean {
+  return status === 'STARTING' || status === 'SCAN_QR_CODE' || status === 'WORKING';
+}
+
+export function isCommand(event: LifecycleEvent): boolean {
+  return event === 'start' || event === 'restart' || event === 'logout' || event === 'boot';
+}
