@@ -82,7 +82,15 @@ export class Connection {
           this.pending.delete(node.attrs.id);
           waiter(node);
         }
-        await this.hooks.onNode(this, node);
+        try {
+          await this.hooks.onNode(this, node);
+        } catch (err) {
+          // A handler bug must not stall the client for 60 s: answer the IQ with an error and keep the connection.
+          this.log.error({ err, node: summarize(node) }, 'handler failed');
+          if (node.tag === 'iq' && node.attrs.type !== 'result' && node.attrs.type !== 'error') {
+            this.reply(node, [{ tag: 'error', attrs: { code: '500', text: 'internal-server-error' } }], 'error');
+          }
+        }
       } else if (this.stage === 'hello') {
         const msg = proto.HandshakeMessage.decode(frame);
         const eph = msg.clientHello?.ephemeral;
