@@ -1,4 +1,5 @@
 import type { SessionStatus, StatusReason } from '../sessions/status.ts';
+import type { WebhookStore } from './webhook-types.ts';
 
 /**
  * The one storage contract. SQLite (embedded default) and PostgreSQL (several nodes) implement it and pass
@@ -142,6 +143,7 @@ export interface Store {
   clearIdentity(instanceId: string): Promise<void>;
 
   // --- event outbox ---
+  /** Also queues one delivery per matching active webhook subscription, in the same transaction. */
   appendEvent(event: NewEvent): Promise<EventRecord>;
   /** Events with seq > afterSeq, oldest first (optionally one account's). */
   listEvents(opts: { afterSeq: number; accountId?: string; limit: number }): Promise<EventRecord[]>;
@@ -151,6 +153,9 @@ export interface Store {
   /** All writes land or none does. */
   writeAuth(instanceId: string, writes: AuthWrite[]): Promise<void>;
   clearAuth(instanceId: string): Promise<void>;
+
+  /** Webhook subscriptions, deliveries and dispatch lanes (webhook-types.ts); bound to the same transaction. */
+  readonly webhooks: WebhookStore;
 }
 
 /**

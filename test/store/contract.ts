@@ -4,6 +4,7 @@ import type { Store } from '../../src/store/types.ts';
 import { tenancyContract } from './contract-tenancy.ts';
 import { instancesContract } from './contract-instances.ts';
 import { dataContract } from './contract-data.ts';
+import { webhooksContract } from './contract-webhooks.ts';
 
 /**
  * The behaviour every Store must have, run against each implementation (sqlite.test.ts, postgres.test.ts).
@@ -36,5 +37,6 @@ export function storeContract(
     tenancyContract(store);
     instancesContract(store);
     dataContract(store);
+    webhooksContract(store);
   });
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { createPostgresStore } from '../../src/store/postgres/index.ts';
+import { MIGRATIONS } from '../../src/store/sql/migrations.ts';
 import { QuotaReachedError, type EventRecord, type Store } from '../../src/store/types.ts';
 import { storeContract } from './contract.ts';
 import { PG_URL, dropSchema, pgQuery, randomSchema } from './pg.ts';
@@ -36,14 +37,17 @@ describe('PostgreSQL specifics', () => {
     try {
       await Promise.all(stores.map((s) => s.migrate()));
       const versions = await pgQuery<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations`);
-      assert.deepEqual(versions.map((v) => v.version), [1]);
+      assert.deepEqual(versions.map((v) => v.version), MIGRATIONS.map((m) => m.version));
       const tables = await pgQuery<{ table_name: string }>(
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
         [schema],
       );
       assert.deepEqual(
         tables.map((t) => t.table_name),
-        ['accounts', 'auth_state', 'events', 'identities', 'instances', 'schema_migrations', 'settings', 'status_history', 'tokens'],
+        [
+          'accounts', 'auth_state', 'events', 'identities', 'instances', 'schema_migrations', 'settings', 'status_history',
+          'tokens', 'webhook_deliveries', 'webhook_lanes', 'webhook_subscriptions',
+        ],
       );
     } finally {
       await Promise.all(stores.map((s) => s.close()));

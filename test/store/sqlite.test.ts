@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../../src/store/sql/migrations.ts';
 import { createSqliteStore } from '../../src/store/sqlite/index.ts';
 import { storeContract } from './contract.ts';
 import { tempDir } from './tmp.ts';
@@ -31,7 +32,7 @@ describe('SQLite specifics', () => {
     try {
       assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
       const versions = raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{ version: number }>;
-      assert.deepEqual(versions.map((v) => v.version), [1]);
+      assert.deepEqual(versions.map((v) => v.version), MIGRATIONS.map((m) => m.version));
     } finally {
       raw.close();
     }

@@ -66,6 +66,7 @@ function connOf(client: Queryable, open: () => boolean = () => true): SqlConn {
 export class PostgresDriver implements SqlDriver {
   readonly kind = 'postgres' as const;
   readonly forUpdate = ' FOR UPDATE';
+  readonly skipLocked = ' FOR UPDATE SKIP LOCKED';
   readonly conn: SqlConn;
   readonly schema: string | null;
   readonly #pool: pg.Pool;

@@ -34,6 +34,8 @@ export interface SqlDriver {
   lockForEventAppend(conn: SqlConn): Promise<void>;
   /** ` FOR UPDATE` where the dialect has row locks, '' where the whole database is locked by the transaction. */
   readonly forUpdate: string;
+  /** ` FOR UPDATE SKIP LOCKED` (PostgreSQL: concurrent claimers take disjoint rows), '' on SQLite. */
+  readonly skipLocked: string;
   close(): Promise<void>;
 }
 

@@ -156,4 +156,105 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'webhook subscriptions, deliveries and dispatch lanes',
+    // Deliveries are unique per (event, subscription): fan-out happens once, in the event's own transaction.
+    // A lane is (subscription, instance); its wake_at is the due time of its oldest undone delivery (NULL: idle),
+    // and its lease says which dispatcher works it. Undone deliveries have a partial index in lane order.
+    sqlite: `
+      CREATE TABLE webhook_subscriptions (
+        id          TEXT PRIMARY KEY,
+        account_id  TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+        instance_id TEXT REFERENCES instances (id) ON DELETE CASCADE,
+        url         TEXT NOT NULL,
+        events      TEXT NOT NULL,
+        secret      BLOB NOT NULL,
+        is_active   INTEGER NOT NULL,
+        created_at  TEXT NOT NULL
+      );
+      CREATE INDEX webhook_subscriptions_account ON webhook_subscriptions (account_id, instance_id);
+      CREATE INDEX webhook_subscriptions_instance ON webhook_subscriptions (instance_id);
+      CREATE TABLE webhook_lanes (
+        id              TEXT PRIMARY KEY,
+        subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+        instance_id     TEXT NOT NULL,
+        wake_at         TEXT,
+        lease_until     TEXT,
+        lease_token     TEXT
+      );
+      CREATE INDEX webhook_lanes_wake ON webhook_lanes (wake_at) WHERE wake_at IS NOT NULL;
+      CREATE INDEX webhook_lanes_subscription ON webhook_lanes (subscription_id);
+      CREATE TABLE webhook_deliveries (
+        id              TEXT PRIMARY KEY,
+        subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+        lane_id         TEXT NOT NULL,
+        account_id      TEXT NOT NULL,
+        instance_id     TEXT NOT NULL,
+        event_seq       INTEGER NOT NULL,
+        event_id        TEXT NOT NULL,
+        event           TEXT NOT NULL,
+        status          TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'dead')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        generation      INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        response_code   INTEGER,
+        queued_at       TEXT NOT NULL,
+        next_attempt_at TEXT,
+        delivered_at    TEXT,
+        created_at      TEXT NOT NULL,
+        UNIQUE (event_seq, subscription_id)
+      );
+      CREATE INDEX webhook_deliveries_undone ON webhook_deliveries (lane_id, event_seq) WHERE status IN ('pending', 'failed');
+      CREATE INDEX webhook_deliveries_account ON webhook_deliveries (account_id, created_at);
+      CREATE INDEX webhook_deliveries_subscription ON webhook_deliveries (subscription_id);
+    `,
+    postgres: `
+      CREATE TABLE webhook_subscriptions (
+        id          TEXT PRIMARY KEY,
+        account_id  TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+        instance_id TEXT REFERENCES instances (id) ON DELETE CASCADE,
+        url         TEXT NOT NULL,
+        events      JSONB NOT NULL,
+        secret      BYTEA NOT NULL,
+        is_active   BOOLEAN NOT NULL,
+        created_at  TIMESTAMPTZ NOT NULL
+      );
+      CREATE INDEX webhook_subscriptions_account ON webhook_subscriptions (account_id, instance_id);
+      CREATE INDEX webhook_subscriptions_instance ON webhook_subscriptions (instance_id);
+      CREATE TABLE webhook_lanes (
+        id              TEXT PRIMARY KEY,
+        subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+        instance_id     TEXT NOT NULL,
+        wake_at         TIMESTAMPTZ,
+        lease_until     TIMESTAMPTZ,
+        lease_token     TEXT
+      );
+      CREATE INDEX webhook_lanes_wake ON webhook_lanes (wake_at) WHERE wake_at IS NOT NULL;
+      CREATE INDEX webhook_lanes_subscription ON webhook_lanes (subscription_id);
+      CREATE TABLE webhook_deliveries (
+        id              TEXT PRIMARY KEY,
+        subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+        lane_id         TEXT NOT NULL,
+        account_id      TEXT NOT NULL,
+        instance_id     TEXT NOT NULL,
+        event_seq       BIGINT NOT NULL,
+        event_id        TEXT NOT NULL,
+        event           TEXT NOT NULL,
+        status          TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'dead')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        generation      INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        response_code   INTEGER,
+        queued_at       TIMESTAMPTZ NOT NULL,
+        next_attempt_at TIMESTAMPTZ,
+        delivered_at    TIMESTAMPTZ,
+        created_at      TIMESTAMPTZ NOT NULL,
+        UNIQUE (event_seq, subscription_id)
+      );
+      CREATE INDEX webhook_deliveries_undone ON webhook_deliveries (lane_id, event_seq) WHERE status IN ('pending', 'failed');
+      CREATE INDEX webhook_deliveries_account ON webhook_deliveries (account_id, created_at);
+      CREATE INDEX webhook_deliveries_subscription ON webhook_deliveries (subscription_id);
+    `,
+  },
 ];

@@ -15,6 +15,7 @@ import type {
 } from '../types.ts';
 import type { SqlConn, SqlDriver } from './driver.ts';
 import { runMigrations, type MigrationLogger } from './migrate.ts';
+import { SqlWebhookStore, fanOutEvent } from './webhook-store.ts';
 import {
   ACCOUNT_COLS,
   EVENT_COLS,
@@ -52,6 +53,7 @@ export class SqlStore implements Store {
   readonly #db: SqlConn;
   readonly #inTx: boolean;
   readonly #logger: MigrationLogger | undefined;
+  readonly webhooks: SqlWebhookStore;
 
   constructor(driver: SqlDriver, opts: { logger?: MigrationLogger } = {}, txConn?: SqlConn) {
     this.kind = driver.kind;
@@ -59,6 +61,7 @@ export class SqlStore implements Store {
     this.#db = txConn ?? driver.conn;
     this.#inTx = txConn !== undefined;
     this.#logger = opts.logger;
+    this.webhooks = new SqlWebhookStore(driver, this.#db, (fn) => this.#atomic(fn));
   }
 
   migrate(): Promise<void> {
@@ -326,7 +329,10 @@ export class SqlStore implements Store {
           event.createdAt ?? now(),
         ],
       );
-      return toEvent(rows[0]!);
+      const record = toEvent(rows[0]!);
+      // Webhook deliveries are born with their event: durable together, or not at all.
+      await fanOutEvent(db, record);
+      return record;
     });
   }
 

@@ -36,6 +36,7 @@ function bindable(params: readonly unknown[]): unknown[] {
 export class SqliteDriver implements SqlDriver {
   readonly kind = 'sqlite' as const;
   readonly forUpdate = '';
+  readonly skipLocked = '';
   readonly conn: SqlConn;
   readonly #db: Db;
   readonly #mutex = new Mutex();
