@@ -64,7 +64,12 @@ describe('linking', () => {
     const phone = newPhone();
     const scan = await g.admin('POST', '/sandbox/scan', { qr: qr.body.value, phone, push_name: 'John Doe', platform: 'android' });
     assert.equal(scan.status, 200, String(scan.raw));
-    const info = await i.waitStatus('WORKING', 'connected');
+    let info = await i.waitStatus('WORKING', 'connected');
+    // A personal account's name arrives by app-state sync shortly after open (engine 'identity' event).
+    for (const deadline = Date.now() + 15_000; info.me?.pushName !== 'John Doe' && Date.now() < deadline; ) {
+      await sleep(50);
+      info = await i.info();
+    }
     assert.deepEqual(info.me, { id: `${phone}@c.us`, pushName: 'John Doe' });
     assert.equal(info.qr, undefined);
     assert.deepEqual(history(info), ['STOPPED/created', 'STARTING/start_requested', 'SCAN_QR_CODE/qr_ready', 'WORKING/connected']);
