@@ -4,6 +4,7 @@ import { authenticateAccessToken } from '../tenancy/accounts.ts';
 import { isAdminToken } from '../tenancy/admin-token.ts';
 import type { AuthKind, RequestAuth } from './context.ts';
 import { errors } from './errors.ts';
+import { takeDeferredBodyError } from './body.ts';
 
 /**
  * Authentication (api.md "Authentication"). It runs as a preValidation hook, i.e. after the body is parsed but
@@ -104,6 +105,8 @@ export function registerAuth(app: FastifyInstance): void {
     const kind = request.routeOptions.config.auth;
     const hook = kind ? HOOKS[kind] : null;
     if (hook) await hook(request);
+    const bodyError = takeDeferredBodyError(request);
+    if (bodyError) throw bodyError;
   });
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errors } from './errors.ts';
 
 /**
@@ -8,6 +8,23 @@ import { errors } from './errors.ts';
  */
 
 export const BODY_LIMIT = 1024 * 1024;
+
+/**
+ * A body that cannot be parsed is not answered at once: the auth hook runs first and then throws it
+ * (api.md: "a missing or wrong token is 401 even when other parameters are missing too").
+ */
+const deferredErrors = new WeakMap<FastifyRequest, Error>();
+
+export function takeDeferredBodyError(request: FastifyRequest): Error | undefined {
+  const err = deferredErrors.get(request);
+  deferredErrors.delete(request);
+  return err;
+}
+
+function defer(request: FastifyRequest, err: Error, done: (err: Error | null, body?: unknown) => void): void {
+  deferredErrors.set(request, err);
+  done(null, undefined);
+}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -32,18 +49,18 @@ export function registerBodyParsers(app: FastifyInstance): void {
         const text = decode(body as Buffer);
         if (text.trim() === '') return done(null, undefined);
         secureJson(request, text, (err, parsed) => {
-          if (err) return done(errors.invalidParameter('body', { reason: 'invalid JSON' }), undefined);
+          if (err) return defer(request, errors.invalidParameter('body', { reason: 'invalid JSON' }), done);
           done(null, parsed);
         });
       } catch (err) {
-        done(err as Error, undefined);
+        defer(request, err as Error, done);
       }
     },
   );
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'buffer', bodyLimit: BODY_LIMIT },
-    (_request, body, done) => {
+    (request, body, done) => {
       try {
         const params = new URLSearchParams(decode(body as Buffer));
         const out: Record<string, string | string[]> = Object.create(null);
@@ -53,7 +70,7 @@ export function registerBodyParsers(app: FastifyInstance): void {
         }
         done(null, { ...out });
       } catch (err) {
-        done(err as Error, undefined);
+        defer(request, err as Error, done);
       }
     },
   );

@@ -52,6 +52,19 @@ describe('bodies', () => {
       assert.equal(res.json().details.parameter, 'body');
     }
   });
+  test('a wrong token with a broken body is 401, not 400: auth comes first', async () => {
+    const bad = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xff]), Buffer.from('"')]);
+    for (const payload of ['{bad', bad]) {
+      for (const type of ['application/json', 'application/x-www-form-urlencoded']) {
+        await expectClientError(
+          { method: 'POST', url: `/v2/session/config?access_token=wrong&instance_id=${id}`, headers: { 'content-type': type }, payload },
+          401,
+          'invalid_access_token',
+        );
+        await expectClientError({ method: 'POST', url: '/admin/accounts', headers: { 'content-type': type }, payload }, 401, 'invalid_access_token');
+      }
+    }
+  });
   test('invalid UTF-8 → 400 invalid_parameter (JSON and form)', async () => {
     const bad = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]);
     for (const type of ['application/json', 'application/x-www-form-urlencoded']) {
