@@ -24,11 +24,13 @@ import {
   type StatusSnapshot,
 } from './manager-options.ts';
 import { isCommand, isRunning, qrShown, type Runtime } from './runtime.ts';
+import { IdentityTracker, type ApplyExtra, type MeAnswer } from './identity-tracker.ts';
 import { InstanceGoneError, StatusRecorder, type IdentityOp } from './status-recorder.ts';
-import { wake, withTimeout } from './waiters.ts';
+import { wake } from './waiters.ts';
+import { clearRetry, teardown } from './teardown.ts';
 
 export { InvalidStateError, ManagerClosedError, SessionNotFoundError };
-export { DEFAULT_MANAGER_OPTIONS, type SessionManagerDeps, type SessionManagerOptions, type StatusSnapshot };
+export { DEFAULT_MANAGER_OPTIONS, type SessionManagerDeps, type SessionManagerOptions, type StatusSnapshot, type MeAnswer };
 
 /**
  * Runs the WhatsApp sessions of this node. Every command, engine event and timer firing of one instance goes
@@ -47,6 +49,7 @@ export class SessionManager {
   readonly #log: Logger;
   readonly #random: () => number;
   readonly #recorder: StatusRecorder;
+  readonly #identity: IdentityTracker;
   readonly #queue = new KeyedSerialQueue();
   readonly #runtimes = new Map<string, Runtime>();
   #closed = false;
@@ -58,6 +61,7 @@ export class SessionManager {
     this.#log = deps.logger;
     this.#random = deps.random ?? Math.random;
     this.#recorder = new StatusRecorder(deps.store, deps.bus);
+    this.#identity = new IdentityTracker(deps.store, this.#recorder, deps.logger);
     const { backoff, ...rest } = deps.options ?? {};
     this.options = { ...DEFAULT_MANAGER_OPTIONS, ...rest, backoff: { ...DEFAULT_BACKOFF, ...backoff } };
   }
@@ -118,6 +122,15 @@ export class SessionManager {
     return rt.attempt.session.identity();
   }
 
+  /**
+   * /v2/session/me from memory (no store, no engine): the cached identity while WORKING, else the status to report.
+   * `storedStatus` is what the caller already read (used when this node does not run the instance).
+   */
+  me(instanceId: string, storedStatus: SessionStatus): MeAnswer {
+    if (this.#closed) throw new ManagerClosedError();
+    return this.#identity.answer(instanceId, this.#runtimes.get(instanceId)?.status, storedStatus);
+  }
+
   /** Current status: this node's view when it runs the instance, else the stored one. */
   async status(instanceId: string): Promise<StatusSnapshot | null> {
     const rt = this.#runtimes.get(instanceId);
@@ -132,6 +145,7 @@ export class SessionManager {
       const rt = this.#runtimes.get(instanceId);
       if (!rt) return;
       this.#runtimes.delete(instanceId);
+      this.#identity.committed(instanceId, 'STOPPED', null);
       await this.#teardown(rt, 'end');
     });
   }
@@ -168,11 +182,12 @@ export class SessionManager {
   async shutdown(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#identity.cache.clear();
     // A command that was already past its closed-check may add a runtime while we wait: go round again.
     while (this.#runtimes.size > 0) {
       const runtimes = [...this.#runtimes.values()];
       // Cancel timers first: a retry must not fire while we wait for the queues to drain.
-      for (const rt of runtimes) this.#clearRetry(rt);
+      for (const rt of runtimes) clearRetry(rt);
       await Promise.all(
         runtimes.map((rt) =>
           this.#queue.run(rt.id, async () => {
@@ -235,11 +250,7 @@ export class SessionManager {
    * (a watcher that sees STOPPED may start again at once), and the change is recorded before a new connection
    * is opened (its events queue up behind us and must find the new status).
    */
-  async #apply(
-    rt: Runtime,
-    event: LifecycleEvent,
-    extra: { live?: EngineIdentity; extraEvents?: Array<{ event: string; payload: unknown }> } = {},
-  ): Promise<void> {
+  async #apply(rt: Runtime, event: LifecycleEvent, extra: ApplyExtra = {}): Promise<void> {
     const entry = transition(rt.status, event);
     if (entry === IGNORE) return;
     if (isCommand(event)) rt.failures = 0;
@@ -255,9 +266,13 @@ export class SessionManager {
       reason: entry.reason,
       identity,
       extraEvents: extra.extraEvents,
+      // Same tick as the commit, before the events go out: nobody sees the new status next to an old /me answer.
+      committed: (saved) => {
+        rt.status = entry.to;
+        rt.reason = entry.reason;
+        this.#identity.committed(rt.id, entry.to, saved);
+      },
     });
-    rt.status = entry.to;
-    rt.reason = entry.reason;
     if (entry.to !== 'SCAN_QR_CODE') rt.qr = null;
     this.#log.info({ instanceId: rt.id, from, event, to: entry.to, reason: entry.reason }, 'session status');
 
@@ -265,31 +280,8 @@ export class SessionManager {
     else if (entry.session === 'reconnect_later') this.#scheduleReconnect(rt);
   }
 
-  /** Takes the current connection down (end, or unlink when it is open) and cancels any pending retry. */
-  async #teardown(rt: Runtime, effect: Exclude<Transition['session'], 'keep'>): Promise<void> {
-    this.#clearRetry(rt);
-    const attempt = rt.attempt;
-    if (!attempt) return;
-    this.#detach(rt);
-    const unlink = (effect === 'unlink' || effect === 'unlink_and_connect') && attempt.opened;
-    try {
-      await withTimeout(unlink ? attempt.session.logout() : attempt.session.end(), this.options.teardownTimeoutMs);
-    } catch (err) {
-      this.#log.warn({ err, instanceId: rt.id, unlink }, 'engine teardown failed');
-      // An unlink that failed still has to end the connection; credentials are cleared by the caller.
-      if (unlink) await withTimeout(attempt.session.end(), this.options.teardownTimeoutMs).catch(() => undefined);
-    }
-    attempt.session.removeAllListeners();
-  }
-
-  /** Makes the attempt non-current: its later events are ignored. */
-  #detach(rt: Runtime): void {
-    const attempt = rt.attempt;
-    if (!attempt) return;
-    rt.attempt = null;
-    rt.qr = null;
-    attempt.dispose();
-    wake(rt.qrWaiters);
+  #teardown(rt: Runtime, effect: Exclude<Transition['session'], 'keep'>): Promise<void> {
+    return teardown(rt, effect, this.options.teardownTimeoutMs, this.#log);
   }
 
   #connect(rt: Runtime): void {
@@ -352,21 +344,13 @@ export class SessionManager {
 
   async #onOpen(rt: Runtime, live: EngineIdentity): Promise<void> {
     rt.failures = 0;
-    const instance = await this.#store.getInstance(rt.id);
-    if (!instance) throw new InstanceGoneError(rt.id);
-    const expected = instance.expectedPhone?.replace(/\D/g, '') || null;
-    if (expected && expected !== live.phone) {
-      this.#log.warn({ instanceId: rt.id, expected, actual: live.phone }, 'linked number is not the expected one');
-      await this.#applyEngineEvent(rt, 'identity_mismatch', {
-        extraEvents: [{ event: 'session.identity_mismatch', payload: { expected, actual: live.phone } }],
-      });
-      return;
-    }
-    await this.#applyEngineEvent(rt, 'open', { live });
+    // Checked before WORKING is ever recorded, so a wrong account never looks usable.
+    const { event, extra } = await this.#identity.openEvent(rt.id, live);
+    await this.#applyEngineEvent(rt, event, extra);
   }
 
   async #onIdentity(rt: Runtime, live: EngineIdentity): Promise<void> {
-    if (rt.status === 'WORKING') await this.#recorder.recordIdentity(rt.id, live);
+    if (rt.status === 'WORKING') await this.#identity.changed(rt.id, live);
   }
 
   async #onClose(rt: Runtime, close: EngineClose): Promise<void> {
@@ -386,11 +370,7 @@ export class SessionManager {
   }
 
   /** Engine events cannot be refused: an illegal pair is logged loudly and not applied. */
-  async #applyEngineEvent(
-    rt: Runtime,
-    event: LifecycleEvent,
-    extra?: { live?: EngineIdentity; extraEvents?: Array<{ event: string; payload: unknown }> },
-  ): Promise<void> {
+  async #applyEngineEvent(rt: Runtime, event: LifecycleEvent, extra?: ApplyExtra): Promise<void> {
     try {
       await this.#apply(rt, event, extra);
     } catch (err) {
@@ -411,10 +391,5 @@ export class SessionManager {
       });
     }, delay);
     rt.retryTimer = timer;
-  }
-
-  #clearRetry(rt: Runtime): void {
-    if (rt.retryTimer) clearTimeout(rt.retryTimer);
-    rt.retryTimer = null;
   }
 }

@@ -26,7 +26,15 @@ export interface StatusWrite {
   identity: IdentityOp;
   /** Further events of the same change, e.g. session.identity_mismatch. */
   extraEvents?: Array<{ event: string; payload: unknown }>;
+  /**
+   * Called synchronously once the transaction committed and before any event is published, with the identity
+   * after the change: in-memory views (runtime status, the /me cache) change in the same tick as the store's,
+   * so a bus subscriber can never observe the new status next to an old in-memory answer.
+   */
+  committed?: Committed;
 }
+
+export type Committed = (identity: IdentityRecord | null) => void;
 
 export class InstanceGoneError extends Error {
   constructor(readonly instanceId: string) {
@@ -91,12 +99,13 @@ export class StatusRecorder {
       for (const extra of write.extraEvents ?? []) await append(extra.event, extra.payload, me);
       return { pending, instance, identity };
     });
+    write.committed?.(identity);
     this.#publish(pending);
     return { instance, identity };
   }
 
   /** Identity changed while WORKING (push name synced, renamed): save, and announce it when it differs. */
-  async recordIdentity(instanceId: string, live: EngineIdentity): Promise<IdentityRecord | null> {
+  async recordIdentity(instanceId: string, live: EngineIdentity, committed?: Committed): Promise<IdentityRecord | null> {
     const at = this.now();
     const { pending, identity } = await this.store.tx(async (tx) => {
       const instance = await tx.getInstance(instanceId);
@@ -112,6 +121,7 @@ export class StatusRecorder {
       }
       return { pending, identity };
     });
+    committed?.(identity);
     this.#publish(pending);
     return identity;
   }
