@@ -17,6 +17,7 @@ import { sessionRoutes } from './http/routes/session.ts';
 import { typeboxValidatorCompiler } from './http/validation.ts';
 import { InstanceRegistry, type RegistryHooks } from './sessions/registry.ts';
 import type { Store } from './store/types.ts';
+import type { WebhookService } from './events/webhooks.ts';
 
 /**
  * Assembles the HTTP application: the foundation (request ids, bodies, errors, auth, renditions, OpenAPI), then
@@ -37,6 +38,8 @@ export interface AppDeps {
   serverName?: string;
   /** More route plugins (session lifecycle, sandbox, webhooks…), registered after the foundation's routes. */
   plugins?: FastifyPluginAsync[];
+  /** Lets /v2/session/create take `webhooks`. */
+  webhooks?: WebhookService;
 }
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -64,6 +67,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     sandbox: deps.sandbox ?? deps.config.sandbox,
     version: VERSION,
     serverName: deps.serverName ?? hostname(),
+    webhooks: deps.webhooks,
   };
   app.decorate('services', services);
 

@@ -27,6 +27,8 @@ export interface Config {
   sandbox: boolean;
   waUrl: string | null;
   webhookAllowPrivate: boolean;
+  /** How long a webhook delivery is retried before it is dead (SWITCHBOARD_WEBHOOK_RETRY_HORIZON, default 24h). */
+  webhookRetryHorizonMs: number;
   logLevel: LogLevel;
 }
 
@@ -43,6 +45,7 @@ const FLAGS: Record<string, string> = {
   SWITCHBOARD_SANDBOX: 'sandbox',
   SWITCHBOARD_WA_URL: 'wa-url',
   SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE: 'webhook-allow-private',
+  SWITCHBOARD_WEBHOOK_RETRY_HORIZON: 'webhook-retry-horizon',
   LOG_LEVEL: 'log-level',
 };
 const VARIABLE_BY_FLAG = new Map(Object.entries(FLAGS).map(([variable, flag]) => [flag, variable]));
@@ -79,6 +82,17 @@ function bool(variable: string, raw: string | undefined, fallback: boolean): boo
   if (v === '1' || v === 'true') return true;
   if (v === '0' || v === 'false') return false;
   throw new ConfigError(variable, 'must be 0, 1, true or false');
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration: `90` (seconds) or with a unit, `500ms`, `30s`, `15m`, `24h`, `7d`. */
+function duration(variable: string, raw: string | null, fallbackMs: number): number {
+  if (raw === null) return fallbackMs;
+  const m = /^(\d{1,9})\s*(ms|s|m|h|d)?$/i.exec(raw);
+  const ms = m ? Number(m[1]) * UNIT_MS[(m[2] ?? 's').toLowerCase()]! : NaN;
+  if (!(ms > 0)) throw new ConfigError(variable, 'must be a positive duration such as 3600, 30m, 24h or 7d');
+  return ms;
 }
 
 function optional(raw: string | undefined): string | null {
@@ -126,6 +140,11 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     sandbox: bool('SWITCHBOARD_SANDBOX', merged.SWITCHBOARD_SANDBOX, false),
     waUrl,
     webhookAllowPrivate: bool('SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE', merged.SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE, false),
+    webhookRetryHorizonMs: duration(
+      'SWITCHBOARD_WEBHOOK_RETRY_HORIZON',
+      optional(merged.SWITCHBOARD_WEBHOOK_RETRY_HORIZON),
+      24 * 3_600_000,
+    ),
     logLevel: logLevel as LogLevel,
   };
 }

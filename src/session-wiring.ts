@@ -4,6 +4,10 @@ import { startSimulator, type Simulator } from '../sim/index.ts';
 import type { Config } from './config.ts';
 import { createBaileysEngine } from './engine/baileys/index.ts';
 import { EventBus } from './events/bus.ts';
+import { WebhookDispatcher, type DispatcherOptions } from './events/dispatcher.ts';
+import { WebhookService } from './events/webhooks.ts';
+import { eventStreamRoutes } from './http/routes/event-streams.ts';
+import { webhookRoutes } from './http/routes/webhooks.ts';
 import { authQrRoutes } from './http/routes/auth-qr.ts';
 import { sandboxRoutes } from './http/routes/sandbox.ts';
 import { lifecycleRegistryHooks, sessionLifecycleRoutes } from './http/routes/session-lifecycle.ts';
@@ -24,12 +28,15 @@ export interface SessionServices {
   sim: Simulator | null;
   registryHooks: RegistryHooks;
   plugins: FastifyPluginAsync[];
+  /** Webhook subscriptions (for buildApp's `webhooks`) and the outbox dispatcher (started here). */
+  webhooks: WebhookService;
+  dispatcher: WebhookDispatcher;
   /** Ends sessions (keeping them restorable) and the simulator. Idempotent. */
   close(): Promise<void>;
 }
 
 export interface SessionServicesInput {
-  config: Pick<Config, 'sandbox' | 'waUrl'>;
+  config: Pick<Config, 'sandbox' | 'waUrl'> & Partial<Pick<Config, 'webhookAllowPrivate' | 'webhookRetryHorizonMs'>>;
   store: Store;
   masterKey: Buffer;
   logger: Logger;
@@ -38,6 +45,8 @@ export interface SessionServicesInput {
   managerOptions?: SessionManagerDeps['options'];
   /** Sandbox with a simulator someone else owns (tests that outlive one gateway); not stopped on close. */
   simulator?: Simulator;
+  /** Tests: faster webhook retries, shorter timeouts. */
+  webhookOptions?: Partial<DispatcherOptions>;
 }
 
 export async function createSessionServices(input: SessionServicesInput): Promise<SessionServices> {
@@ -66,7 +75,26 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     logger: logger.child({ module: 'sessions' }),
     options: input.managerOptions,
   });
-  const plugins: FastifyPluginAsync[] = [sessionLifecycleRoutes(manager), authQrRoutes(manager)];
+  const allowPrivate = config.webhookAllowPrivate ?? false;
+  const webhooks = new WebhookService(input.store, input.masterKey, { allowPrivate });
+  const dispatcher = new WebhookDispatcher({
+    store: input.store,
+    bus,
+    secrets: webhooks.secrets,
+    logger: logger.child({ module: 'webhooks' }),
+    options: {
+      allowPrivate,
+      ...(config.webhookRetryHorizonMs ? { retryHorizonMs: config.webhookRetryHorizonMs } : {}),
+      ...input.webhookOptions,
+    },
+  });
+  await dispatcher.start();
+  const plugins: FastifyPluginAsync[] = [
+    sessionLifecycleRoutes(manager),
+    authQrRoutes(manager),
+    webhookRoutes(webhooks),
+    eventStreamRoutes(bus),
+  ];
   if (sim) plugins.push(sandboxRoutes(sim));
   let closing: Promise<void> | null = null;
   return {
@@ -75,9 +103,13 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     sim,
     registryHooks: lifecycleRegistryHooks(manager),
     plugins,
+    webhooks,
+    dispatcher,
     close() {
       closing ??= (async () => {
         await manager.shutdown().catch((err) => logger.error({ err }, 'session shutdown failed'));
+        // Deliveries in flight finish (bounded by their timeout); whatever is left stays queued in the store.
+        await dispatcher.stop().catch((err) => logger.error({ err }, 'webhook dispatcher stop failed'));
         if (ownSim) await sim?.stop().catch((err) => logger.error({ err }, 'simulator stop failed'));
       })();
       return closing;

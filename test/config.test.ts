@@ -18,8 +18,21 @@ describe('loadConfig', () => {
       sandbox: false,
       waUrl: null,
       webhookAllowPrivate: false,
+      webhookRetryHorizonMs: 24 * 3_600_000,
       logLevel: 'info',
     });
+  });
+
+  test('SWITCHBOARD_WEBHOOK_RETRY_HORIZON takes seconds or a unit; nonsense is refused', () => {
+    const horizon = (value: string) => loadConfig({ SWITCHBOARD_WEBHOOK_RETRY_HORIZON: value }, []).webhookRetryHorizonMs;
+    assert.equal(horizon('90'), 90_000);
+    assert.equal(horizon('30m'), 1_800_000);
+    assert.equal(horizon('2h'), 7_200_000);
+    assert.equal(horizon('7d'), 604_800_000);
+    assert.equal(loadConfig({}, ['--webhook-retry-horizon', '500ms']).webhookRetryHorizonMs, 500);
+    for (const bad of ['0', '-5', '1y', 'soon']) {
+      assert.throws(() => horizon(bad), (err: unknown) => err instanceof ConfigError && /SWITCHBOARD_WEBHOOK_RETRY_HORIZON/.test(err.message));
+    }
   });
 
   test('environment values are read', () => {

@@ -1,6 +1,7 @@
 import type { Account, InstanceRecord, Store, TokenRecord } from '../store/types.ts';
 import type { Config } from '../config.ts';
 import type { InstanceRegistry } from '../sessions/registry.ts';
+import type { WebhookService } from '../events/webhooks.ts';
 
 /**
  * What every HTTP plugin can reach (`app.services`) and the per-route knobs (`config.auth`, `config.xmlRoot`).
@@ -17,6 +18,8 @@ export interface AppServices {
   sandbox: boolean;
   version: string;
   serverName: string;
+  /** Webhook subscriptions (create-time `webhooks`); absent in apps built without them. */
+  webhooks?: WebhookService;
 }
 
 /** Set by the auth hook; `instance` only on `instance` routes. */

@@ -5,6 +5,7 @@ import { QuotaReachedError } from '../../store/types.ts';
 import { requestAccount, requestInstance } from '../auth.ts';
 import { errors } from '../errors.ts';
 import { routeMethods } from '../routing.ts';
+import { WebhookListInput, asApiInput } from './webhooks.ts';
 import {
   errorResponses,
   instanceBody,
@@ -40,7 +41,7 @@ function phone(raw: string | null | undefined): string | null | undefined {
 }
 
 export const sessionRoutes: FastifyPluginAsync = async (app) => {
-  const { registry, serverName } = app.services;
+  const { registry, serverName, webhooks } = app.services;
 
   app.post(
     '/v2/session/create',
@@ -55,7 +56,7 @@ export const sessionRoutes: FastifyPluginAsync = async (app) => {
           name: Type.Optional(NameSchema),
           expected_phone: Type.Optional(PhoneSchema),
           signature: Type.Optional(SignatureSchema),
-          webhooks: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 20 })),
+          webhooks: Type.Optional(WebhookListInput),
         }),
         response: {
           201: Type.Object({
@@ -63,22 +64,34 @@ export const sessionRoutes: FastifyPluginAsync = async (app) => {
             session_name: Type.String(),
             server_name: Type.String(),
             status: Type.Literal('STOPPED'),
+            webhooks: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }), {
+              description: 'When webhooks were given: as /v2/session/webhook answers them (secrets shown once)',
+            })),
           }),
           ...errorResponses(400, 401, 403),
         },
       },
     },
     async (request, reply) => {
-      const body = request.body as { name?: string; expected_phone?: string | null; signature?: string | null };
+      const body = request.body as { name?: string; expected_phone?: string | null; signature?: string | null; webhooks?: [] };
       const expectedPhone = phone(body.expected_phone);
+      // Checked (URLs resolved) before the instance exists, so a bad URL creates nothing.
+      const hooks = webhooks && body.webhooks ? await asApiInput(() => webhooks.prepare(body.webhooks!)) : null;
       try {
         const instance = await registry.create(requestAccount(request), {
           name: body.name,
           expectedPhone: expectedPhone ?? null,
           signature: body.signature ?? null,
         });
+        const created = hooks && webhooks ? await webhooks.replace({ accountId: instance.accountId, instanceId: instance.id }, hooks) : null;
         reply.code(201);
-        return { instance_id: instance.id, session_name: instance.name, server_name: serverName, status: 'STOPPED' };
+        return {
+          instance_id: instance.id,
+          session_name: instance.name,
+          server_name: serverName,
+          status: 'STOPPED',
+          ...(created ? { webhooks: created } : {}),
+        };
       } catch (err) {
         if (err instanceof QuotaReachedError) throw errors.quotaReached(err.limit);
         throw err;

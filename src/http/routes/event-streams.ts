@@ -1,0 +1,215 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { EventBus } from '../../events/bus.ts';
+import { openFeed, parseLastEventId, type FeedItem } from '../../events/live-feed.ts';
+import { authenticateAccessToken } from '../../tenancy/accounts.ts';
+import { requestAccount } from '../auth.ts';
+import { type ApiError, errorBody, errors } from '../errors.ts';
+import { genReqId } from '../request-id.ts';
+import { accountQuery, errorResponses, SECURITY } from '../schemas.ts';
+
+/**
+ * Live events of the caller's account: `GET /v2/events/sse` (Server-Sent Events) and `GET /v2/events/ws` (WebSocket).
+ * Both resume from the outbox with Last-Event-ID = the outbox sequence number of the last event seen: SSE sends it
+ * as each message's `id:` (browsers echo it back in the `Last-Event-ID` header on reconnect); WebSocket messages
+ * carry it as `seq` next to the envelope, and a reconnecting client passes `last_event_id` in the query (or the
+ * Last-Event-ID header). Optional `instance_id` narrows to one instance of the account.
+ *
+ * The WebSocket handshake is taken on the server's 'upgrade' event (node:http never routes upgrades through
+ * Fastify), so it authenticates itself with the same token rules (query, access-token header, Bearer).
+ */
+
+const WS_PATH = '/v2/events/ws';
+/** A client that lets this much pile up is closed; it can resume with Last-Event-ID. */
+const MAX_BUFFERED = 4 * 1024 * 1024;
+const HEARTBEAT_MS = 25_000;
+
+const StreamQuery = accountQuery({
+  instance_id: Type.Optional(Type.String({ description: 'Only this instance of the account' })),
+  last_event_id: Type.Optional(Type.String({ description: 'Resume after this outbox seq (or header Last-Event-ID)' })),
+});
+
+interface Live {
+  close(): void;
+}
+
+function lastEventId(headers: IncomingMessage['headers'], query: unknown): number | null {
+  const fromQuery = (query as { last_event_id?: unknown } | undefined)?.last_event_id;
+  const id = parseLastEventId(fromQuery ?? headers['last-event-id']);
+  if (Number.isNaN(id)) throw errors.invalidParameter('last_event_id');
+  return id;
+}
+
+/** Refuses a WebSocket handshake with the API's JSON error body. */
+function refuse(socket: Duplex, err: ApiError, requestId: string): void {
+  const body = JSON.stringify(errorBody(err, requestId));
+  socket.end(
+    `HTTP/1.1 ${err.statusCode} ${STATUS_CODES[err.statusCode]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+function bearer(value: string | undefined): string | undefined {
+  return value ? /^\s*Bearer\s+(\S+)\s*$/i.exec(value)?.[1] : undefined;
+}
+
+export function eventStreamRoutes(bus: EventBus): FastifyPluginAsync {
+  return async (app) => {
+    const { store, registry } = app.services;
+    const live = new Set<Live>();
+    const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+
+    const instanceFilter = async (accountId: string, raw: unknown): Promise<string | undefined> => {
+      if (raw === undefined || raw === '') return undefined;
+      if (typeof raw !== 'string' || !(await registry.getForAccount(accountId, raw))) throw errors.invalidInstance();
+      return raw;
+    };
+
+    /** Runs a feed into a connection; `write` returns false when the client is too far behind. */
+    const attach = async (
+      accountId: string,
+      instanceId: string | undefined,
+      afterSeq: number | null,
+      write: (item: FeedItem) => boolean,
+      end: () => void,
+    ): Promise<Live> => {
+      let stop: () => void = () => undefined;
+      const conn: Live = {
+        close: () => {
+          if (!live.delete(conn)) return;
+          stop();
+          end();
+        },
+      };
+      live.add(conn);
+      try {
+        stop = await openFeed({ store, bus, accountId, instanceId, afterSeq, send: (item) => void (write(item) || conn.close()) });
+      } catch (err) {
+        live.delete(conn);
+        throw err;
+      }
+      return conn;
+    };
+
+    app.get(
+      '/v2/events/sse',
+      {
+        config: { auth: 'account', xmlRoot: false },
+        schema: {
+          tags: ['events'],
+          security: SECURITY.instance,
+          summary: 'Live events (Server-Sent Events); `id:` is the outbox seq; resume with Last-Event-ID',
+          querystring: StreamQuery,
+          response: { 200: { description: 'text/event-stream of `id: <seq>` + `data: <event envelope JSON>`' }, ...errorResponses(400, 401, 404) },
+        },
+      },
+      async (request, reply) => {
+        const account = requestAccount(request);
+        const q = request.query as { instance_id?: string };
+        const afterSeq = lastEventId(request.headers, request.query);
+        const instanceId = await instanceFilter(account.id, q.instance_id);
+        reply.hijack();
+        const res: ServerResponse = reply.raw;
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-store',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+          'x-request-id': request.id,
+        });
+        res.write('retry: 2000\n\n');
+        const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+        const write = (item: FeedItem): boolean => {
+          res.write(`id: ${item.seq}\ndata: ${JSON.stringify(item.envelope)}\n\n`);
+          return res.writableLength <= MAX_BUFFERED;
+        };
+        try {
+          const conn = await attach(account.id, instanceId, afterSeq, write, () => {
+            clearInterval(heartbeat);
+            res.end();
+          });
+          request.raw.once('close', () => conn.close());
+          if (request.raw.destroyed) conn.close();
+        } catch (err) {
+          clearInterval(heartbeat);
+          request.log.error({ err }, 'event stream replay failed');
+          res.end();
+        }
+      },
+    );
+
+    // Documented here; a request that is not a WebSocket upgrade lands here and is told what to do.
+    app.get(
+      WS_PATH,
+      {
+        config: { auth: 'account' },
+        schema: {
+          tags: ['events'],
+          security: SECURITY.instance,
+          summary: 'Live events over WebSocket: each message is the event envelope plus `seq`; resume with last_event_id',
+          querystring: StreamQuery,
+          response: { 101: { description: 'Switching Protocols' }, ...errorResponses(400, 401, 404) },
+        },
+      },
+      async () => {
+        throw errors.invalidParameter('upgrade', { expected: 'websocket' });
+      },
+    );
+
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname.replace(/\/+$/, '') !== WS_PATH) {
+        // Someone else's upgrade route, unless we are the only listener: then nobody serves it.
+        if (app.server.listenerCount('upgrade') === 1) refuse(socket, errors.notFound(), genReqId(req));
+        return;
+      }
+      void handshake(req, socket, head, url).catch((err: unknown) => {
+        const apiErr = (err as ApiError).statusCode ? (err as ApiError) : errors.internal();
+        if (!(err as ApiError).statusCode) app.log.error({ err }, 'WebSocket handshake failed');
+        refuse(socket, apiErr, genReqId(req));
+      });
+    };
+
+    const handshake = async (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> => {
+      const q = Object.fromEntries(url.searchParams);
+      const token = q.access_token ?? (req.headers['access-token'] as string | undefined) ?? bearer(req.headers.authorization);
+      const found = token ? await authenticateAccessToken(store, token) : null;
+      if (!found) throw errors.invalidAccessToken();
+      const afterSeq = lastEventId(req.headers, q);
+      const instanceId = await instanceFilter(found.account.id, q.instance_id ?? req.headers['x-instance-id']);
+      wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        const heartbeat = setInterval(() => ws.ping(), HEARTBEAT_MS);
+        const write = (item: FeedItem): boolean => {
+          ws.send(JSON.stringify({ ...(item.envelope as object), seq: item.seq }));
+          return ws.bufferedAmount <= MAX_BUFFERED;
+        };
+        attach(found.account.id, instanceId, afterSeq, write, () => {
+          clearInterval(heartbeat);
+          ws.close(1001, 'closing');
+        })
+          .then((conn) => {
+            ws.once('close', () => conn.close());
+            if (ws.readyState !== ws.OPEN) conn.close();
+          })
+          .catch((err: unknown) => {
+            clearInterval(heartbeat);
+            app.log.error({ err }, 'event stream replay failed');
+            ws.close(1011, 'replay failed');
+          });
+      });
+    };
+
+    app.server.on('upgrade', onUpgrade);
+    // Live connections never end on their own: close them first, so the server can close.
+    app.addHook('preClose', async () => {
+      app.server.off('upgrade', onUpgrade);
+      for (const conn of [...live]) conn.close();
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    });
+  };
+}
