@@ -50,11 +50,57 @@ export interface EngineQr {
   expiry: number;
 }
 
+/** A text to send. `to` is a phone JID, "<digits>@s.whatsapp.net". */
+export interface EngineTextMessage {
+  to: string;
+  text: string;
+  /** Id of the message this one quotes, or null. */
+  replyTo?: string | null;
+  /** WhatsApp message id to use (Engine.newMessageId()), so a re-send after a crash carries the same id. */
+  id: string;
+}
+
+export interface EngineSent {
+  id: string;
+  /** Unix seconds. */
+  timestamp: number;
+}
+
+/** An inbound text from a contact (1:1 chats only). JIDs are phone JIDs without device: "<digits>@s.whatsapp.net". */
+export interface EngineMessage {
+  id: string;
+  /** Unix seconds. */
+  timestamp: number;
+  from: string;
+  to: string;
+  body: string;
+  fromMe: boolean;
+  /** The sender's push name as its message carried it ("notify"), or null. */
+  pushName: string | null;
+  /** Id of the quoted message, or null. */
+  replyTo: string | null;
+}
+
+/** WhatsApp's acknowledgement levels of a sent message: 1 server, 2 delivered to a device, 3 read. */
+export type EngineAckLevel = 1 | 2 | 3;
+
+/** An acknowledgement of one of our sent messages. `from` is us, `to` the chat (phone JIDs). */
+export interface EngineAck {
+  id: string;
+  from: string;
+  to: string;
+  ack: EngineAckLevel;
+}
+
 export interface EngineSessionEvents {
   qr: [EngineQr];
   open: [EngineIdentity];
   /** Identity changed while open (e.g. push name synced or renamed). */
   identity: [EngineIdentity];
+  /** A text from a contact arrived (decrypted). */
+  message: [EngineMessage];
+  /** A message we sent was acknowledged (server, delivered, read). */
+  ack: [EngineAck];
   close: [EngineClose];
 }
 
@@ -67,6 +113,8 @@ export abstract class EngineSession extends EventEmitter<EngineSessionEvents> {
   abstract end(): Promise<void>;
   /** Live identity from the current credentials (never a snapshot), or null when not linked. */
   abstract identity(): EngineIdentity | null;
+  /** Sends a text end-to-end encrypted; resolves once it left for WhatsApp. Throws EngineSessionClosedError when not open. */
+  abstract sendText(message: EngineTextMessage): Promise<EngineSent>;
 }
 
 export interface EngineStartOptions {
@@ -80,4 +128,6 @@ export interface Engine {
   start(opts: EngineStartOptions): EngineSession;
   /** True when the auth state holds a completed pairing (registered creds), so a start logs straight in. */
   isLinked(auth: AuthKeyValue): Promise<boolean>;
+  /** A fresh WhatsApp message id, chosen before sending so a queued message keeps its id across re-sends. */
+  newMessageId(): string;
 }

@@ -4,7 +4,9 @@ import {
   type EngineClose,
   type EngineCloseReason,
   type EngineIdentity,
+  type EngineSent,
   type EngineStartOptions,
+  type EngineTextMessage,
 } from '../../src/engine/types.ts';
 import type { AuthKeyValue } from '../../src/store/types.ts';
 
@@ -27,6 +29,10 @@ export class FakeSession extends EngineSession {
   loggedOut = false;
   closed = false;
   pairingPhones: string[] = [];
+  /** Texts sendText accepted, in order. */
+  sent: EngineTextMessage[] = [];
+  /** When set, sendText throws this (e.g. a connection that just dropped). */
+  failSend: Error | null = null;
   linked: EngineIdentity | null;
 
   constructor(
@@ -78,6 +84,13 @@ export class FakeSession extends EngineSession {
   identity(): EngineIdentity | null {
     return this.linked;
   }
+
+  async sendText(message: EngineTextMessage): Promise<EngineSent> {
+    if (this.failSend) throw this.failSend;
+    if (this.closed) throw new Error('closed');
+    this.sent.push(message);
+    return { id: message.id, timestamp: Math.floor(Date.now() / 1000) };
+  }
 }
 
 export class FakeEngine implements Engine {
@@ -103,6 +116,11 @@ export class FakeEngine implements Engine {
 
   async isLinked(auth: AuthKeyValue): Promise<boolean> {
     return Object.keys(await auth.get('creds', ['me'])).length > 0;
+  }
+
+  #ids = 0;
+  newMessageId(): string {
+    return `FAKE${String(++this.#ids).padStart(6, '0')}`;
   }
 
   startsFor(instanceId: string): FakeSession[] {

@@ -1,3 +1,4 @@
+import { generateMessageIDV2 } from 'baileys';
 import type { Logger } from 'pino';
 import type { Engine, EngineSession, EngineStartOptions } from '../types.ts';
 import type { AuthKeyValue } from '../../store/types.ts';
@@ -58,5 +59,6 @@ export function createBaileysEngine(opts: BaileysEngineOptions): Engine {
     async isLinked(auth: AuthKeyValue): Promise<boolean> {
       return isLinkedCreds(await readCreds(auth));
     },
+    newMessageId: () => generateMessageIDV2(),
   };
 }

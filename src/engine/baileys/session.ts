@@ -1,10 +1,11 @@
 import makeWASocket, { type ConnectionState, type WASocket } from 'baileys';
 import type { Logger } from 'pino';
 import type { AuthKeyValue } from '../../store/types.ts';
-import { EngineSession, type EngineClose, type EngineIdentity } from '../types.ts';
+import { EngineSession, type EngineClose, type EngineIdentity, type EngineSent, type EngineTextMessage } from '../types.ts';
 import { isHalfPaired, isLinkedCreds, loadAuthState, type PersistedAuthState } from './auth-state.ts';
 import { describeError, mapDisconnect } from './close-reasons.ts';
 import { formatPairingCode, identityFromCreds, normalizePhone, sameIdentity } from './identity.ts';
+import { isPhoneJid, textContent, wireMessageEvents } from './messages.ts';
 
 /**
  * One EngineSession over a chain of Baileys sockets sharing one auth state. The chain exists because pairing always
@@ -117,6 +118,15 @@ export class BaileysSession extends EngineSession {
     return formatPairingCode(code);
   }
 
+  async sendText(message: EngineTextMessage): Promise<EngineSent> {
+    if (!isPhoneJid(message.to)) throw new RangeError(`sendText needs "<digits>@s.whatsapp.net", got "${message.to}"`);
+    const sock = this.#sock;
+    if (!sock || !this.#sockOpen) throw new EngineSessionClosedError('the connection is not open');
+    this.#assertRunning();
+    const sent = await sock.sendMessage(message.to, textContent(message), { messageId: message.id });
+    return { id: sent?.key.id ?? message.id, timestamp: Number(sent?.messageTimestamp ?? 0) || Math.floor(Date.now() / 1000) };
+  }
+
   async logout(): Promise<void> {
     if (this.#closed) {
       // Nothing to tell WhatsApp over a dead connection; forget the credentials.
@@ -193,6 +203,16 @@ export class BaileysSession extends EngineSession {
       if (sock === this.#sock) this.#onCredsUpdate();
     });
     sock.ev.on('connection.update', (update) => this.#onConnectionUpdate(sock, update));
+    wireMessageEvents(sock.ev, (lid) => sock.signalRepository.lidMapping.getPNForLID(lid), {
+      me: () => {
+        const identity = this.identity();
+        return identity ? `${identity.phone}@s.whatsapp.net` : null;
+      },
+      isCurrent: () => sock === this.#sock && !this.#closed,
+      message: (message) => this.emit('message', message),
+      ack: (ack) => this.emit('ack', ack),
+      error: (err) => this.#log.warn({ err }, 'could not read a message event'),
+    });
   }
 
   #onConnectionUpdate(sock: WASocket, update: Partial<ConnectionState>): void {
