@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { LAST_ERROR_MAX_BYTES } from '../store/webhook-types.ts';
-import { forbiddenAddressReason, safeLookup } from './url-safety.ts';
+import { forbiddenAddressReason, safeLookup, type Resolver } from './url-safety.ts';
 
 /**
  * One webhook POST over node:http(s), not fetch: the `lookup` hook lets us refuse private addresses on the very socket
@@ -25,6 +25,8 @@ export interface SenderOptions {
   userAgent: string;
   /** Sockets kept per origin (keep-alive). */
   maxSockets?: number;
+  /** DNS resolution (default dns.lookup); tests point names anywhere. */
+  resolve?: Resolver;
 }
 
 export class WebhookSender {
@@ -38,7 +40,7 @@ export class WebhookSender {
     const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? 256, scheduling: 'lifo' as const };
     this.#http = new http.Agent(agentOpts);
     this.#https = new https.Agent(agentOpts);
-    this.#lookup = safeLookup(opts.allowPrivate);
+    this.#lookup = safeLookup(opts.allowPrivate, opts.resolve);
   }
 
   send(rawUrl: string, body: string, headers: Record<string, string>): Promise<SendResult> {

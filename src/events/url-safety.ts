@@ -121,8 +121,11 @@ function refuseAddress(address: string, host: string): void {
 /** Host names that mean this machine whatever DNS says (RFC 6761). */
 const isLocalName = (host: string): boolean => /(^|\.)localhost\.?$/i.test(host);
 
+/** dns.lookup's shape; replaceable so tests can make a name resolve anywhere. */
+export type Resolver = typeof dnsLookup;
+
 /** Parses and checks the URL's form and, unless allowed, its literal or resolved addresses. Returns the URL. */
-export async function checkWebhookUrl(raw: string, opts: { allowPrivate: boolean }): Promise<URL> {
+export async function checkWebhookUrl(raw: string, opts: { allowPrivate: boolean; resolve?: Resolver }): Promise<URL> {
   if (raw.length > MAX_URL_LENGTH) throw new UnsafeUrlError(`URL longer than ${MAX_URL_LENGTH} characters`);
   let url: URL;
   try {
@@ -143,7 +146,7 @@ export async function checkWebhookUrl(raw: string, opts: { allowPrivate: boolean
   let addresses: LookupAddress[];
   try {
     addresses = await new Promise((resolve, reject) =>
-      dnsLookup(host, { all: true }, (err, list) => (err ? reject(err) : resolve(list))),
+      (opts.resolve ?? dnsLookup)(host, { all: true }, (err, list) => (err ? reject(err) : resolve(list))),
     );
   } catch {
     // Not resolvable now: accepted; deliveries will fail visibly (last_error) until it resolves, and then be checked.
@@ -159,9 +162,9 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
  * A `lookup` for http.request that refuses forbidden addresses (all of them checked, whichever the socket would pick).
  * Literal IP hosts never reach a lookup, so the sender checks those itself (checkWebhookUrl).
  */
-export function safeLookup(allowPrivate: boolean) {
+export function safeLookup(allowPrivate: boolean, resolve: Resolver = dnsLookup) {
   return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
-    dnsLookup(hostname, { ...options, all: true }, (err, list) => {
+    resolve(hostname, { ...options, all: true }, (err, list) => {
       if (err) return callback(err, []);
       try {
         if (!allowPrivate) {
