@@ -1,0 +1,183 @@
+/**
+ * Session lifecycle bench through the real HTTP API, the real Baileys engine and the simulator, on a temp SQLite
+ * data dir. Prints markdown.
+ *
+ *   node --import tsx bench/sessions.ts [--sessions 200] [--runs 20] [--warmup 1] [--concurrency 10]
+ *                                       [--settle-ms 5000] [--restore-concurrency 5] [--keep]
+ *
+ * Three processes, so every figure belongs to the process it describes:
+ *  - the simulator (bench/lib/sim-child.ts): the gateway reaches it through a Simulator handle over its control
+ *    API, so /sandbox/scan is still the gateway's own route, but the simulator's per-phone state and CPU are not
+ *    counted as the gateway's; and its phones survive the gateway process, which a boot restore needs;
+ *  - gateway life 1 (bench/lib/sessions-worker.ts, phase pair): latencies, then N sessions to WORKING with memory
+ *    before/after a forced GC, then manager.shutdown() (credentials and stored status kept, as on SIGTERM);
+ *  - gateway life 2 (same worker, phase restore): a new process on the same store and master key, restoreAll(),
+ *    timed until all N are WORKING. A new process rather than a new manager in the same one: no warm JIT, no
+ *    leftover heap, and memory per restored session measured from a clean baseline.
+ * This process only orchestrates and prints.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RemoteSimInfo } from './lib/remote-sim.ts';
+import type { Load, PairResult, RestoreResult, WorkerParams } from './lib/sessions-worker.ts';
+import { boolFlag, cell, intFlag, kib, mib, ms, sec, summarize } from './lib/stats.ts';
+
+const argv = process.argv.slice(2);
+if (boolFlag(argv, 'help')) {
+  process.stdout.write(
+    'usage: sessions [--sessions 200] [--runs 20] [--warmup 1] [--concurrency 10] [--settle-ms 5000] [--restore-concurrency 5] [--keep]\n',
+  );
+  process.exit(0);
+}
+const opts = {
+  sessions: intFlag(argv, 'sessions', 200),
+  runs: intFlag(argv, 'runs', 20),
+  warmup: intFlag(argv, 'warmup', 1),
+  concurrency: Math.max(1, intFlag(argv, 'concurrency', 10)),
+  settleMs: intFlag(argv, 'settle-ms', 5000),
+  restoreConcurrency: Math.max(1, intFlag(argv, 'restore-concurrency', 5)), // the manager's default
+  keep: boolFlag(argv, 'keep'),
+};
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const children = new Set<ChildProcess>();
+
+/** Forks a TypeScript module and resolves with its first IPC message of `type` (rejects on error or early exit). */
+function forkTs(file: string, execArgv: string[]): ChildProcess {
+  const child = fork(here(file), [], { execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+function nextMessage<T>(child: ChildProcess, type: string, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`no '${type}' from pid ${child.pid} within ${timeoutMs} ms`)), timeoutMs);
+    const onMessage = (m: { type: string; message?: string }) => {
+      if (m.type === type) done(() => resolve(m as T));
+      else if (m.type === 'error') fail(new Error(`pid ${child.pid}: ${m.message}`));
+    };
+    const onExit = (code: number | null) => fail(new Error(`pid ${child.pid} exited (${code}) before '${type}'`));
+    const done = (f: () => void) => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      f();
+    };
+    const fail = (err: Error) => done(() => reject(err));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+async function runWorker<R>(params: WorkerParams, timeoutMs: number): Promise<R> {
+  const worker = forkTs('./lib/sessions-worker.ts', ['--expose-gc']);
+  const exited = new Promise((r) => worker.once('exit', r));
+  worker.send(params);
+  const { result } = await nextMessage<{ result: R }>(worker, 'result', timeoutMs);
+  await exited;
+  return result;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'sb-bench-sessions-'));
+const masterKey = randomBytes(32).toString('base64');
+const sim = forkTs('./lib/sim-child.ts', []);
+let pair: PairResult;
+let restore: RestoreResult;
+const t0 = performance.now();
+try {
+  const simInfo = await nextMessage<RemoteSimInfo & { type: string }>(sim, 'ready', 60_000);
+  const common = {
+    dir,
+    masterKey,
+    sim: { url: simInfo.url, rootKey: simInfo.rootKey, control: simInfo.control },
+    simPid: sim.pid!,
+    ...opts,
+  };
+  // Generous ceilings: a hung phase must end the bench, but a slow 2-core box must not.
+  const budget = 120_000 + (opts.runs + opts.warmup + opts.sessions) * 5_000;
+  process.stderr.write(`sessions: pairing ${opts.warmup}+${opts.runs} one by one, then ${opts.sessions} (${opts.concurrency} at a time)…\n`);
+  pair = await runWorker<PairResult>({ ...common, phase: 'pair' }, budget);
+  process.stderr.write(`sessions: restoring ${pair.ids.length} in a new process…\n`);
+  restore = await runWorker<RestoreResult>({ ...common, phase: 'restore', token: pair.token, ids: pair.ids }, budget);
+} catch (err) {
+  process.stderr.write(`sessions bench failed: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+} finally {
+  sim.send({ type: 'stop' });
+  await new Promise((r) => (sim.exitCode !== null ? r(null) : sim.once('exit', r)));
+  for (const c of children) c.kill('SIGKILL'); // only ever our own forks, by handle
+  if (!opts.keep) rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+  else process.stderr.write(`data dir kept: ${dir}\n`);
+}
+if (process.exitCode) process.exit();
+print(pair!, restore!);
+
+function print(pair: PairResult, restore: RestoreResult): void {
+  const n = opts.sessions;
+  const out: string[] = [];
+  const line = (s = '') => out.push(s);
+  const flags = `--sessions ${n} --runs ${opts.runs} --warmup ${opts.warmup} --concurrency ${opts.concurrency} --settle-ms ${opts.settleMs} --restore-concurrency ${opts.restoreConcurrency}`;
+  line('### Sessions: HTTP API + Baileys engine + simulator, SQLite');
+  line();
+  line(`\`npm run bench -- sessions ${flags}\``);
+  line();
+  line(
+    `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; gateway, simulator and orchestrator in separate processes; ` +
+      `production manager options; total ${sec(performance.now() - t0)}.`,
+  );
+  line();
+  const L = pair.latency;
+  line('| latency | N | median (p90, min–max) |');
+  line('|---|---|---|');
+  line(`| create + start → first \`/v2/auth/qr\` with a value | ${L.createToQr.length} | ${cell(summarize(L.createToQr))} |`);
+  line(`| ↳ \`POST /v2/session/create\` answered | ${L.createHttp.length} | ${cell(summarize(L.createHttp))} |`);
+  line(`| ↳ \`POST /v2/session/start\` answered | ${L.startHttp.length} | ${cell(summarize(L.startHttp))} |`);
+  line(`| \`POST /sandbox/scan\` → WORKING (bus event) | ${L.scanToWorking.length} | ${cell(summarize(L.scanToWorking))} |`);
+  line(`| ↳ \`/sandbox/scan\` answered (pair-success sent) | ${L.scanAnswered.length} | ${cell(summarize(L.scanAnswered))} |`);
+  line(`| ↳ WORKING confirmed by \`GET /v2/session/info\` | ${L.confirmed.length} | ${cell(summarize(L.confirmed))} |`);
+  line(`| create → WORKING under load (${opts.concurrency} at a time) | ${pair.wave.perSession.length} | ${cell(summarize(pair.wave.perSession))} |`);
+  line(`| boot_restore → WORKING per session (${opts.restoreConcurrency} at a time) | ${restore.perSession.length} | ${cell(summarize(restore.perSession))} |`);
+  line();
+
+  const w = pair.wave;
+  const row = (what: string, b: number, a: number, per = true) =>
+    line(`| ${what} | ${mib(b)} | ${mib(a)} | ${mib(a - b)} | ${per ? kib((a - b) / n) : '—'} |`);
+  line(`| memory, ${n} sessions WORKING (${w.working} confirmed), after forced GC${w.gc ? '' : ' (NO --expose-gc!)'} + ${opts.settleMs} ms | before | after | delta | per session |`);
+  line('|---|---|---|---|---|');
+  row('gateway RSS', w.before.rss, w.after.rss);
+  row('gateway heapUsed', w.before.heapUsed, w.after.heapUsed);
+  row('gateway external (Buffers, native)', w.before.external, w.after.external);
+  if (w.simRssBefore !== null && w.simRssAfter !== null) row('simulator RSS (own process, no GC)', w.simRssBefore, w.simRssAfter);
+  row('restored gateway RSS (life 2, fresh process)', restore.before.rss, restore.after.rss);
+  row('restored gateway heapUsed (life 2)', restore.before.heapUsed, restore.after.heapUsed);
+  line();
+
+  line(`| restore of ${n} in a new process (same store, master key, simulator) | value |`);
+  line('|---|---|');
+  line(`| \`restoreAll()\` returned / WORKING via \`/v2/session/info\` | ${restore.count} / ${restore.verified} |`);
+  line(`| process start → gateway listening (module load incl. tsx, store open) | ${ms(restore.bootMs)} |`);
+  line(`| \`restoreAll()\` → first WORKING | ${ms(restore.firstWorkingMs)} |`);
+  line(`| \`restoreAll()\` resolved | ${sec(restore.restoreAllMs)} |`);
+  line(`| **\`restoreAll()\` → all ${n} WORKING** | **${sec(restore.allWorkingMs)}** (${((n / restore.allWorkingMs) * 1000).toFixed(1)} sessions/s) |`);
+  line(`| life 1 \`manager.shutdown()\` of ${n} WORKING | ${ms(pair.shutdown.sessionsMs)} |`);
+  line();
+
+  const loadRow = (what: string, l: Load) =>
+    line(
+      `| ${what} | ${sec(l.wallMs)} | ${sec(l.cpuMs)} (${ms(l.cpuMs / n)}/session) | ${l.simCpuMs === null ? '—' : `${sec(l.simCpuMs)} (${ms(l.simCpuMs / n)}/session)`} | ` +
+        `${ms(l.eldP50)} / ${ms(l.eldP99)} / ${ms(l.eldMax)} |`,
+    );
+  line('| load | wall | gateway CPU | simulator CPU | gateway event-loop delay p50 / p99 / max |');
+  line('|---|---|---|---|---|');
+  loadRow(`pair ${n} (${opts.concurrency} at a time)`, w.load);
+  loadRow(`restore ${n} (${opts.restoreConcurrency} at a time)`, restore.load);
+  line();
+  line(`Status history of a paired session: ${L.history.join(' → ')}.`);
+  line(`Status history of a restored session: ${restore.history.join(' → ')}.`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
