@@ -1,5 +1,6 @@
 import type { SessionStatus, StatusReason } from '../sessions/status.ts';
 import type { WebhookStore } from './webhook-types.ts';
+import type { OutboundStore } from './outbound-types.ts';
 
 /**
  * The one storage contract. SQLite (embedded default) and PostgreSQL (several nodes) implement it and pass
@@ -156,6 +157,9 @@ export interface Store {
 
   /** Webhook subscriptions, deliveries and dispatch lanes (webhook-types.ts); bound to the same transaction. */
   readonly webhooks: WebhookStore;
+
+  /** The durable outbound message queue (outbound-types.ts); bound to the same transaction. */
+  readonly outbound: OutboundStore;
 }
 
 /**

@@ -5,6 +5,7 @@ import { tenancyContract } from './contract-tenancy.ts';
 import { instancesContract } from './contract-instances.ts';
 import { dataContract } from './contract-data.ts';
 import { webhooksContract } from './contract-webhooks.ts';
+import { outboundContract } from './contract-outbound.ts';
 
 /**
  * The behaviour every Store must have, run against each implementation (sqlite.test.ts, postgres.test.ts).
@@ -38,5 +39,6 @@ export function storeContract(
     instancesContract(store);
     dataContract(store);
     webhooksContract(store);
+    outboundContract(store);
   });
 }

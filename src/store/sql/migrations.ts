@@ -257,4 +257,49 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX webhook_deliveries_subscription ON webhook_deliveries (subscription_id);
     `,
   },
+  {
+    version: 3,
+    name: 'outbound message queue',
+    // One row per text accepted by POST /v2/send/text, written before the request is answered. `id` is the WhatsApp
+    // message id chosen up front, so a re-send after a crash carries the same id. Senders drain an instance's queued
+    // rows in seq order; the partial index is exactly that lookup.
+    sqlite: `
+      CREATE TABLE outbound_messages (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        id              TEXT NOT NULL UNIQUE,
+        instance_id     TEXT NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
+        account_id      TEXT NOT NULL,
+        chat_jid        TEXT NOT NULL,
+        body            TEXT NOT NULL,
+        reply_to        TEXT,
+        status          TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        next_attempt_at TEXT NOT NULL,
+        sent_at         TEXT,
+        wa_timestamp    INTEGER,
+        created_at      TEXT NOT NULL
+      );
+      CREATE INDEX outbound_messages_queued ON outbound_messages (instance_id, seq) WHERE status = 'queued';
+    `,
+    postgres: `
+      CREATE TABLE outbound_messages (
+        seq             BIGSERIAL PRIMARY KEY,
+        id              TEXT NOT NULL UNIQUE,
+        instance_id     TEXT NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
+        account_id      TEXT NOT NULL,
+        chat_jid        TEXT NOT NULL,
+        body            TEXT NOT NULL,
+        reply_to        TEXT,
+        status          TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        next_attempt_at TIMESTAMPTZ NOT NULL,
+        sent_at         TIMESTAMPTZ,
+        wa_timestamp    BIGINT,
+        created_at      TIMESTAMPTZ NOT NULL
+      );
+      CREATE INDEX outbound_messages_queued ON outbound_messages (instance_id, seq) WHERE status = 'queued';
+    `,
+  },
 ];

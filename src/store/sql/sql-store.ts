@@ -16,6 +16,7 @@ import type {
 import type { SqlConn, SqlDriver } from './driver.ts';
 import { runMigrations, type MigrationLogger } from './migrate.ts';
 import { SqlWebhookStore, fanOutEvent } from './webhook-store.ts';
+import { SqlOutboundStore } from './outbound-store.ts';
 import {
   ACCOUNT_COLS,
   EVENT_COLS,
@@ -54,6 +55,7 @@ export class SqlStore implements Store {
   readonly #inTx: boolean;
   readonly #logger: MigrationLogger | undefined;
   readonly webhooks: SqlWebhookStore;
+  readonly outbound: SqlOutboundStore;
 
   constructor(driver: SqlDriver, opts: { logger?: MigrationLogger } = {}, txConn?: SqlConn) {
     this.kind = driver.kind;
@@ -62,6 +64,7 @@ export class SqlStore implements Store {
     this.#inTx = txConn !== undefined;
     this.#logger = opts.logger;
     this.webhooks = new SqlWebhookStore(driver, this.#db, (fn) => this.#atomic(fn));
+    this.outbound = new SqlOutboundStore(this.#db);
   }
 
   migrate(): Promise<void> {
