@@ -11,6 +11,7 @@ import { webhookRoutes } from './http/routes/webhooks.ts';
 import { authQrRoutes } from './http/routes/auth-qr.ts';
 import { sandboxRoutes } from './http/routes/sandbox.ts';
 import { lifecycleRegistryHooks, sessionLifecycleRoutes } from './http/routes/session-lifecycle.ts';
+import { sessionMeRoutes } from './http/routes/session-me.ts';
 import { SessionManager, type SessionManagerDeps } from './sessions/manager.ts';
 import type { RegistryHooks } from './sessions/registry.ts';
 import type { Store } from './store/types.ts';
@@ -91,6 +92,7 @@ export async function createSessionServices(input: SessionServicesInput): Promis
   await dispatcher.start();
   const plugins: FastifyPluginAsync[] = [
     sessionLifecycleRoutes(manager),
+    sessionMeRoutes(manager),
     authQrRoutes(manager),
     webhookRoutes(webhooks),
     eventStreamRoutes(bus),

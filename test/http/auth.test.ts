@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
+import { sessionMeRoutes } from '../../src/http/routes/session-me.ts';
 import { createAccount, createInstance, setup, type TestApp, withoutRequestId } from './helpers.ts';
 
 let t: TestApp;
@@ -9,7 +10,8 @@ let b: { id: string; token: string };
 let instanceA: string;
 
 before(async () => {
-  t = await setup();
+  // /v2/session/me joins so the isolation sweep below covers it (its session layer: never WORKING here).
+  t = await setup({ plugins: [sessionMeRoutes({ me: (_id, status) => ({ kind: 'not_connected', status }) })] });
   a = await createAccount(t, 'A');
   b = await createAccount(t, 'B');
   instanceA = await createInstance(t, a.token, { name: 'alpha' });
@@ -102,6 +104,7 @@ describe('tenant isolation: another account’s instance is byte-identical to a 
   const routes: Array<{ method: 'GET' | 'POST' | 'DELETE'; url: string; payload?: Record<string, unknown> }> = [
     { method: 'GET', url: '/v2/session/info' },
     { method: 'POST', url: '/v2/session/info' },
+    { method: 'GET', url: '/v2/session/me' },
     { method: 'POST', url: '/v2/session/config', payload: { name: 'stolen' } },
     { method: 'DELETE', url: '/v2/session/delete' },
     { method: 'POST', url: '/v2/session/delete' },

@@ -1,0 +1,137 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { strongEtag, type MeEntry } from '../../sessions/identity-cache.ts';
+import type { MeAnswer } from '../../sessions/identity-tracker.ts';
+import { PLATFORMS } from '../../sessions/platform.ts';
+import type { SessionStatus } from '../../sessions/status.ts';
+import { requestInstance } from '../auth.ts';
+import { errors } from '../errors.ts';
+import { ifNoneMatchHits } from '../etag.ts';
+import { negotiate } from '../render.ts';
+import { errorResponses, instanceQuery, Nullable, SECURITY } from '../schemas.ts';
+import { toXml } from '../xml.ts';
+import { mapSessionError } from './session-errors.ts';
+
+/**
+ * GET /v2/session/me (api.md): who is logged in on a WORKING instance. Served from the session layer's in-memory
+ * identity cache (no store read, no engine round-trip): the JSON bytes and the strong ETag were made once when
+ * the identity last changed; the XML rendition is made on its first request and kept with the same cache entry,
+ * so it goes away with it. `private, no-cache`: clients may keep a copy but must revalidate (If-None-Match → 304),
+ * because a logout makes any copy wrong at once.
+ */
+
+/** What the route needs from the session layer (SessionManager; a stub in tests). */
+export interface MeSource {
+  me(instanceId: string, storedStatus: SessionStatus): MeAnswer;
+}
+
+interface Representation {
+  contentType: string;
+  payload: Buffer;
+  etag: string;
+}
+
+const CACHE_CONTROL = 'private, no-cache';
+
+const MeBodySchema = Type.Object(
+  {
+    id: Type.String({ description: 'Phone JID, `@c.us` form, no device suffix', examples: ['201012345678@c.us'] }),
+    pushName: Nullable(Type.String({ description: "The account's name (business name for business accounts); null until known" })),
+    platform: Type.String({ enum: [...PLATFORMS], description: 'Normalized: smba → android, iphone/smbi → ios' }),
+    me: Type.Object({ id: Type.String(), name: Nullable(Type.String()) }),
+    lid: Nullable(Type.String({ description: "The account's LID, e.g. 123456789012345@lid" })),
+    displayName: Type.String({ description: 'Never null: pushName, else business name, else +<digits of id>' }),
+    platformRaw: Nullable(Type.String({ description: 'As WhatsApp reported it: android, iphone, smba, smbi, …' })),
+    source: Type.Literal('live'),
+    updatedAt: Type.String({ description: 'When this identity was last seen changing (ISO 8601)' }),
+  },
+  {
+    description:
+      'The Wawp shape (id, pushName, platform, me) first, Switchboard extensions after. Also the payload of the ' +
+      '`session.identity` event. XML root `<me>` with `Accept: application/xml`.',
+    headers: {
+      ETag: { type: 'string', description: 'Strong entity tag of this representation' },
+      'Cache-Control': { type: 'string', description: '`private, no-cache`' },
+    },
+  },
+);
+
+interface Rendered {
+  json: Buffer;
+  xml?: { payload: Buffer; etag: string };
+}
+
+// Per cache entry: dropped together with the entry when the identity changes (a new entry is a new key).
+const rendered = new WeakMap<MeEntry, Rendered>();
+
+function representation(entry: MeEntry, accept: string | string[] | undefined): Representation {
+  let r = rendered.get(entry);
+  if (!r) rendered.set(entry, (r = { json: Buffer.from(entry.json, 'utf8') }));
+  const wanted = negotiate(accept);
+  if (wanted.rendition === 'xml') {
+    if (!r.xml) {
+      const xml = toXml('me', entry.body);
+      r.xml = { payload: Buffer.from(xml, 'utf8'), etag: strongEtag(xml) };
+    }
+    // application/xml and text/xml are the same bytes, hence the same tag; Vary: Accept keeps caches apart.
+    return { contentType: `${wanted.mediaType}; charset=utf-8`, payload: r.xml.payload, etag: r.xml.etag };
+  }
+  // JSON for JSON and also for text/plain and text/html (api.md: those renditions are for errors only).
+  return { contentType: 'application/json; charset=utf-8', payload: r.json, etag: entry.etag };
+}
+
+function answer(source: MeSource, request: FastifyRequest): MeEntry {
+  const instance = requestInstance(request);
+  let result: MeAnswer;
+  try {
+    result = source.me(instance.id, instance.status);
+  } catch (err) {
+    mapSessionError(err);
+  }
+  switch (result.kind) {
+    case 'working':
+      return result.entry;
+    case 'not_connected':
+      throw errors.sessionNotConnected(result.status);
+    case 'unreachable':
+      throw errors.upstream();
+  }
+}
+
+export function sessionMeRoutes(source: MeSource): FastifyPluginAsync {
+  return async (app) => {
+    app.get(
+      '/v2/session/me',
+      {
+        // xmlRoot false: this route renders its own XML (precomputed), the generic hook must not touch it.
+        config: { auth: 'instance', xmlRoot: false },
+        schema: {
+          tags: ['session'],
+          security: SECURITY.instance,
+          summary: 'Who is logged in on a WORKING instance (ETag; If-None-Match → 304)',
+          description:
+            'Answered from memory for WORKING sessions. `ETag` (strong, per representation) and ' +
+            '`Cache-Control: private, no-cache`; a request whose `If-None-Match` matches (weak comparison, lists and ' +
+            '`*` accepted) gets 304 with no body. 404 `session_not_connected` (with `details.status`) when the ' +
+            'instance is not WORKING; 502 `wawp_upstream_error` when the engine is out of reach.',
+          querystring: instanceQuery(),
+          response: {
+            200: MeBodySchema,
+            304: {
+              type: 'null',
+              description: 'Not Modified: the If-None-Match tag is the current one',
+              headers: MeBodySchema.headers,
+            },
+            ...errorResponses(400, 401, 404, 500, 502),
+          },
+        },
+      },
+      (request: FastifyRequest, reply: FastifyReply) => {
+        const rep = representation(answer(source, request), request.headers.accept);
+        reply.header('etag', rep.etag).header('cache-control', CACHE_CONTROL).header('vary', 'Accept');
+        if (ifNoneMatchHits(request.headers['if-none-match'], rep.etag)) return reply.code(304).send();
+        return reply.type(rep.contentType).send(rep.payload);
+      },
+    );
+  };
+}
