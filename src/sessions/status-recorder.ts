@@ -43,7 +43,8 @@ export class InstanceGoneError extends Error {
   }
 }
 
-interface Pending {
+/** An event appended in a transaction, to publish on the bus once it committed. */
+export interface Pending {
   accountId: string;
   record: EventRecord;
   envelope: EventEnvelope;
@@ -131,7 +132,8 @@ export class StatusRecorder {
   }
 }
 
-async function appendEnvelope(
+/** Appends one event (the full envelope as payload) in `tx`; also used for message events (src/messaging). */
+export async function appendEnvelope(
   tx: Store,
   instance: InstanceRecord,
   event: string,
