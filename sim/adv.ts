@@ -24,7 +24,12 @@ export interface PairResult {
 const unix = () => String(Math.floor(Date.now() / 1000));
 
 /** Builds `ADVSignedDeviceIdentityHMAC` bytes: account-signed device identity, HMAC'd with the adv secret. */
-export function buildDeviceIdentity(phone: Phone, device: Device, advSecret: Buffer): { hmacd: Uint8Array; deviceDetails: Uint8Array } {
+export function buildDeviceIdentity(
+  phone: Phone,
+  device: Device,
+  advSecret: Buffer,
+  forgeSignature = false,
+): { hmacd: Uint8Array; deviceDetails: Uint8Array } {
   const deviceDetails = proto.ADVDeviceIdentity.encode({
     rawId: phone.rawId,
     timestamp: Math.floor(Date.now() / 1000),
@@ -37,6 +42,9 @@ export function buildDeviceIdentity(phone: Phone, device: Device, advSecret: Buf
     phone.accountKey.private,
     Buffer.concat([WA_ADV_ACCOUNT_SIG_PREFIX, deviceDetails, device.identityPub]),
   );
+  // Fault: a well-formed signature over the right message that does not verify (one bit flipped). The HMAC below is
+  // computed over the forged bytes, so it is correct: only a real signature check can tell.
+  if (forgeSignature) accountSignature[10] ^= 0x01;
   const details = proto.ADVSignedDeviceIdentity.encode({
     details: deviceDetails,
     accountSignatureKey: phone.accountKey.public,
@@ -60,11 +68,12 @@ export function completePairing(state: SimState, reg: Registration, input: PairI
   const platform = input.platform || 'android';
   // Business apps report the business name; for smba/smbi it defaults to the push name.
   const businessName = input.businessName ?? (BUSINESS_PLATFORMS.has(platform) ? phone.pushName : null);
+  if (businessName) phone.businessName = businessName;
   const device = state.phones.addDevice(phone, { platform, businessName, noisePub: reg.noisePub, identityPub: reg.identityPub });
   reg.paired = true;
   state.forgetRegistration(reg);
 
-  const { hmacd, deviceDetails } = buildDeviceIdentity(phone, device, advSecret);
+  const { hmacd, deviceDetails } = buildDeviceIdentity(phone, device, advSecret, state.faults.forgeAccountSignature);
   const children: BinaryNode[] = [
     { tag: 'device-identity', attrs: {}, content: hmacd },
     { tag: 'device', attrs: { jid: device.jid, lid: device.lid } },

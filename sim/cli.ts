@@ -19,7 +19,8 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     'usage: switchboard-sim [--port 7780] [--host 127.0.0.1] [--root-seed <seed>] [--log-level info]\n' +
-      'HTTP control: POST /scan, POST /enter-code, POST /phones/:phone/unlink, POST /phones/:phone/disconnect, GET /phones, GET|PATCH /faults\n',
+      'HTTP control: POST /scan, POST /enter-code, POST /phones/:phone/unlink, POST /phones/:phone/disconnect, PATCH /phones/:phone,\n' +
+        '  POST|GET /phones/:phone/messages, GET /phones, GET|PATCH /faults\n',
   );
   process.exit(0);
 }

@@ -10,6 +10,7 @@ const STATUS: Record<string, number> = {
   qr_unknown: 404,
   no_pending_code: 404,
   not_found: 404,
+  unknown_account: 404,
   code_mismatch: 409,
   code_in_progress: 409,
   code_superseded: 409,
@@ -47,9 +48,11 @@ export async function handleControl(sim: Simulator, req: IncomingMessage, res: S
   try {
     const url = new URL(req.url ?? '/', 'http://sim');
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    const m = path.match(/^\/phones\/([^/]+)\/(unlink|disconnect)$/);
+    const m = path.match(/^\/phones\/([^/]+)(?:\/(unlink|disconnect|messages))?$/);
+    const phoneParam = m ? decodeURIComponent(m[1]) : '';
     if (req.method === 'GET' && path === '/phones') return send(res, 200, sim.listPhones());
     if (req.method === 'GET' && path === '/faults') return send(res, 200, sim.faults);
+    if (req.method === 'GET' && m?.[2] === 'messages') return send(res, 200, sim.receivedMessages(phoneParam));
     if (req.method !== 'POST' && req.method !== 'PATCH') throw new SimError('not_found', 'unknown route');
     const body = await readJson(req);
     const pair = {
@@ -60,13 +63,20 @@ export async function handleControl(sim: Simulator, req: IncomingMessage, res: S
     };
     if (path === '/scan') return send(res, 200, await sim.scan({ ...pair, qr: str(body.qr) ?? '' }));
     if (path === '/enter-code') return send(res, 200, await sim.enterCode({ ...pair, code: str(body.code) ?? '' }));
-    if (m?.[2] === 'unlink') return send(res, 200, { removed: await sim.unlink(decodeURIComponent(m[1])) });
-    if (m?.[2] === 'disconnect') {
+    if (req.method === 'POST' && m?.[2] === 'unlink') return send(res, 200, { removed: await sim.unlink(phoneParam) });
+    if (req.method === 'POST' && m?.[2] === 'disconnect') {
       const mode = str(body.mode) as 'drop' | 'conflict' | 'restart';
-      return send(res, 200, { disconnected: await sim.disconnect(decodeURIComponent(m[1]), mode) });
+      return send(res, 200, { disconnected: await sim.disconnect(phoneParam, mode) });
+    }
+    if (req.method === 'POST' && m?.[2] === 'messages') {
+      const sent = await sim.sendText({ from: phoneParam, to: str(body.to) ?? '', text: str(body.text) ?? '', name: str(body.name) });
+      return send(res, 200, sent);
+    }
+    if (req.method === 'PATCH' && m && !m[2]) {
+      return send(res, 200, { phone: phoneParam.replace(/^\+/, ''), ...(await sim.setPushName(phoneParam, str(body.push_name) ?? '')) });
     }
     if (path === '/faults') {
-      for (const k of ['ignorePings', 'foreignRoot', 'refuseConnections'] as const) {
+      for (const k of ['ignorePings', 'foreignRoot', 'refuseConnections', 'forgeAccountSignature'] as const) {
         if (typeof body[k] === 'boolean') sim.faults[k] = body[k] as boolean;
       }
       return send(res, 200, sim.faults);

@@ -4,6 +4,8 @@
  */
 import type pino from 'pino';
 import { createSimulator } from './server.ts';
+import type { SendTextInput } from './messaging.ts';
+export type { SendTextInput } from './messaging.ts';
 export { SimError } from './errors.ts';
 
 export interface SimulatorOptions {
@@ -38,7 +40,17 @@ export interface Simulator {
   /** drop: socket killed without close frame (428) / conflict: 440 replaced / restart: 515. Returns devices hit. */
   disconnect(phone: string, mode: 'drop' | 'conflict' | 'restart'): Promise<number>;
   listPhones(): Array<{ phone: string; push_name: string | null; devices: Array<{ jid: string; platform: string; connected: boolean }> }>;
-  readonly faults: { ignorePings: boolean; foreignRoot: boolean; refuseConnections: boolean };
+  /** The account renames itself: a new app-state patch and `server_sync` to its connected companions (returned:
+   * how many); offline ones resync at their next login. For a number that is not an account, sets its contact name.
+   * Throws SimError 'invalid_phone', 'invalid_name'. */
+  setPushName(phone: string, name: string): Promise<{ notified: number }>;
+  /** A simulated contact (any 6–15-digit number, created on demand) sends a Signal-encrypted text to every linked
+   * device of the account `to` (queued for offline ones). Resolves once connected devices were sent their stanza.
+   * Throws SimError 'invalid_phone', 'invalid_text', 'unknown_account'. */
+  sendText(input: SendTextInput): Promise<{ id: string; timestamp: number }>;
+  /** Texts the number received from accounts' companions, decrypted on its side (oldest first). */
+  receivedMessages(phone: string): Array<{ id: string; from: string; text: string; timestamp: number }>;
+  readonly faults: { ignorePings: boolean; foreignRoot: boolean; refuseConnections: boolean; forgeAccountSignature: boolean };
   stop(): Promise<void>;
 }
 

@@ -2,9 +2,11 @@
  * Everything a logged-in (or registering) client asks or sends after the handshake (protocol doc section 6).
  * Rule: every IQ gets an answer. Baileys waits 60 s for unanswered queries, and `open` waits on several of them.
  */
-import { getBinaryNodeChild, getBinaryNodeChildren, type BinaryNode } from 'baileys';
+import type { BinaryNode } from 'baileys';
+import { answerSync, scheduleBootstrap } from './app-state.ts';
 import type { Connection } from './connection.ts';
-import { maybeDeliverPushName } from './login.ts';
+import { keyFetch, storeUpload, usyncResult } from './keys.ts';
+import { flushQueue, onClientMessage } from './messaging.ts';
 import { onCompanionFinish, onCompanionHello } from './pairing-code.ts';
 import type { SimState } from './state.ts';
 
@@ -19,9 +21,7 @@ export async function onNode(state: SimState, conn: Connection, node: BinaryNode
       conn.send({ tag: 'ack', attrs: ackAttrs(node, 'receipt') });
       return;
     case 'message':
-      // Outgoing messages are a later stage (phone/contacts with Signal); ack them so the client does not retry.
-      conn.send({ tag: 'ack', attrs: { ...ackAttrs(node, 'message'), t: String(Math.floor(Date.now() / 1000)) } });
-      return;
+      return onClientMessage(state, conn, node);
     default:
       // presence (incl. the attribute-less one), ib/unified_session, ack, call: nothing to answer.
       return;
@@ -44,20 +44,23 @@ async function onIq(state: SimState, conn: Connection, iq: BinaryNode): Promise<
   const tag = child?.tag;
   switch (`${xmlns}/${tag}`) {
     case 'encrypt/count':
-      return conn.reply(iq, [{ tag: 'count', attrs: { value: String(device(state, conn)?.device.preKeyCount ?? 0) } }]);
+      // What the server still holds: each pkmsg anyone built used one up; ≤ 5 makes the client upload more.
+      return conn.reply(iq, [{ tag: 'count', attrs: { value: String(device(state, conn)?.device.keys?.preKeys.size ?? 0) } }]);
     case 'encrypt/registration': {
-      // Pre-key upload: <registration><type><identity><list><key>…</list><skey>. We only keep the count for now.
-      const list = getBinaryNodeChild(iq, 'list');
       const d = device(state, conn);
-      if (d) d.device.preKeyCount += getBinaryNodeChildren(list, 'key').length;
+      if (d) storeUpload(d.device, iq);
       return conn.reply(iq);
     }
-    case 'encrypt/digest':
+    case 'encrypt/digest': {
       conn.reply(iq, [{ tag: 'digest', attrs: {} }]); // must contain <digest>, or the client re-uploads prekeys
-      maybeDeliverPushName(state, conn);
+      // The login queries are done and the pre-keys uploaded: the phone bootstraps a new companion, then whatever
+      // waited for the companion's first keys is delivered.
+      const d = device(state, conn);
+      if (d) scheduleBootstrap(state, conn, d.phone, d.device, async () => void (await flushQueue(conn, d.device, false)));
       return;
+    }
     case 'encrypt/key':
-      return conn.reply(iq, [{ tag: 'list', attrs: {} }]); // pre-key bundles for contacts: later stage
+      return conn.reply(iq, [await keyFetch(state, iq)]);
     case 'w:p/ping':
       if (state.faults.ignorePings) return;
       return conn.reply(iq);
@@ -78,7 +81,7 @@ async function onIq(state: SimState, conn: Connection, iq: BinaryNode): Promise<
       }
       return conn.reply(iq);
     case 'usync/usync':
-      return conn.reply(iq, [usyncResult(child!)]);
+      return conn.reply(iq, [usyncResult(state, child!)]);
     case 'md/remove-companion-device': {
       // Baileys' logout(): the companion unlinks itself.
       const d = device(state, conn);
@@ -91,39 +94,9 @@ async function onIq(state: SimState, conn: Connection, iq: BinaryNode): Promise<
       if (child!.attrs.stage === 'companion_finish') return onCompanionFinish(state, conn, iq, child!);
       return conn.reply(iq, [{ tag: 'error', attrs: { code: '400', text: 'bad-request' } }], 'error');
     case 'w:sync:app:state/sync':
-      // No app-state patches yet: answer every requested collection as empty at version 0.
-      return conn.reply(iq, [
-        {
-          tag: 'sync',
-          attrs: {},
-          content: getBinaryNodeChildren(child, 'collection').map((c) => ({ tag: 'collection', attrs: { name: c.attrs.name, version: '0' } })),
-        },
-      ]);
+      return answerSync(state, conn, iq, child!);
     default:
       // passive, privacy tokens, rotate, w:stats, presence subscriptions…: an empty result keeps the client moving.
       return conn.reply(iq);
   }
-}
-
-/** Simple usync answers: every number exists, has only its phone (device 0) and no LID yet (LIDs start key fetches). */
-function usyncResult(usync: BinaryNode): BinaryNode {
-  const query = getBinaryNodeChild(usync, 'query');
-  const protocols = Array.isArray(query?.content) ? query.content.map((c) => c.tag) : [];
-  const users = getBinaryNodeChildren(getBinaryNodeChild(usync, 'list'), 'user');
-  const list = users.map((u): BinaryNode => {
-    const content: BinaryNode[] = [];
-    for (const p of protocols) {
-      if (p === 'devices') content.push({ tag: 'devices', attrs: {}, content: [{ tag: 'device-list', attrs: {}, content: [{ tag: 'device', attrs: { id: '0' } }] }] });
-      else if (p === 'contact') content.push({ tag: 'contact', attrs: { type: 'in' } });
-    }
-    return { tag: 'user', attrs: { jid: u.attrs.jid ?? '' }, content };
-  });
-  return {
-    tag: 'usync',
-    attrs: { ...usync.attrs },
-    content: [
-      { tag: 'result', attrs: {}, content: protocols.map((p) => ({ tag: p, attrs: {} })) },
-      { tag: 'list', attrs: {}, content: list },
-    ],
-  };
 }

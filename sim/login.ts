@@ -1,10 +1,11 @@
 /**
- * What happens after the Noise handshake (protocol doc sections 4, 6, 7): registration vs login, `<success>`,
- * and the one-off push-name shortcut for personal accounts.
+ * What happens after the Noise handshake (protocol doc sections 4, 6): registration vs login, `<success>`, and the
+ * offline batch (stanzas that waited for this companion, then `<ib><offline count>`).
  */
-import { randomBytes } from 'node:crypto';
-import { proto, type BinaryNode } from 'baileys';
+import type { proto } from 'baileys';
+import { refreshPatches, serverSyncNode } from './app-state.ts';
 import type { Connection } from './connection.ts';
+import { flushQueue } from './messaging.ts';
 import { startRegistration } from './qr-pairing.ts';
 import type { SimState } from './state.ts';
 
@@ -40,42 +41,16 @@ export async function onClientPayload(state: SimState, conn: Connection, payload
     tag: 'success',
     attrs: { t, lid: device.lid, props: '0', abprops: '0', location: 'sim', creation: t },
   });
+  // What arrived while it was offline: queued texts, and a resync hint if the account's app state moved on (rename).
+  let count = await flushQueue(conn, device, true);
+  if (device.bootstrapped) {
+    const version = await refreshPatches(p);
+    if (device.syncedVersion < version) {
+      conn.send(serverSyncNode(version, true));
+      count++;
+    }
+  }
   // Without this the client keeps its event buffer closed and never reports receivedPendingNotifications.
-  conn.send({ tag: 'ib', attrs: { from: 's.whatsapp.net' }, content: [{ tag: 'offline', attrs: { count: '0' } }] });
+  conn.send({ tag: 'ib', attrs: { from: 's.whatsapp.net' }, content: [{ tag: 'offline', attrs: { count: String(count) } }] });
   conn.log.info({ jid: device.jid }, 'logged in');
-}
-
-/**
- * Personal accounts get no name from pair-success. The faithful path is app-state sync (setting_pushName), a later
- * stage; until then a self-addressed `<message notify=…><plaintext>` makes Baileys adopt the name (protocol doc §7).
- * Sent once per device, after the login queries, so it never races pairing.
- */
-export function maybeDeliverPushName(state: SimState, conn: Connection): void {
-  if (!conn.phone || conn.deviceId == null) return;
-  const found = state.phones.findDevice(conn.phone, conn.deviceId);
-  if (!found) return;
-  const { phone, device } = found;
-  if (device.pushNameDelivered || device.businessName || !phone.pushName) return;
-  device.pushNameDelivered = true;
-  const self = `${phone.phone}@s.whatsapp.net`;
-  // A protocol message type that Baileys does not act on, so the only visible effect is the name.
-  const msg = proto.Message.encode({
-    protocolMessage: {
-      type: proto.Message.ProtocolMessage.Type.INITIAL_SECURITY_NOTIFICATION_SETTING_SYNC,
-      initialSecurityNotificationSettingSync: { securityNotificationEnabled: false },
-    },
-  }).finish();
-  const node: BinaryNode = {
-    tag: 'message',
-    attrs: {
-      from: self,
-      recipient: self,
-      id: `3EB0${randomBytes(8).toString('hex').toUpperCase()}`,
-      t: unix(),
-      type: 'text',
-      notify: phone.pushName,
-    },
-    content: [{ tag: 'plaintext', attrs: {}, content: msg }],
-  };
-  conn.send(node);
 }

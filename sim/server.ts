@@ -15,6 +15,8 @@ import { enterCode } from './pairing-code.ts';
 import { scan } from './qr-pairing.ts';
 import { SimState } from './state.ts';
 import { handleControl } from './control.ts';
+import { setPushName } from './app-state.ts';
+import { receivedMessages, sendText } from './messaging.ts';
 import type { Simulator, SimulatorOptions } from './index.ts';
 
 export const WS_PATH = '/ws/chat';
@@ -97,6 +99,9 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
         push_name: p.pushName,
         devices: [...p.devices.values()].map((d) => ({ jid: d.jid, platform: d.platform, connected: !!d.conn && !d.conn.closed })),
       })),
+    setPushName: async (phone, name) => setPushName(state, phone, name),
+    sendText: async (input) => sendText(state, input),
+    receivedMessages: (phone) => receivedMessages(state, phone),
     stop: async () => {
       if (stopped) return;
       stopped = true;

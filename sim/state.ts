@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { Connection } from './connection.ts';
 import { PhoneBook } from './phones.ts';
+import { Directory } from './directory.ts';
 import type { KeyPair } from './certs.ts';
 
 export interface Faults {
@@ -14,6 +15,9 @@ export interface Faults {
   foreignRoot: boolean;
   /** Refuse new WebSocket upgrades (socket destroyed before the handshake). */
   refuseConnections: boolean;
+  /** pair-success carries an account signature that does not verify (the HMAC is still right), so only a client
+   * that really checks signatures refuses it. */
+  forgeAccountSignature: boolean;
 }
 
 /** Pairing-by-code progress on a registration connection (protocol doc section 13). */
@@ -52,8 +56,9 @@ export interface PairInput {
 }
 
 export class SimState {
-  readonly phones = new PhoneBook();
-  readonly faults: Faults = { ignorePings: false, foreignRoot: false, refuseConnections: false };
+  readonly directory: Directory;
+  readonly phones: PhoneBook;
+  readonly faults: Faults = { ignorePings: false, foreignRoot: false, refuseConnections: false, forgeAccountSignature: false };
   readonly conns = new Set<Connection>();
   readonly registrations = new Map<Connection, Registration>();
   /** QR ref → its registration, for every ref handed out on a live, unpaired connection. */
@@ -61,7 +66,10 @@ export class SimState {
   /** phone → registration that sent companion_hello for it (latest wins). */
   readonly pendingCodes = new Map<string, Registration>();
 
-  constructor(readonly logger: Logger) {}
+  constructor(readonly logger: Logger) {
+    this.directory = new Directory(logger);
+    this.phones = new PhoneBook(this.directory);
+  }
 
   forgetRegistration(reg: Registration): void {
     for (const r of reg.refs) this.refs.delete(r);

@@ -64,10 +64,11 @@ test('business account: me.name comes from <biz> at pairing (explicit name, or p
   });
 });
 
-test('personal account: the push name reaches me.name through the self-addressed plaintext shortcut', async () => {
+test('personal account: the push name reaches me.name after open (app-state sync, even without MAC checks)', async () => {
   await withSim(async ({ auth, pair }) => {
     const a = await auth();
     const { client } = await pair(a, { phone: PHONE, pushName: 'John Doe' });
+    assert.equal(a.state.creds.me?.name, undefined, 'pairing gives a personal account no name');
     const deadline = Date.now() + 3_000;
     while (a.state.creds.me?.name !== 'John Doe' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(a.state.creds.me?.name, 'John Doe');

@@ -1,0 +1,164 @@
+/**
+ * One-to-one texts with real Signal encryption both ways (protocol doc 14.3, 14.4).
+ * - Contact → account: the contact's party encrypts to every companion of the account (pkmsg until the companion
+ *   replies, then msg); offline companions get the stanza on their next login, marked `offline`.
+ * - Companion → contact: each `<to>` is decrypted by the party it is addressed to (the contact, and the account's own
+ *   phone for the DeviceSentMessage copy); the contact keeps the text, and answers with delivery and read receipts.
+ */
+import { getBinaryNodeChild, getBinaryNodeChildren, jidDecode, proto, type BinaryNode } from 'baileys';
+import { accountName, keyShareMessage, peerMessage } from './app-state.ts';
+import type { Connection } from './connection.ts';
+import { SimError } from './errors.ts';
+import { encryptForCompanion, newMessageId, unix } from './keys.ts';
+import { normalizePhone, type Device, type Phone } from './phones.ts';
+import type { SimState } from './state.ts';
+
+/**
+ * When the simulated contact's phone confirms delivery, and then reading (its user reads at once). Not sooner:
+ * Baileys emits its own `messages.upsert` for a sent message ~45 ms after sendMessage returns, and a receipt that
+ * arrives before that is folded into the upsert instead of being reported as a `messages.update` (protocol doc 14.4).
+ */
+const DELIVERY_RECEIPT_MS = 150;
+const READ_RECEIPT_MS = 300;
+const MAX_TEXT = 65_536;
+
+export interface SendTextInput {
+  from: string;
+  to: string;
+  text: string;
+  /** The contact's push name (sticky); default: the name it had, or "Contact <last 4 digits>". */
+  name?: string;
+}
+
+const flushing = new WeakSet<Device>();
+
+/** Sends (in order) what is queued for the companion on `conn`; `offline` marks stanzas as offline delivery. Returns how many. */
+export async function flushQueue(conn: Connection, device: Device, offline: boolean): Promise<number> {
+  if (flushing.has(device) || !device.keys) return 0;
+  flushing.add(device);
+  let n = 0;
+  try {
+    while (device.queue.length && device.conn === conn && !conn.closed) {
+      const node = await device.queue.shift()!();
+      if (!node) continue;
+      if (offline) node.attrs.offline = '1';
+      conn.send(node);
+      n++;
+    }
+  } finally {
+    flushing.delete(device);
+  }
+  return n;
+}
+
+/** Delivers now when the companion is connected and nothing is queued before it; otherwise queues (in order). */
+async function deliver(device: Device, build: () => Promise<BinaryNode | null>): Promise<void> {
+  device.queue.push(build);
+  const conn = device.conn;
+  if (conn && !conn.closed && device.queue.length === 1 && !flushing.has(device)) await flushQueue(conn, device, false);
+}
+
+/** A simulated contact (any number) texts a simulated account: one encrypted stanza per linked companion. */
+export async function sendText(state: SimState, input: SendTextInput): Promise<{ id: string; timestamp: number }> {
+  const from = normalizePhone(input.from);
+  const to = normalizePhone(input.to);
+  if (typeof input.text !== 'string' || !input.text.length || input.text.length > MAX_TEXT) {
+    throw new SimError('invalid_text', `text must be 1-${MAX_TEXT} characters`);
+  }
+  if (from === to) throw new SimError('invalid_phone', 'a number cannot text itself here');
+  const account = state.phones.get(to);
+  if (!account) throw new SimError('unknown_account', `${to} is not a simulated account (link a device to it first)`);
+  const sender = state.directory.getOrCreate(from);
+  const senderPhone = state.phones.get(from);
+  if (input.name !== undefined) {
+    if (senderPhone) senderPhone.pushName = input.name;
+    else sender.contactName = input.name;
+  }
+  const name = (senderPhone ? accountName(senderPhone) : sender.contactName) ?? `Contact ${from.slice(-4)}`;
+  const id = newMessageId();
+  const timestamp = unix();
+  const message: proto.IMessage = { conversation: input.text };
+  const deliveries = [...account.devices.values()].map((device) =>
+    deliver(device, async () => {
+      const enc = await encryptForCompanion(state, sender, device, message);
+      if (!enc) return null;
+      // PN-addressed with sender_lid, so the client maps PN→LID and keeps the session under the LID (14.3).
+      return {
+        tag: 'message',
+        attrs: { from: `${from}@s.whatsapp.net`, id, t: String(timestamp), type: 'text', notify: name, sender_lid: `${sender.lidUser}@lid` },
+        content: [enc],
+      };
+    }),
+  );
+  await Promise.all(deliveries);
+  return { id, timestamp };
+}
+
+/** `<message>` from a companion: ack it, decrypt each copy on the receiving party's side, and let the contact answer. */
+export async function onClientMessage(state: SimState, conn: Connection, node: BinaryNode): Promise<void> {
+  const to = node.attrs.to ?? '';
+  conn.send({ tag: 'ack', attrs: { id: node.attrs.id, class: 'message', from: to, t: String(unix()) } });
+  const found = conn.phone && conn.deviceId != null ? state.phones.findDevice(conn.phone, conn.deviceId) : undefined;
+  if (!found) return;
+  const { phone, device } = found;
+  const chat = jidDecode(to);
+  const chatPerson = chat && state.directory.resolve(chat.user, chat.server);
+  const participants = getBinaryNodeChild(node, 'participants');
+  // 1:1 sends list each device under <participants>; peer messages (category=peer) carry a bare <enc> for `to`.
+  const targets = participants
+    ? getBinaryNodeChildren(participants, 'to').map((t) => ({ jid: t.attrs.jid, enc: getBinaryNodeChild(t, 'enc') }))
+    : [{ jid: to, enc: getBinaryNodeChild(node, 'enc') }];
+  let delivered = false;
+  for (const { jid, enc } of targets) {
+    const d = jidDecode(jid);
+    const person = d && state.directory.resolve(d.user, d.server);
+    const type = enc?.attrs.type;
+    if (!person || !(enc?.content instanceof Uint8Array) || (type !== 'pkmsg' && type !== 'msg')) {
+      conn.log.info({ jid, type }, 'message copy not handled');
+      continue;
+    }
+    if (d.device) {
+      // Copies for other companions (this account's or another's) are not forwarded (README: simplified).
+      conn.log.debug({ jid }, 'copy for a companion device not forwarded');
+      continue;
+    }
+    let msg: proto.Message;
+    try {
+      msg = await state.directory.party(person).decrypt(device.jid, type, enc.content);
+    } catch (err) {
+      conn.log.warn({ err, jid }, 'message copy did not decrypt');
+      continue;
+    }
+    if (person === phone.person) {
+      await onOwnPhoneCopy(state, conn, phone, device, msg);
+      continue;
+    }
+    if (person === chatPerson) {
+      delivered = true;
+      const text = msg.conversation || msg.extendedTextMessage?.text;
+      if (text != null) person.received.push({ id: node.attrs.id, from: phone.phone, text, timestamp: Number(node.attrs.t) || unix() });
+    }
+  }
+  if (delivered && chatPerson) {
+    const receipt = (type?: string) => () => {
+      const attrs: Record<string, string> = { from: to, id: node.attrs.id, t: String(unix()) };
+      if (type) attrs.type = type;
+      conn.send({ tag: 'receipt', attrs });
+    };
+    setTimeout(receipt(), DELIVERY_RECEIPT_MS).unref();
+    setTimeout(receipt('read'), READ_RECEIPT_MS).unref();
+  }
+}
+
+/** The phone's copy: a DeviceSentMessage needs nothing; a key request from the companion is answered with the key. */
+async function onOwnPhoneCopy(state: SimState, conn: Connection, phone: Phone, device: Device, msg: proto.Message): Promise<void> {
+  if (msg.protocolMessage?.type === proto.Message.ProtocolMessage.Type.APP_STATE_SYNC_KEY_REQUEST) {
+    const reply = await peerMessage(state, phone, device, keyShareMessage(phone));
+    if (reply) conn.send(reply);
+  }
+}
+
+/** What the contact decrypted from accounts' companions. */
+export function receivedMessages(state: SimState, number: string): Array<{ id: string; from: string; text: string; timestamp: number }> {
+  return (state.directory.get(normalizePhone(number))?.received ?? []).map((m) => ({ ...m }));
+}
