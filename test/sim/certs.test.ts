@@ -73,3 +73,24 @@ test('foreignRoot: a client that really verifies refuses the chain (400); the sa
     });
   });
 });
+
+test('forgeAccountSignature: a client that really verifies refuses pair-success (500); the genuine signature passes', async () => {
+  await withRecordedVerify(true, async () => {
+    await withSim(async ({ sim, auth, connect, pair }) => {
+      sim.faults.forgeAccountSignature = true;
+      const bad = connect(sim, await auth());
+      await sim.scan({ qr: await within(bad.qr(), 5_000, 'QR'), phone: '201012345678' });
+      const closed = await within(bad.closed, 5_000, 'refused pairing');
+      assert.equal(closed.statusCode, 500);
+      assert.match(closed.message, /Failed to verify account signature/, 'the HMAC passed: only the signature check caught it');
+      // The companion never signed, so the phone forgets the device.
+      for (let i = 0; i < 100 && sim.listPhones()[0]?.devices.length; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(sim.listPhones()[0].devices.length, 0);
+
+      sim.faults.forgeAccountSignature = false;
+      const a = await auth();
+      await pair(a, { phone: '201012345678' });
+      assert.equal(a.state.creds.me?.id, '201012345678:1@s.whatsapp.net');
+    });
+  });
+});

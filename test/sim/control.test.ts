@@ -59,6 +59,49 @@ test('HTTP control surface: scan, phones, disconnect, unlink, faults and error c
   );
 });
 
+test('HTTP control surface: rename, a contact texts the account, what the contact received', async () => {
+  await withSim(
+    async ({ sim, auth, pair }) => {
+      const base = sim.url.replace(/^ws:/, 'http:').replace(/\/ws\/chat$/, '');
+      const call = (method: string, path: string, body?: unknown) =>
+        fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const contact = '201099990001';
+      const noAccount = await call('POST', `/phones/${contact}/messages`, { to: PHONE, text: 'hi' });
+      assert.equal(noAccount.status, 404);
+      assert.equal((await noAccount.json()).code, 'unknown_account');
+
+      const a = await auth();
+      const { client } = await pair(a, { phone: PHONE, pushName: 'John Doe' });
+      const texts: string[] = [];
+      client.sock.ev.on('messages.upsert', ({ messages }) => messages.forEach((m) => m.message?.conversation && texts.push(m.message.conversation)));
+      for (let i = 0; i < 250 && a.state.creds.me?.name !== 'John Doe'; i++) await new Promise((r) => setTimeout(r, 20));
+
+      const renamed = await call('PATCH', `/phones/+${PHONE}`, { push_name: 'John Renamed' });
+      assert.deepEqual(await renamed.json(), { phone: PHONE, notified: 1 });
+      assert.equal((await call('PATCH', `/phones/${PHONE}`, { push_name: '' })).status, 400);
+
+      const sent = await call('POST', `/phones/${contact}/messages`, { to: PHONE, text: 'hello' });
+      assert.equal(sent.status, 200);
+      const { id, timestamp } = await sent.json();
+      assert.match(id, /^[0-9A-F]+$/);
+      assert.equal(typeof timestamp, 'number');
+      assert.equal((await call('POST', `/phones/${contact}/messages`, { to: PHONE, text: '' })).status, 400);
+      for (let i = 0; i < 250 && !texts.includes('hello'); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(texts, ['hello']);
+
+      const reply = await client.sock.sendMessage(`${contact}@s.whatsapp.net`, { text: 'hello back' });
+      for (let i = 0; i < 250 && !sim.receivedMessages(contact).length; i++) await new Promise((r) => setTimeout(r, 20));
+      const listed = await (await call('GET', `/phones/${contact}/messages`)).json();
+      assert.deepEqual(
+        listed.map((m: { id: string; from: string; text: string }) => [m.id, m.from, m.text]),
+        [[reply!.key.id, PHONE, 'hello back']],
+      );
+      assert.equal(a.state.creds.me?.name, 'John Renamed');
+    },
+    { controlApi: true },
+  );
+});
+
 test('without controlApi the HTTP routes are not served', async () => {
   await withSim(async ({ sim }) => {
     const res = await fetch(sim.url.replace(/^ws:/, 'http:').replace(/\/ws\/chat$/, '/phones'));
