@@ -3,7 +3,11 @@
  * data dir. Prints markdown.
  *
  *   node --import tsx bench/sessions.ts [--sessions 200] [--runs 20] [--warmup 1] [--concurrency 10]
- *                                       [--settle-ms 5000] [--restore-concurrency 5] [--keep]
+ *                                       [--settle-ms 5000] [--restore-concurrency 5[,20…]] [--late-ms 0]
+ *                                       [--cpu-prof] [--keep]
+ * --restore-concurrency with a list runs one restore process per value, one after the other, on the same store.
+ * --late-ms: one more memory reading that long after the first (≥ 620000 to see Baileys' key cache purged).
+ * --cpu-prof: V8 CPU profiles of both gateway lives, summarised by package and function (timings suffer).
  *
  * Three processes, so every figure belongs to the process it describes:
  *  - the simulator (bench/lib/sim-child.ts): the gateway reaches it through a Simulator handle over its control
@@ -24,12 +28,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RemoteSimInfo } from './lib/remote-sim.ts';
 import type { Load, PairResult, RestoreResult, WorkerParams } from './lib/sessions-worker.ts';
-import { boolFlag, cell, intFlag, kib, mib, ms, sec, summarize } from './lib/stats.ts';
+import { profileSummary } from './lib/profile-summary.ts';
+import { boolFlag, cell, intFlag, kib, mib, ms, sec, stringFlag, summarize } from './lib/stats.ts';
 
 const argv = process.argv.slice(2);
 if (boolFlag(argv, 'help')) {
   process.stdout.write(
-    'usage: sessions [--sessions 200] [--runs 20] [--warmup 1] [--concurrency 10] [--settle-ms 5000] [--restore-concurrency 5] [--keep]\n',
+    'usage: sessions [--sessions 200] [--runs 20] [--warmup 1] [--concurrency 10] [--settle-ms 5000] [--restore-concurrency 5[,20…]]\n' +
+      '                [--late-ms 0] [--cpu-prof] [--keep]\n',
   );
   process.exit(0);
 }
@@ -39,7 +45,10 @@ const opts = {
   warmup: intFlag(argv, 'warmup', 1),
   concurrency: Math.max(1, intFlag(argv, 'concurrency', 10)),
   settleMs: intFlag(argv, 'settle-ms', 5000),
-  restoreConcurrency: Math.max(1, intFlag(argv, 'restore-concurrency', 5)), // the manager's default
+  // The manager's default is 5; a list compares values on the same store.
+  restoreConcurrencies: (stringFlag(argv, 'restore-concurrency') ?? '5').split(',').map((v) => Math.max(1, Math.trunc(Number(v)) || 1)),
+  lateMs: intFlag(argv, 'late-ms', 0),
+  cpuProf: boolFlag(argv, 'cpu-prof'),
   keep: boolFlag(argv, 'keep'),
 };
 
@@ -75,7 +84,8 @@ function nextMessage<T>(child: ChildProcess, type: string, timeoutMs: number): P
 }
 
 async function runWorker<R>(params: WorkerParams, timeoutMs: number): Promise<R> {
-  const worker = forkTs('./lib/sessions-worker.ts', ['--expose-gc']);
+  const prof = opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(profDir, `${++lives}-${params.phase}`)}`] : [];
+  const worker = forkTs('./lib/sessions-worker.ts', ['--expose-gc', ...prof]);
   const exited = new Promise((r) => worker.once('exit', r));
   worker.send(params);
   const { result } = await nextMessage<{ result: R }>(worker, 'result', timeoutMs);
@@ -84,10 +94,13 @@ async function runWorker<R>(params: WorkerParams, timeoutMs: number): Promise<R>
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-sessions-'));
+const profDir = join(dir, 'profiles');
+let lives = 0;
 const masterKey = randomBytes(32).toString('base64');
 const sim = forkTs('./lib/sim-child.ts', []);
 let pair: PairResult;
-let restore: RestoreResult;
+const restores: Array<{ concurrency: number; r: RestoreResult }> = [];
+let profiles = '';
 const t0 = performance.now();
 try {
   const simInfo = await nextMessage<RemoteSimInfo & { type: string }>(sim, 'ready', 60_000);
@@ -96,14 +109,24 @@ try {
     masterKey,
     sim: { url: simInfo.url, rootKey: simInfo.rootKey, control: simInfo.control },
     simPid: sim.pid!,
-    ...opts,
+    runs: opts.runs,
+    warmup: opts.warmup,
+    sessions: opts.sessions,
+    concurrency: opts.concurrency,
+    settleMs: opts.settleMs,
+    lateMs: opts.lateMs,
+    restoreConcurrency: 5,
   };
   // Generous ceilings: a hung phase must end the bench, but a slow 2-core box must not.
   const budget = 120_000 + (opts.runs + opts.warmup + opts.sessions) * 5_000;
   process.stderr.write(`sessions: pairing ${opts.warmup}+${opts.runs} one by one, then ${opts.sessions} (${opts.concurrency} at a time)…\n`);
   pair = await runWorker<PairResult>({ ...common, phase: 'pair' }, budget);
-  process.stderr.write(`sessions: restoring ${pair.ids.length} in a new process…\n`);
-  restore = await runWorker<RestoreResult>({ ...common, phase: 'restore', token: pair.token, ids: pair.ids }, budget);
+  for (const concurrency of opts.restoreConcurrencies) {
+    process.stderr.write(`sessions: restoring ${pair.ids.length} in a new process, ${concurrency} at a time…\n`);
+    const r = await runWorker<RestoreResult>({ ...common, phase: 'restore', restoreConcurrency: concurrency, token: pair.token, ids: pair.ids }, budget);
+    restores.push({ concurrency, r });
+  }
+  if (opts.cpuProf) profiles = profileSummary(profDir);
 } catch (err) {
   process.stderr.write(`sessions bench failed: ${(err as Error).message}\n`);
   process.exitCode = 1;
@@ -115,13 +138,14 @@ try {
   else process.stderr.write(`data dir kept: ${dir}\n`);
 }
 if (process.exitCode) process.exit();
-print(pair!, restore!);
+print(pair!);
 
-function print(pair: PairResult, restore: RestoreResult): void {
+function print(pair: PairResult): void {
+  const restore = restores[0].r;
   const n = opts.sessions;
   const out: string[] = [];
   const line = (s = '') => out.push(s);
-  const flags = `--sessions ${n} --runs ${opts.runs} --warmup ${opts.warmup} --concurrency ${opts.concurrency} --settle-ms ${opts.settleMs} --restore-concurrency ${opts.restoreConcurrency}`;
+  const flags = `--sessions ${n} --runs ${opts.runs} --warmup ${opts.warmup} --concurrency ${opts.concurrency} --settle-ms ${opts.settleMs} --restore-concurrency ${opts.restoreConcurrencies.join(',')}${opts.lateMs ? ` --late-ms ${opts.lateMs}` : ''}${opts.cpuProf ? ' --cpu-prof' : ''}`;
   line('### Sessions: HTTP API + Baileys engine + simulator, SQLite');
   line();
   line(`\`npm run bench -- sessions ${flags}\``);
@@ -141,7 +165,9 @@ function print(pair: PairResult, restore: RestoreResult): void {
   line(`| ↳ \`/sandbox/scan\` answered (pair-success sent) | ${L.scanAnswered.length} | ${cell(summarize(L.scanAnswered))} |`);
   line(`| ↳ WORKING confirmed by \`GET /v2/session/info\` | ${L.confirmed.length} | ${cell(summarize(L.confirmed))} |`);
   line(`| create → WORKING under load (${opts.concurrency} at a time) | ${pair.wave.perSession.length} | ${cell(summarize(pair.wave.perSession))} |`);
-  line(`| boot_restore → WORKING per session (${opts.restoreConcurrency} at a time) | ${restore.perSession.length} | ${cell(summarize(restore.perSession))} |`);
+  for (const { concurrency, r } of restores) {
+    line(`| boot_restore → WORKING per session (${concurrency} at a time) | ${r.perSession.length} | ${cell(summarize(r.perSession))} |`);
+  }
   line();
 
   const w = pair.wave;
@@ -153,18 +179,26 @@ function print(pair: PairResult, restore: RestoreResult): void {
   row('gateway heapUsed', w.before.heapUsed, w.after.heapUsed);
   row('gateway external (Buffers, native)', w.before.external, w.after.external);
   if (w.simRssBefore !== null && w.simRssAfter !== null) row('simulator RSS (own process, no GC)', w.simRssBefore, w.simRssAfter);
-  row('restored gateway RSS (life 2, fresh process)', restore.before.rss, restore.after.rss);
+  if (w.late) {
+    const lateS = (opts.lateMs / 1000).toFixed(0);
+    row(`gateway RSS ${lateS} s later`, w.before.rss, w.late.rss);
+    row(`gateway heapUsed ${lateS} s later`, w.before.heapUsed, w.late.heapUsed);
+  }
+  row(`restored gateway RSS (life 2, fresh process, ${restores[0].concurrency} at a time)`, restore.before.rss, restore.after.rss);
   row('restored gateway heapUsed (life 2)', restore.before.heapUsed, restore.after.heapUsed);
   line();
 
-  line(`| restore of ${n} in a new process (same store, master key, simulator) | value |`);
-  line('|---|---|');
-  line(`| \`restoreAll()\` returned / WORKING via \`/v2/session/info\` | ${restore.count} / ${restore.verified} |`);
-  line(`| process start → gateway listening (module load incl. tsx, store open) | ${ms(restore.bootMs)} |`);
-  line(`| \`restoreAll()\` → first WORKING | ${ms(restore.firstWorkingMs)} |`);
-  line(`| \`restoreAll()\` resolved | ${sec(restore.restoreAllMs)} |`);
-  line(`| **\`restoreAll()\` → all ${n} WORKING** | **${sec(restore.allWorkingMs)}** (${((n / restore.allWorkingMs) * 1000).toFixed(1)} sessions/s) |`);
-  line(`| life 1 \`manager.shutdown()\` of ${n} WORKING | ${ms(pair.shutdown.sessionsMs)} |`);
+  line(`| restore of ${n} in a new process (same store, master key, simulator) | ${restores.map((x) => `${x.concurrency} at a time`).join(' | ')} |`);
+  line(`|---|${restores.map(() => '---|').join('')}`);
+  const each = (f: (r: RestoreResult) => string) => restores.map(({ r }) => f(r)).join(' | ');
+  line(`| \`restoreAll()\` returned / WORKING via \`/v2/session/info\` | ${each((r) => `${r.count} / ${r.verified}`)} |`);
+  line(`| process start → gateway listening (module load incl. tsx, store open) | ${each((r) => ms(r.bootMs))} |`);
+  line(`| \`restoreAll()\` → first WORKING | ${each((r) => ms(r.firstWorkingMs))} |`);
+  line(`| \`restoreAll()\` resolved | ${each((r) => sec(r.restoreAllMs))} |`);
+  line(`| **\`restoreAll()\` → all ${n} WORKING** | ${each((r) => `**${sec(r.allWorkingMs)}** (${((n / r.allWorkingMs) * 1000).toFixed(1)}/s)`)} |`);
+  line(`| \`manager.shutdown()\` of ${n} WORKING afterwards | ${each((r) => ms(r.shutdown.sessionsMs))} |`);
+  line();
+  line(`Life 1 \`manager.shutdown()\` of ${n} WORKING (after pairing): ${ms(pair.shutdown.sessionsMs)}.`);
   line();
 
   const loadRow = (what: string, l: Load) =>
@@ -175,9 +209,10 @@ function print(pair: PairResult, restore: RestoreResult): void {
   line('| load | wall | gateway CPU | simulator CPU | gateway event-loop delay p50 / p99 / max |');
   line('|---|---|---|---|---|');
   loadRow(`pair ${n} (${opts.concurrency} at a time)`, w.load);
-  loadRow(`restore ${n} (${opts.restoreConcurrency} at a time)`, restore.load);
+  for (const { concurrency, r } of restores) loadRow(`restore ${n} (${concurrency} at a time)`, r.load);
   line();
   line(`Status history of a paired session: ${L.history.join(' → ')}.`);
   line(`Status history of a restored session: ${restore.history.join(' → ')}.`);
+  if (profiles) line(`\n${profiles}`);
   process.stdout.write(`${out.join('\n')}\n`);
 }

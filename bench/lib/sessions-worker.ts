@@ -24,6 +24,8 @@ export interface WorkerParams {
   concurrency: number;
   settleMs: number;
   restoreConcurrency: number;
+  /** pair: a third memory reading this long after the second (Baileys caches every written Signal key for 5 min). */
+  lateMs: number;
   /** restore: the account token and the instances the pair phase left WORKING. */
   token?: string;
   ids?: string[];
@@ -48,7 +50,7 @@ export interface PairResult {
     confirmed: number[];
     history: string[];
   };
-  wave: { n: number; perSession: number[]; load: Load; before: MemSnapshot; after: MemSnapshot; gc: boolean; simRssBefore: number | null; simRssAfter: number | null; working: number };
+  wave: { n: number; perSession: number[]; load: Load; before: MemSnapshot; after: MemSnapshot; gc: boolean; simRssBefore: number | null; simRssAfter: number | null; working: number; late: MemSnapshot | null };
   shutdown: { httpMs: number; sessionsMs: number };
   token: string;
   ids: string[];
@@ -187,6 +189,9 @@ async function pairPhase(p: WorkerParams, g: BenchGateway): Promise<PairResult> 
   const working = statuses.filter((s) => s === 'WORKING').length;
   const after = await settledMemory(p.settleMs);
   const simRssAfter = procUsage(p.simPid)?.rss ?? null;
+  // makeCacheableSignalKeyStore keeps every key written at pairing (812 prekeys…) in a NodeCache for 5 minutes,
+  // purged by a 10-minute check period: a reading after that shows the steady state of a long-running gateway.
+  const late = p.lateMs > 0 ? await settledMemory(p.lateMs) : null;
 
   const shutdown = await g.close();
   return {
@@ -199,7 +204,7 @@ async function pairPhase(p: WorkerParams, g: BenchGateway): Promise<PairResult> 
       confirmed: lat.map((r) => r.confirmed),
       history: latHistory,
     },
-    wave: { n: p.sessions, perSession: wave.map((r) => r.total), load, before, after, gc: before.gc, simRssBefore, simRssAfter, working },
+    wave: { n: p.sessions, perSession: wave.map((r) => r.total), load, before, after, gc: before.gc, simRssBefore, simRssAfter, working, late },
     shutdown,
     token,
     ids: wave.map((r) => r.id),
