@@ -29,6 +29,8 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** How long a webhook delivery is retried before it is dead (SWITCHBOARD_WEBHOOK_RETRY_HORIZON, default 24h). */
   webhookRetryHorizonMs: number;
+  /** Outbound texts per minute per instance (SWITCHBOARD_SEND_RATE_PER_MIN, default 60). */
+  sendRatePerMin: number;
   logLevel: LogLevel;
 }
 
@@ -46,6 +48,7 @@ const FLAGS: Record<string, string> = {
   SWITCHBOARD_WA_URL: 'wa-url',
   SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE: 'webhook-allow-private',
   SWITCHBOARD_WEBHOOK_RETRY_HORIZON: 'webhook-retry-horizon',
+  SWITCHBOARD_SEND_RATE_PER_MIN: 'send-rate-per-min',
   LOG_LEVEL: 'log-level',
 };
 const VARIABLE_BY_FLAG = new Map(Object.entries(FLAGS).map(([variable, flag]) => [flag, variable]));
@@ -125,6 +128,11 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     throw new ConfigError('SWITCHBOARD_WA_URL', 'must be a ws:// or wss:// URL');
   }
 
+  const rateRaw = optional(merged.SWITCHBOARD_SEND_RATE_PER_MIN) ?? '60';
+  if (!/^\d{1,6}$/.test(rateRaw) || Number(rateRaw) < 1) {
+    throw new ConfigError('SWITCHBOARD_SEND_RATE_PER_MIN', 'must be an integer of at least 1 (messages per minute per instance)');
+  }
+
   const logLevel = (optional(merged.LOG_LEVEL) ?? 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
@@ -145,6 +153,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
       optional(merged.SWITCHBOARD_WEBHOOK_RETRY_HORIZON),
       24 * 3_600_000,
     ),
+    sendRatePerMin: Number(rateRaw),
     logLevel: logLevel as LogLevel,
   };
 }

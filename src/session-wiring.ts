@@ -12,6 +12,9 @@ import { authQrRoutes } from './http/routes/auth-qr.ts';
 import { sandboxRoutes } from './http/routes/sandbox.ts';
 import { lifecycleRegistryHooks, sessionLifecycleRoutes } from './http/routes/session-lifecycle.ts';
 import { sessionMeRoutes } from './http/routes/session-me.ts';
+import { sendRoutes } from './http/routes/send.ts';
+import { EngineTap } from './messaging/engine-tap.ts';
+import { MessagingService, type MessagingOptions } from './messaging/service.ts';
 import { SessionManager, type SessionManagerDeps } from './sessions/manager.ts';
 import type { RegistryHooks } from './sessions/registry.ts';
 import type { Store } from './store/types.ts';
@@ -32,12 +35,15 @@ export interface SessionServices {
   /** Webhook subscriptions (for buildApp's `webhooks`) and the outbox dispatcher (started here). */
   webhooks: WebhookService;
   dispatcher: WebhookDispatcher;
+  /** Sending (durable outbound queue) and inbound message events. */
+  messaging: MessagingService;
   /** Ends sessions (keeping them restorable) and the simulator. Idempotent. */
   close(): Promise<void>;
 }
 
 export interface SessionServicesInput {
-  config: Pick<Config, 'sandbox' | 'waUrl'> & Partial<Pick<Config, 'webhookAllowPrivate' | 'webhookRetryHorizonMs'>>;
+  config: Pick<Config, 'sandbox' | 'waUrl'> &
+    Partial<Pick<Config, 'webhookAllowPrivate' | 'webhookRetryHorizonMs' | 'sendRatePerMin'>>;
   store: Store;
   masterKey: Buffer;
   logger: Logger;
@@ -48,6 +54,8 @@ export interface SessionServicesInput {
   simulator?: Simulator;
   /** Tests: faster webhook retries, shorter timeouts. */
   webhookOptions?: Partial<DispatcherOptions>;
+  /** Tests: send wait, retry pacing (the rate comes from config.sendRatePerMin unless given here). */
+  messagingOptions?: MessagingOptions;
 }
 
 export async function createSessionServices(input: SessionServicesInput): Promise<SessionServices> {
@@ -61,16 +69,20 @@ export async function createSessionServices(input: SessionServicesInput): Promis
       '*** SANDBOX MODE: sessions connect to the embedded WhatsApp SIMULATOR, not to WhatsApp. Do not use in production. ***',
     );
   }
-  const engine = createBaileysEngine({
-    waUrl: sim?.url ?? config.waUrl ?? undefined,
-    rootPublicKey: sim?.rootPublicKey,
-    qrTimeoutMs: input.qrTimeoutMs,
-    logger,
-  });
+  // Messaging taps the engine's sessions (message/ack events, the open session to send through); the manager
+  // starts sessions through the tap without knowing about messages.
+  const tap = new EngineTap(
+    createBaileysEngine({
+      waUrl: sim?.url ?? config.waUrl ?? undefined,
+      rootPublicKey: sim?.rootPublicKey,
+      qrTimeoutMs: input.qrTimeoutMs,
+      logger,
+    }),
+  );
   const bus = new EventBus();
   const manager = new SessionManager({
     store: input.store,
-    engine,
+    engine: tap.engine,
     bus,
     masterKey: input.masterKey,
     logger: logger.child({ module: 'sessions' }),
@@ -90,12 +102,24 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     },
   });
   await dispatcher.start();
+  const messaging = new MessagingService({
+    store: input.store,
+    bus,
+    tap,
+    sessions: manager,
+    logger: logger.child({ module: 'messaging' }),
+    options: {
+      ...input.messagingOptions,
+      sender: { ...(config.sendRatePerMin ? { ratePerMin: config.sendRatePerMin } : {}), ...input.messagingOptions?.sender },
+    },
+  });
   const plugins: FastifyPluginAsync[] = [
     sessionLifecycleRoutes(manager),
     sessionMeRoutes(manager),
     authQrRoutes(manager),
     webhookRoutes(webhooks),
     eventStreamRoutes(bus),
+    sendRoutes(messaging),
   ];
   if (sim) plugins.push(sandboxRoutes(sim));
   let closing: Promise<void> | null = null;
@@ -107,8 +131,11 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     plugins,
     webhooks,
     dispatcher,
+    messaging,
     close() {
       closing ??= (async () => {
+        // Sends in flight finish and are marked before the connections go; queued ones stay for the next start.
+        await messaging.close().catch((err) => logger.error({ err }, 'messaging close failed'));
         await manager.shutdown().catch((err) => logger.error({ err }, 'session shutdown failed'));
         // Deliveries in flight finish (bounded by their timeout); whatever is left stays queued in the store.
         await dispatcher.stop().catch((err) => logger.error({ err }, 'webhook dispatcher stop failed'));

@@ -19,8 +19,20 @@ describe('loadConfig', () => {
       waUrl: null,
       webhookAllowPrivate: false,
       webhookRetryHorizonMs: 24 * 3_600_000,
+      sendRatePerMin: 60,
       logLevel: 'info',
     });
+  });
+
+  test('SWITCHBOARD_SEND_RATE_PER_MIN is a positive integer', () => {
+    assert.equal(loadConfig({ SWITCHBOARD_SEND_RATE_PER_MIN: '20' }, []).sendRatePerMin, 20);
+    assert.equal(loadConfig({}, ['--send-rate-per-min', '5']).sendRatePerMin, 5);
+    for (const bad of ['0', '-1', '1.5', 'fast']) {
+      assert.throws(
+        () => loadConfig({ SWITCHBOARD_SEND_RATE_PER_MIN: bad }, []),
+        (err: unknown) => err instanceof ConfigError && /SWITCHBOARD_SEND_RATE_PER_MIN/.test(err.message),
+      );
+    }
   });
 
   test('SWITCHBOARD_WEBHOOK_RETRY_HORIZON takes seconds or a unit; nonsense is refused', () => {

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import type { MessagingOptions } from '../../src/messaging/service.ts';
 import { createSessionServices, type SessionServices } from '../../src/session-wiring.ts';
 import type { SessionManagerDeps } from '../../src/sessions/manager.ts';
 import { openStore } from '../../src/store/open.ts';
@@ -61,6 +62,10 @@ export interface GatewayOptions {
   masterKey?: Buffer;
   /** Reuse a running simulator (not stopped on close). */
   simulator?: Simulator;
+  /** Configuration over the defaults (e.g. webhookAllowPrivate, sendRatePerMin). */
+  config?: Partial<Config>;
+  /** Send wait and retry pacing. */
+  messagingOptions?: MessagingOptions;
 }
 
 export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> {
@@ -68,7 +73,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? 'silent' });
   const store = await openStore({ dataDir: dir });
   await bootstrapAdminToken(store, ADMIN_TOKEN);
-  const config = { ...loadConfig({}, []), dataDir: dir, sandbox: true };
+  const config = { ...loadConfig({}, []), ...opts.config, dataDir: dir, sandbox: true };
   const masterKey = opts.masterKey ?? randomBytes(32);
   const sessions = await createSessionServices({
     config,
@@ -77,9 +82,18 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     logger,
     qrTimeoutMs: opts.qrTimeoutMs,
     simulator: opts.simulator,
+    messagingOptions: opts.messagingOptions,
     managerOptions: { backoff: { baseMs: 100, maxMs: 1000, jitter: 0.2 }, startTimeoutMs: 20_000, ...opts.managerOptions },
   });
-  const app = buildApp({ config, store, logger, registryHooks: sessions.registryHooks, plugins: sessions.plugins, serverName: 'e2e' });
+  const app = buildApp({
+    config,
+    store,
+    logger,
+    registryHooks: sessions.registryHooks,
+    plugins: sessions.plugins,
+    webhooks: sessions.webhooks,
+    serverName: 'e2e',
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');

@@ -5,7 +5,8 @@ import { errors } from '../errors.ts';
 import { SECURITY, errorResponses } from '../schemas.ts';
 
 /**
- * /sandbox/*: drive the embedded WhatsApp simulator (a simulated phone scans, enters a code, unlinks, drops).
+ * /sandbox/*: drive the embedded WhatsApp simulator (a simulated phone scans, enters a code, unlinks, drops, renames
+ * itself; a simulated contact texts an account and shows what it received).
  * Registered only when SWITCHBOARD_SANDBOX=1; admin token (auth.ts applies it by path). The simulator's own error
  * codes are mapped here so clients get api.md's error bodies.
  */
@@ -35,6 +36,8 @@ function mapSimError(err: unknown, parameter: string): never {
       throw errors.notFound({ reason: err.code });
     case 'invalid_phone':
       throw errors.invalidParameter('phone', { reason: err.code });
+    case 'unknown_account':
+      throw errors.notFound({ reason: err.code });
     case 'code_in_progress':
     case 'code_superseded':
       throw errors.invalidState(err.code);
@@ -176,6 +179,83 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsync {
         },
       },
       async () => sim.listPhones(),
+    );
+
+    app.patch(
+      '/sandbox/phones/:phone',
+      {
+        config: { auth: 'admin', xmlRoot: 'phone' },
+        schema: {
+          ...common,
+          summary: 'The account changes its push name; linked devices learn it through app-state sync',
+          params: PhoneParams,
+          body: Type.Object({ push_name: Type.String({ minLength: 1, maxLength: 100 }) }),
+          response: {
+            200: Type.Object({ phone: Type.String(), push_name: Type.String(), notified: Type.Integer() }),
+            ...errorResponses(400, 401),
+          },
+        },
+      },
+      async (request) => {
+        const { phone } = request.params as { phone: string };
+        const { push_name } = request.body as { push_name: string };
+        try {
+          const { notified } = await sim.setPushName(phone, push_name);
+          return { phone, push_name, notified };
+        } catch (err) {
+          mapSimError(err, 'push_name');
+        }
+      },
+    );
+
+    app.post(
+      '/sandbox/phones/:phone/messages',
+      {
+        config: { auth: 'admin', xmlRoot: 'message' },
+        schema: {
+          ...common,
+          summary: 'That simulated phone (created if new) sends an end-to-end encrypted text to the account `to`',
+          params: PhoneParams,
+          body: Type.Object({
+            to: Type.String({ minLength: 1, maxLength: 32, description: 'Digits of a simulated account with a linked device' }),
+            text: Type.String({ minLength: 1, maxLength: 4096 }),
+          }),
+          response: { 200: Type.Object({ id: Type.String(), timestamp: Type.Integer() }), ...errorResponses(400, 401, 404) },
+        },
+      },
+      async (request) => {
+        const { phone } = request.params as { phone: string };
+        const { to, text } = request.body as { to: string; text: string };
+        try {
+          return await sim.sendText({ from: phone, to: to.replace(/[\s+]/g, ''), text });
+        } catch (err) {
+          mapSimError(err, 'text');
+        }
+      },
+    );
+
+    app.get(
+      '/sandbox/phones/:phone/messages',
+      {
+        config: { auth: 'admin', xmlRoot: 'messages' },
+        schema: {
+          ...common,
+          summary: 'Texts that phone received, decrypted on its side (oldest first)',
+          params: PhoneParams,
+          response: {
+            200: Type.Array(Type.Object({ id: Type.String(), from: Type.String(), text: Type.String(), timestamp: Type.Integer() })),
+            ...errorResponses(400, 401),
+          },
+        },
+      },
+      async (request) => {
+        const { phone } = request.params as { phone: string };
+        try {
+          return sim.receivedMessages(phone);
+        } catch (err) {
+          mapSimError(err, 'phone');
+        }
+      },
     );
   };
 }

@@ -1,0 +1,71 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { parseChatId } from '../../messaging/chat-id.ts';
+import { EngineUnreachableError, SendFailedError, type MessagingService } from '../../messaging/service.ts';
+import { requestInstance } from '../auth.ts';
+import { errors } from '../errors.ts';
+import { Nullable, SECURITY, errorResponses, instanceBody, instanceQuery } from '../schemas.ts';
+import { mapSessionError } from './session-errors.ts';
+
+/**
+ * POST /v2/send/text (api.md). `text` is accepted as an alias of `message`, as Wawp's generated client code sends it.
+ * The instance's signature template is appended; the answer's `body` is the text exactly as sent.
+ */
+
+export const MAX_TEXT = 4096;
+
+const Text = Type.String({ minLength: 1, maxLength: MAX_TEXT });
+
+const SendAnswerSchema = Type.Object({
+  id: Type.String({ description: 'WhatsApp message id (also in message.ack events)' }),
+  chatId: Type.String({ examples: ['201234567890@c.us'] }),
+  body: Type.String({ description: 'The text as sent, signature included' }),
+  timestamp: Type.Integer({ description: 'Unix seconds' }),
+  ack: Type.Literal(0),
+  ackName: Type.Literal('PENDING'),
+  warnings: Type.Array(Type.String(), { description: 'e.g. unknown signature placeholders, left as written' }),
+});
+
+export function sendRoutes(messaging: MessagingService): FastifyPluginAsync {
+  return async (app) => {
+    app.post(
+      '/v2/send/text',
+      {
+        config: { auth: 'instance', xmlRoot: 'message' },
+        schema: {
+          tags: ['send'],
+          security: SECURITY.instance,
+          summary: 'Send a text (signature appended); 409 unless WORKING',
+          description:
+            'Queued durably before the answer, then sent in order within the instance rate limit ' +
+            '(SWITCHBOARD_SEND_RATE_PER_MIN). The answer normally follows the send itself; if the rate limit or a ' +
+            'reconnect holds the message longer, it is still 201 with the same id and the message follows.',
+          querystring: instanceQuery(),
+          body: instanceBody({
+            chatId: Type.String({ maxLength: 64, description: 'Digits with country code (+ and spaces removed), or …@c.us / …@s.whatsapp.net' }),
+            message: Type.Optional(Text),
+            text: Type.Optional({ ...Text, description: 'Alias of message' }),
+            reply_to: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128, description: 'Id of the quoted message' }))),
+          }),
+          response: { 201: SendAnswerSchema, ...errorResponses(400, 401, 404, 409, 502) },
+        },
+      },
+      async (request, reply) => {
+        const instance = requestInstance(request);
+        const body = request.body as { chatId: string; message?: string; text?: string; reply_to?: string | null };
+        const chat = parseChatId(body.chatId);
+        if (!chat) throw errors.invalidParameter('chatId');
+        const text = body.message ?? body.text;
+        if (text === undefined) throw errors.missingParameter('message');
+        try {
+          const answer = await messaging.send(instance, { chat, text, replyTo: body.reply_to ?? null });
+          reply.code(201);
+          return answer;
+        } catch (err) {
+          if (err instanceof SendFailedError || err instanceof EngineUnreachableError) throw errors.upstream();
+          mapSessionError(err);
+        }
+      },
+    );
+  };
+}

@@ -1,0 +1,145 @@
+import type { Logger } from 'pino';
+import type { EngineIdentity } from '../engine/types.ts';
+import type { EventBus } from '../events/bus.ts';
+import { InvalidStateError } from '../sessions/errors.ts';
+import type { MeAnswer } from '../sessions/identity-tracker.ts';
+import type { StatusSnapshot } from '../sessions/manager-options.ts';
+import type { SessionStatus } from '../sessions/status.ts';
+import type { InstanceRecord, Store } from '../store/types.ts';
+import type { ChatAddress } from './chat-id.ts';
+import type { EngineTap } from './engine-tap.ts';
+import { MessageEventRecorder } from './message-events.ts';
+import { OutboundSender, type SenderOptions } from './sender.ts';
+import { renderSignature } from './signature.ts';
+
+/**
+ * Messaging for the HTTP layer: POST /v2/send/text (sign, queue durably, send), and the inbound `message` /
+ * `message.ack` events. The session manager stays the authority on status and identity; this service only reads it.
+ *
+ * A send is written to the queue BEFORE it is answered, under the WhatsApp id it will carry. The request then waits
+ * up to `sendWaitMs` for the sender to hand it to WhatsApp, so the usual answer reports a message that has really
+ * left; when the rate limit or a reconnect holds it longer, the answer is the same 201 with the same id, and the
+ * message follows from the queue (across a restart too).
+ */
+
+/** What messaging reads of the session layer (SessionManager). */
+export interface SessionView {
+  /** Non-null exactly while the instance is WORKING on this node. */
+  liveIdentity(instanceId: string): EngineIdentity | null;
+  status(instanceId: string): Promise<StatusSnapshot | null>;
+  me(instanceId: string, storedStatus: SessionStatus): MeAnswer;
+}
+
+export interface MessagingOptions {
+  sender?: Partial<SenderOptions>;
+  /** How long POST /v2/send/text waits for the send itself before answering from the queue. Default 10 s. */
+  sendWaitMs?: number;
+}
+
+export interface SendInput {
+  chat: ChatAddress;
+  text: string;
+  replyTo: string | null;
+}
+
+export interface SendAnswer {
+  id: string;
+  chatId: string;
+  body: string;
+  /** Unix seconds: WhatsApp's time of the sent message, or when it was queued. */
+  timestamp: number;
+  ack: 0;
+  ackName: 'PENDING';
+  warnings: string[];
+}
+
+/** The engine refused the message for good (retries exhausted while the answer was awaited). */
+export class SendFailedError extends Error {
+  constructor(readonly lastError: string | null) {
+    super(`the message could not be sent: ${lastError ?? 'unknown error'}`);
+    this.name = 'SendFailedError';
+  }
+}
+
+/** Stored as WORKING, but this node holds no connection for it (another node, or not restored yet). */
+export class EngineUnreachableError extends Error {
+  constructor(readonly instanceId: string) {
+    super(`instance ${instanceId} is not connected on this node`);
+    this.name = 'EngineUnreachableError';
+  }
+}
+
+export class MessagingService {
+  readonly sender: OutboundSender;
+  readonly events: MessageEventRecorder;
+  readonly #store: Store;
+  readonly #sessions: SessionView;
+  readonly #engine: EngineTap;
+  readonly #sendWaitMs: number;
+  readonly #unsubscribe: () => void;
+
+  constructor(deps: { store: Store; bus: EventBus; tap: EngineTap; sessions: SessionView; logger: Logger; options?: MessagingOptions }) {
+    const { store, bus, tap, sessions, logger, options = {} } = deps;
+    this.#store = store;
+    this.#sessions = sessions;
+    this.#engine = tap;
+    this.#sendWaitMs = options.sendWaitMs ?? 10_000;
+    this.events = new MessageEventRecorder(store, bus, logger);
+    this.sender = new OutboundSender(
+      store,
+      (id) => (sessions.liveIdentity(id) ? tap.openSession(id) : null),
+      logger,
+      options.sender,
+    );
+    tap.listen({
+      message: (id, message) => void this.events.message(id, message),
+      ack: (id, ack) => void this.events.ack(id, ack),
+    });
+    // Every WORKING drains what is queued (boot restore, reconnects). The bus speaks right after the commit, before
+    // the manager's runtime shows the new status, so look one turn later.
+    this.#unsubscribe = bus.subscribe(({ envelope }) => {
+      const payload = envelope.payload as { status?: string } | null;
+      if (envelope.event === 'session.status' && payload?.status === 'WORKING') {
+        setImmediate(() => this.sender.kick(envelope.instance_id));
+      }
+    });
+  }
+
+  async send(instance: InstanceRecord, input: SendInput): Promise<SendAnswer> {
+    const live = this.#sessions.liveIdentity(instance.id);
+    if (!live) {
+      const status = (await this.#sessions.status(instance.id))?.status ?? instance.status;
+      if (status === 'WORKING') throw new EngineUnreachableError(instance.id);
+      throw new InvalidStateError(status);
+    }
+    // The signature as configured right now (another node may have changed it since the request authenticated).
+    const current = (await this.#store.getInstance(instance.id)) ?? instance;
+    const signature = renderSignature(current.signature, { pushName: this.#pushName(instance.id, live), phone: live.phone });
+    const body = input.text + signature.text;
+    const queued = await this.#store.outbound.enqueue({
+      id: this.#engine.engine.newMessageId(),
+      instanceId: instance.id,
+      accountId: instance.accountId,
+      chatJid: input.chat.jid,
+      body,
+      replyTo: input.replyTo,
+    });
+    this.sender.kick(instance.id);
+    const settled = await this.sender.settled(queued.id, this.#sendWaitMs);
+    if (settled?.status === 'failed') throw new SendFailedError(settled.lastError);
+    const timestamp = settled?.waTimestamp ?? Math.floor(Date.parse(queued.createdAt) / 1000);
+    return { id: queued.id, chatId: input.chat.chatId, body, timestamp, ack: 0, ackName: 'PENDING', warnings: signature.warnings };
+  }
+
+  async close(): Promise<void> {
+    this.#unsubscribe();
+    await this.sender.close();
+  }
+
+  /** {{pushName}}: the live /me name, else its displayName (business name or +digits). */
+  #pushName(instanceId: string, live: EngineIdentity): string {
+    const me = this.#sessions.me(instanceId, 'WORKING');
+    if (me.kind === 'working') return me.entry.body.pushName ?? me.entry.body.displayName;
+    return live.pushName ?? live.businessName ?? `+${live.phone}`;
+  }
+}
