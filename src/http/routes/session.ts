@@ -20,7 +20,16 @@ import {
 /** /v2/session/create, /info, /delete, /config: the instance records themselves (lifecycle lives elsewhere). */
 
 const NameSchema = Type.String({ minLength: 1, maxLength: 100 });
-const PhoneSchema = Nullable(Type.String({ maxLength: 32, description: 'Digits; other characters are stripped; 6–15 digits' }));
+const PhoneSchema = Nullable(
+  Type.String({
+    maxLength: 32,
+    description:
+      'Intent verification: the number this instance must link. With its country code; every non-digit (+, spaces, ' +
+      'dashes, dots, parentheses) is stripped and the digits (6–15) are compared exactly with the linked number, ' +
+      'nothing guessed (no trunk 0 or 00 prefix removal). Another number linking is unlinked at once: STOPPED / ' +
+      'identity_mismatch and a session.identity_mismatch event {expected, actual}. null clears.',
+  }),
+);
 const SignatureSchema = Nullable(Type.String({ maxLength: 1024, description: 'Appended to outbound texts; {{pushName}}, {{phone}}' }));
 
 const ConfigSchema = Type.Object({
