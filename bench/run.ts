@@ -54,7 +54,9 @@ const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h') || argv.includes('--list')) {
   process.stdout.write(
     `usage: npm run bench -- [bench…] [flags passed to the benches]\nbenches (in run order): ${benches.map((b) => b.name).join(', ')}\n` +
-      'common flags: --runs N (latency samples), sessions: --sessions N --concurrency N --settle-ms N --restore-concurrency N\n' +
+      'flags go to every selected bench (name one to target it); each bench reads the flags it knows, e.g.\n' +
+      '  sim-pairing: --runs N · sessions: --sessions N --runs N --concurrency N --settle-ms N --restore-concurrency N[,M] --late-ms N --cpu-prof\n' +
+      '  me: --connections N --duration S --rounds N · webhooks: --instances N --events N --concurrency N --pg\n' +
       'run.ts itself: --timeout-min N (per bench, default 30)\n',
   );
   process.exit(0);
@@ -69,7 +71,8 @@ if (strayName) {
 }
 // --timeout-min is run.ts's own; everything else that is not a bench name goes to the benches.
 const timeoutIdx = argv.indexOf('--timeout-min');
-const timeoutMin = timeoutIdx >= 0 ? Number(argv[timeoutIdx + 1]) : 30;
+const timeoutRaw = timeoutIdx >= 0 ? Number(argv[timeoutIdx + 1]) : 30;
+const timeoutMin = Number.isFinite(timeoutRaw) && timeoutRaw > 0 ? timeoutRaw : 30;
 const flags = argv.filter((a, i) => !known.has(a) && i !== timeoutIdx && !(timeoutIdx >= 0 && i === timeoutIdx + 1));
 const selected = selectedNames.length ? benches.filter((b) => selectedNames.includes(b.name)) : benches;
 
