@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/types.ts';
 import type { ClaimedLane, DeliveryOutcome, DeliveryWork } from '../store/webhook-types.ts';
 import type { EventBus } from './bus.ts';
+import { GroupCommit } from './group-commit.ts';
 import type { SecretBox } from './secrets.ts';
 import { WebhookSender } from './sender.ts';
 import { signatureFor } from './signer.ts';
@@ -18,8 +19,8 @@ import { signatureFor } from './signer.ts';
  * - Concurrency: at most `concurrency` lanes at once, so at most that many requests in flight.
  * - Wake-ups: the bus (a local event was committed), a timer for the next scheduled retry, and a slow poll for
  *   everything else (other nodes' events, expired leases of a dead node).
- * - At least once: an attempt is recorded after the request; a crash in between means the receiver may see it twice,
- *   with the same X-Switchboard-Event-Id.
+ * - At least once: an attempt is recorded after the request (outcomes of all lanes are group-committed); a crash in
+ *   between means the receiver may see it twice, with the same X-Switchboard-Event-Id.
  */
 
 export interface DispatcherOptions {
@@ -78,6 +79,7 @@ export class WebhookDispatcher {
   readonly #token = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
   readonly #active = new Map<string, Promise<void>>();
   readonly #secretCache = new Map<string, string>();
+  readonly #outcomes: GroupCommit<{ id: string; generation: number; outcome: DeliveryOutcome }, boolean>;
   #unsubscribe: (() => void) | null = null;
   #poll: NodeJS.Timeout | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
@@ -98,6 +100,8 @@ export class WebhookDispatcher {
       userAgent: this.#opts.userAgent,
       maxSockets: this.#opts.concurrency,
     });
+    // A few milliseconds of waiting buys one commit for a whole batch of outcomes.
+    this.#outcomes = new GroupCommit((items) => this.#store.webhooks.completeDeliveries(items), 512, 5);
   }
 
   async start(): Promise<void> {
@@ -167,8 +171,12 @@ export class WebhookDispatcher {
   async #runLane(lane: ClaimedLane): Promise<void> {
     let handled = 0;
     let renewAt = Date.now() + this.#opts.leaseMs / 3;
+    // Outcomes not yet committed; awaited before the lane is read again or released, so neither sees them undone.
+    let recording: Array<Promise<boolean>> = [];
     try {
       lane: while (this.#running && handled < this.#opts.maxPerLease) {
+        await Promise.all(recording);
+        recording = [];
         const work = await this.#store.webhooks.laneDeliveries(lane.id, this.#opts.batch);
         if (work.length === 0) break;
         for (const delivery of work) {
@@ -185,7 +193,9 @@ export class WebhookDispatcher {
             renewAt = Date.now() + this.#opts.leaseMs / 3;
           }
           const outcome = await this.#attempt(delivery);
-          await this.#store.webhooks.completeDelivery(delivery.id, delivery.generation, outcome);
+          const recorded = this.#outcomes.add({ id: delivery.id, generation: delivery.generation, outcome });
+          recorded.catch(() => undefined); // observed below; never an unhandled rejection if we leave early
+          recording.push(recorded);
           handled++;
           if (outcome.status === 'failed') {
             this.#scheduleRetry(Date.parse(outcome.nextAttemptAt));
@@ -193,6 +203,7 @@ export class WebhookDispatcher {
           }
         }
       }
+      await Promise.all(recording);
     } catch (err) {
       this.#log.error({ err, lane: lane.id }, 'webhook lane failed');
     }
@@ -205,7 +216,7 @@ export class WebhookDispatcher {
   }
 
   async #attempt(d: DeliveryWork): Promise<DeliveryOutcome> {
-    const body = JSON.stringify(d.payload);
+    const body = d.body;
     const at = new Date();
     let result;
     try {

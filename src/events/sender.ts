@@ -34,6 +34,8 @@ export class WebhookSender {
   readonly #http: http.Agent;
   readonly #https: https.Agent;
   readonly #lookup: ReturnType<typeof safeLookup>;
+  /** Parsed targets by URL text: a subscription's URL is parsed and screened once, not per request. */
+  readonly #targets = new Map<string, { url: URL; refused: string | null }>();
 
   constructor(opts: SenderOptions) {
     this.#opts = opts;
@@ -44,17 +46,9 @@ export class WebhookSender {
   }
 
   send(rawUrl: string, body: string, headers: Record<string, string>): Promise<SendResult> {
-    let url: URL;
-    try {
-      url = new URL(rawUrl);
-    } catch {
-      return Promise.resolve({ ok: false, status: null, error: 'invalid URL' });
-    }
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (!this.#opts.allowPrivate && isIP(host)) {
-      const reason = forbiddenAddressReason(host);
-      if (reason) return Promise.resolve({ ok: false, status: null, error: `refused: ${host}: ${reason} address` });
-    }
+    const target = this.#target(rawUrl);
+    if (!target.url || target.refused) return Promise.resolve({ ok: false, status: null, error: target.refused ?? 'invalid URL' });
+    const url = target.url;
     const secure = url.protocol === 'https:';
     return new Promise<SendResult>((resolve) => {
       let settled = false;
@@ -107,6 +101,24 @@ export class WebhookSender {
       });
       req.end(body);
     });
+  }
+
+  #target(rawUrl: string): { url: URL | null; refused: string | null } {
+    let target = this.#targets.get(rawUrl);
+    if (target) return target;
+    let url: URL;
+    try {
+      url = new URL(rawUrl);
+    } catch {
+      return { url: null, refused: 'invalid URL' };
+    }
+    // Literal IP hosts never reach the lookup hook: screen them here.
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const reason = !this.#opts.allowPrivate && isIP(host) ? forbiddenAddressReason(host) : null;
+    target = { url, refused: reason ? `refused: ${host}: ${reason} address` : null };
+    if (this.#targets.size > 10_000) this.#targets.clear();
+    this.#targets.set(rawUrl, target);
+    return target;
   }
 
   close(): void {

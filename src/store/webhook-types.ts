@@ -57,8 +57,8 @@ export interface DeliveryRecord {
 /** A delivery ready to send: the record plus what the sender needs. */
 export interface DeliveryWork extends DeliveryRecord {
   secret: Buffer;
-  /** The stored event envelope. */
-  payload: unknown;
+  /** The stored event envelope as JSON text: the request body, sent as read (no parse and re-serialise per attempt). */
+  body: string;
 }
 
 export interface ClaimedLane {
@@ -112,6 +112,8 @@ export interface WebhookStore {
   laneDeliveries(laneId: string, limit: number): Promise<DeliveryWork[]>;
   /** Records an attempt's outcome; false when the delivery was redelivered or deleted meanwhile (generation moved). */
   completeDelivery(id: string, generation: number, outcome: DeliveryOutcome): Promise<boolean>;
+  /** Several outcomes in one transaction (the dispatcher's group commit); one boolean each, as completeDelivery. */
+  completeDeliveries(items: Array<{ id: string; generation: number; outcome: DeliveryOutcome }>): Promise<boolean[]>;
 
   getDelivery(id: string): Promise<DeliveryRecord | null>;
   /** Newest first. */

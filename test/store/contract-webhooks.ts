@@ -109,7 +109,7 @@ export function webhooksContract(store: GetStore): void {
       assert.deepEqual(await claimAll(store(), 'node-b'), [], 'a leased lane is not claimed again');
       const work = await store().webhooks.laneDeliveries(lane!.id, 10);
       assert.deepEqual(work.map((w) => w.eventId), events.map((e) => e.id));
-      assert.deepEqual((work[0]!.payload as { i: number }).i, 0);
+      assert.deepEqual(JSON.parse(work[0]!.body), { i: 0 });
       assert.deepEqual(work[0]!.secret, Buffer.from([0, 1, 2, 255]));
       assert.equal(work[0]!.url, sub.url);
 

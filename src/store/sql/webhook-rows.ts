@@ -42,7 +42,7 @@ export const toDelivery = (r: Row): DeliveryRecord => ({
 export const toDeliveryWork = (r: Row): DeliveryWork => ({
   ...toDelivery(r),
   secret: Buffer.from(r.secret as Uint8Array),
-  payload: JSON.parse(String(r.payload)) as unknown,
+  body: String(r.payload),
 });
 
 export const SUBSCRIPTION_COLS =

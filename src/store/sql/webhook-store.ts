@@ -94,6 +94,27 @@ export async function fanOutEvent(db: SqlConn, event: EventRecord): Promise<void
   if (pairs.length > 0) await queuePairs(db, pairs, new Date().toISOString(), '', LANE_UPSERT_KEEP);
 }
 
+/** One attempt's outcome; only while the delivery is undone and still of that generation. */
+async function complete(db: SqlConn, id: string, generation: number, outcome: DeliveryOutcome): Promise<boolean> {
+  const error = outcome.status === 'delivered' ? null : truncateUtf8(outcome.error, LAST_ERROR_MAX_BYTES);
+  const changed = await db.run(
+    `UPDATE webhook_deliveries
+        SET status = ?, attempts = attempts + 1, last_error = COALESCE(?, last_error), response_code = ?,
+            next_attempt_at = ?, delivered_at = ?
+      WHERE id = ? AND generation = ? AND status IN ${UNDONE}`,
+    [
+      outcome.status,
+      error,
+      outcome.responseCode,
+      outcome.status === 'failed' ? outcome.nextAttemptAt : null,
+      outcome.status === 'delivered' ? outcome.at : null,
+      id,
+      generation,
+    ],
+  );
+  return changed > 0;
+}
+
 /** The webhook half of the SQL store (see webhook-types.ts); `db` is the store's connection or its transaction's. */
 export class SqlWebhookStore implements WebhookStore {
   constructor(
@@ -203,24 +224,17 @@ export class SqlWebhookStore implements WebhookStore {
     return rows.map(toDeliveryWork);
   }
 
-  async completeDelivery(id: string, generation: number, outcome: DeliveryOutcome): Promise<boolean> {
-    const error = outcome.status === 'delivered' ? null : truncateUtf8(outcome.error, LAST_ERROR_MAX_BYTES);
-    const changed = await this.db.run(
-      `UPDATE webhook_deliveries
-          SET status = ?, attempts = attempts + 1, last_error = COALESCE(?, last_error), response_code = ?,
-              next_attempt_at = ?, delivered_at = ?
-        WHERE id = ? AND generation = ? AND status IN ${UNDONE}`,
-      [
-        outcome.status,
-        error,
-        outcome.responseCode,
-        outcome.status === 'failed' ? outcome.nextAttemptAt : null,
-        outcome.status === 'delivered' ? outcome.at : null,
-        id,
-        generation,
-      ],
-    );
-    return changed > 0;
+  completeDelivery(id: string, generation: number, outcome: DeliveryOutcome): Promise<boolean> {
+    return complete(this.db, id, generation, outcome);
+  }
+
+  completeDeliveries(items: Array<{ id: string; generation: number; outcome: DeliveryOutcome }>): Promise<boolean[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    return this.atomic(async (db) => {
+      const done: boolean[] = [];
+      for (const item of items) done.push(await complete(db, item.id, item.generation, item.outcome));
+      return done;
+    });
   }
 
   // --- inspection and replay ---
