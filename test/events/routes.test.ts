@@ -188,3 +188,19 @@ describe('/v2/webhooks/deliveries and redelivery', () => {
     assert.equal((await window({ since: events[0]!.createdAt, until: '2000-01-01T00:00:00Z' })).json().details.parameter, 'until');
   });
 });
+
+test('OpenAPI lists the webhook routes with their schemas', async () => {
+  const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+  for (const [path, method] of [
+    ['/v2/session/webhook', 'get'],
+    ['/v2/session/webhook', 'post'],
+    ['/v2/account/webhook', 'post'],
+    ['/v2/webhooks/deliveries', 'get'],
+    ['/v2/webhooks/deliveries/{id}/redeliver', 'post'],
+    ['/v2/webhooks/redeliver', 'post'],
+  ] as const) {
+    assert.ok(doc.paths[path]?.[method], `${method} ${path}`);
+  }
+  const created = doc.paths['/v2/session/create'].post.requestBody.content['application/json'].schema.properties.webhooks;
+  assert.deepEqual(created.items.required, ['url'], 'create documents the webhook shape');
+});
