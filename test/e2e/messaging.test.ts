@@ -185,3 +185,16 @@ describe('send and receive', () => {
     await bad({ chatId: '201099999999', message: 'x'.repeat(4097) }, 'invalid_parameter', 'message');
   });
 });
+
+test('OpenAPI documents sending and the sandbox messaging routes', async () => {
+  const doc = (await g.call('GET', '/openapi.json')).body;
+  const send = doc.paths['/v2/send/text'].post;
+  assert.ok(send.requestBody, 'a JSON body');
+  assert.ok(send.responses['201'] && send.responses['409'] && send.responses['400']);
+  assert.match(send.description, /SWITCHBOARD_SEND_RATE_PER_MIN/);
+  assert.ok(doc.paths['/sandbox/phones/{phone}'].patch);
+  assert.ok(doc.paths['/sandbox/phones/{phone}/messages'].post);
+  assert.ok(doc.paths['/sandbox/phones/{phone}/messages'].get);
+  const signature = JSON.stringify(doc.paths['/v2/session/config'].post.requestBody);
+  assert.match(signature, /\{\{pushName\}\}/);
+});
