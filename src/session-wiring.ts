@@ -37,8 +37,11 @@ export interface SessionServices {
   dispatcher: WebhookDispatcher;
   /** Sending (durable outbound queue) and inbound message events. */
   messaging: MessagingService;
-  /** Ends sessions (keeping them restorable) and the simulator. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Ends sessions (keeping them restorable: nothing recorded), the sender, the dispatcher and the embedded simulator
+   * unless `keepSimulator` (tests of a second life against the same simulator). Idempotent.
+   */
+  close(opts?: { keepSimulator?: boolean }): Promise<void>;
 }
 
 export interface SessionServicesInput {
@@ -132,14 +135,14 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     webhooks,
     dispatcher,
     messaging,
-    close() {
+    close(opts: { keepSimulator?: boolean } = {}) {
       closing ??= (async () => {
         // Sends in flight finish and are marked before the connections go; queued ones stay for the next start.
         await messaging.close().catch((err) => logger.error({ err }, 'messaging close failed'));
         await manager.shutdown().catch((err) => logger.error({ err }, 'session shutdown failed'));
         // Deliveries in flight finish (bounded by their timeout); whatever is left stays queued in the store.
         await dispatcher.stop().catch((err) => logger.error({ err }, 'webhook dispatcher stop failed'));
-        if (ownSim) await sim?.stop().catch((err) => logger.error({ err }, 'simulator stop failed'));
+        if (ownSim && !opts.keepSimulator) await sim?.stop().catch((err) => logger.error({ err }, 'simulator stop failed'));
       })();
       return closing;
     },

@@ -112,6 +112,8 @@ export class WebhookDispatcher {
     this.#running = true;
     this.#unsubscribe = this.#bus?.subscribe(() => this.wake()) ?? null;
     this.#poll = setInterval(() => this.wake(), this.#opts.pollMs);
+    // A poll is no reason to keep the process alive: stop() is the way out, this only guards a forgotten one.
+    this.#poll.unref();
     this.wake();
   }
 

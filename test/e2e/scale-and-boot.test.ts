@@ -53,7 +53,7 @@ test('process restart: running sessions come back (boot_restore) from stored cre
   // credentials we keep the simulator of the first life running and point the second life at it.
   const sim = first.sessions.sim!;
   await first.app.close();
-  await first.sessions.manager.shutdown(); // keeps credentials, records nothing
+  await first.sessions.close({ keepSimulator: true }); // keeps credentials, records nothing
   await first.store.close();
   closed = true;
   const stored = await (async () => {
