@@ -46,8 +46,7 @@ test('queued sends survive a restart and are delivered once, in order', async (t
 
   // Stop the gateway (sessions stay restorable); the simulator lives on for the second life.
   await first.app.close();
-  await first.sessions.messaging.close();
-  await first.sessions.manager.shutdown();
+  await first.sessions.close({ keepSimulator: true }); // sender, sessions (restorable), dispatcher
   await first.store.close();
   firstClosed = true;
   assert.deepEqual(sim.receivedMessages(contact).map((m) => m.text), ['one'], 'nothing more left while stopped');
