@@ -34,6 +34,8 @@ const BY_MEDIA_TYPE: Record<string, Wanted> = {
  */
 export function negotiate(accept: string | string[] | undefined): Wanted {
   if (typeof accept !== 'string' || accept.length === 0) return JSON_TYPE;
+  // The common single-type headers (`*/*`, `application/json`) need no parsing: same answer as the general path.
+  if (Object.hasOwn(BY_MEDIA_TYPE, accept)) return BY_MEDIA_TYPE[accept]!;
   const entries = accept
     .slice(0, 1024)
     .split(',')
@@ -108,13 +110,16 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: Api
  * streams (pages, images) never reach preSerialization, and `xmlRoot: false` opts a route out.
  */
 export function registerRenditions(app: FastifyInstance): void {
-  app.addHook('preSerialization', async (request, reply, payload) => {
+  // Callback style and cheapest checks first: most requests want JSON and leave with no promise and no negotiation.
+  app.addHook('preSerialization', (request, reply, payload, done) => {
+    const accept = request.headers.accept;
+    if (accept === undefined || reply.statusCode >= 400) return done(null, payload);
+    const wanted = negotiate(accept);
+    if (wanted.rendition !== 'xml') return done(null, payload);
     const root = request.routeOptions.config?.xmlRoot;
-    if (root === false || reply.statusCode >= 400) return payload;
-    const wanted = negotiate(request.headers.accept);
-    if (wanted.rendition !== 'xml') return payload;
+    if (root === false) return done(null, payload);
     reply.type(`${wanted.mediaType}; charset=utf-8`);
     reply.serializer((body: unknown) => toXml(root ?? 'response', body));
-    return payload;
+    done(null, payload);
   });
 }
