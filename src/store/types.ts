@@ -89,8 +89,35 @@ export class QuotaReachedError extends Error {
   }
 }
 
+/** A write made through this store (or one of its tx handles) that in-process caches must hear of. */
+export type StoreChange =
+  /** A token was revoked (or an account changed): every cached token or account answer may be wrong. */
+  | { kind: 'tokens' }
+  /** This instance's row changed or went away (status, config, delete). */
+  | { kind: 'instance'; id: string };
+
+export interface StoreChanges {
+  /**
+   * Synchronous and cheap; differs from the value it returned before whenever ANOTHER connection (the offline CLI,
+   * another process) may have committed since (SQLite: `PRAGMA data_version`). null: this store cannot tell
+   * (PostgreSQL: other nodes write without telling this one), so callers must not cache.
+   */
+  externalVersion(): number | null;
+  /**
+   * Writes made through this store, announced synchronously right after their statement ran (inside a transaction:
+   * before it commits, which on SQLite no other reader of this connection can observe first). Returns unsubscribe.
+   */
+  subscribe(listener: (change: StoreChange) => void): () => void;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+
+  /**
+   * For exact in-process caches of tokens, accounts and instances (src/tenancy/auth-cache.ts). Absent or
+   * `externalVersion() === null`: this store cannot tell when someone else wrote, so nothing may be cached.
+   */
+  readonly changes?: StoreChanges;
 
   /** Apply pending versioned migrations; idempotent. */
   migrate(): Promise<void>;

@@ -124,6 +124,14 @@ export class PostgresDriver implements SqlDriver {
     await conn.all('SELECT pg_advisory_xact_lock(hashtext(?))', [`switchboard:events:${this.schema ?? ''}`]);
   }
 
+  /**
+   * Other nodes write without telling this one (no LISTEN/NOTIFY yet), so in-process caches of tokens and
+   * instances are off on PostgreSQL: every request reads the database, as revocation "at once" requires.
+   */
+  externalVersion(): null {
+    return null;
+  }
+
   close(): Promise<void> {
     return this.#pool.end();
   }

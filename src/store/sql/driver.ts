@@ -36,6 +36,11 @@ export interface SqlDriver {
   readonly forUpdate: string;
   /** ` FOR UPDATE SKIP LOCKED` (PostgreSQL: concurrent claimers take disjoint rows), '' on SQLite. */
   readonly skipLocked: string;
+  /**
+   * Synchronous: a value that changes whenever another connection committed since it was last read (SQLite's
+   * `PRAGMA data_version`); null when the driver cannot tell (PostgreSQL). See Store.changes.
+   */
+  externalVersion(): number | null;
   close(): Promise<void>;
 }
 

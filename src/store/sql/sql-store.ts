@@ -11,6 +11,8 @@ import type {
   NewEvent,
   StatusChange,
   Store,
+  StoreChange,
+  StoreChanges,
   TokenRecord,
 } from '../types.ts';
 import type { SqlConn, SqlDriver } from './driver.ts';
@@ -43,6 +45,26 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/** Store.changes of a SqlStore: the driver's external version plus this store's own writes, told to listeners. */
+class ChangeFeed implements StoreChanges {
+  readonly #listeners = new Set<(change: StoreChange) => void>();
+
+  constructor(private readonly driver: SqlDriver) {}
+
+  externalVersion(): number | null {
+    return this.driver.externalVersion();
+  }
+
+  subscribe(listener: (change: StoreChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  emit(change: StoreChange): void {
+    for (const listener of this.#listeners) listener(change);
+  }
+}
+
 /**
  * The Store on any SqlDriver. One class for both dialects so they cannot drift apart; a `tx` handle is the same class
  * bound to the transaction's connection. Methods that need several statements to be atomic run them through `#atomic`,
@@ -56,9 +78,12 @@ export class SqlStore implements Store {
   readonly #logger: MigrationLogger | undefined;
   readonly webhooks: SqlWebhookStore;
   readonly outbound: SqlOutboundStore;
+  readonly changes: ChangeFeed;
 
-  constructor(driver: SqlDriver, opts: { logger?: MigrationLogger } = {}, txConn?: SqlConn) {
+  constructor(driver: SqlDriver, opts: { logger?: MigrationLogger } = {}, txConn?: SqlConn, changes?: ChangeFeed) {
     this.kind = driver.kind;
+    // tx handles share the root store's feed: a write inside a transaction is announced like any other.
+    this.changes = changes ?? new ChangeFeed(driver);
     this.#driver = driver;
     this.#db = txConn ?? driver.conn;
     this.#inTx = txConn !== undefined;
@@ -83,7 +108,7 @@ export class SqlStore implements Store {
   tx<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     // Nested tx on a tx handle: same transaction (no savepoint), as documented in the brief.
     if (this.#inTx) return fn(this);
-    return this.#driver.transaction((conn) => fn(new SqlStore(this.#driver, { logger: this.#logger }, conn)));
+    return this.#driver.transaction((conn) => fn(new SqlStore(this.#driver, { logger: this.#logger }, conn, this.changes)));
   }
 
   #atomic<T>(fn: (db: SqlConn) => Promise<T>): Promise<T> {
@@ -159,6 +184,7 @@ export class SqlStore implements Store {
       now(),
       tokenId,
     ]);
+    if (changed > 0) this.changes.emit({ kind: 'tokens' });
     return changed > 0;
   }
 
@@ -247,12 +273,15 @@ export class SqlStore implements Store {
       `UPDATE instances SET ${columns.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ? RETURNING ${INSTANCE_COLS}`,
       [...columns.map(([, v]) => v), id],
     );
+    this.changes.emit({ kind: 'instance', id });
     return rows[0] ? toInstance(rows[0]) : null;
   }
 
   async deleteInstance(id: string): Promise<boolean> {
     // History, identity and auth state go with it (ON DELETE CASCADE); events stay, they are a log.
-    return (await this.#db.run('DELETE FROM instances WHERE id = ?', [id])) > 0;
+    const deleted = (await this.#db.run('DELETE FROM instances WHERE id = ?', [id])) > 0;
+    this.changes.emit({ kind: 'instance', id });
+    return deleted;
   }
 
   recordStatus(id: string, change: StatusChange): Promise<void> {
@@ -263,6 +292,7 @@ export class SqlStore implements Store {
         change.at,
         id,
       ]);
+      this.changes.emit({ kind: 'instance', id });
       // An instance deleted meanwhile has no status to record: a late engine callback must not fail the caller.
       if (changed === 0) return;
       await db.run('INSERT INTO status_history (instance_id, status, reason, at) VALUES (?, ?, ?, ?)', [

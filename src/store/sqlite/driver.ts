@@ -42,6 +42,7 @@ export class SqliteDriver implements SqlDriver {
   readonly #mutex = new Mutex();
   readonly #statements = new Map<string, Statement>();
   #closed = false;
+  readonly #dataVersion: Statement;
 
   constructor(file: string) {
     this.#db = new Database(file);
@@ -50,6 +51,7 @@ export class SqliteDriver implements SqlDriver {
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    this.#dataVersion = this.#db.prepare('PRAGMA data_version').pluck();
     this.conn = this.#connection(() => true, (fn) => this.#mutex.run(fn));
   }
 
@@ -110,6 +112,16 @@ export class SqliteDriver implements SqlDriver {
         active = false;
       }
     });
+  }
+
+  /**
+   * `PRAGMA data_version`: changes when another connection (the offline CLI, another process) commits; our own
+   * commits do not change it. Read outside the mutex on purpose: it is one synchronous read, and it is what lets
+   * an in-process cache stay exact without a store round-trip (Store.changes).
+   */
+  externalVersion(): number | null {
+    if (this.#closed) return null;
+    return this.#dataVersion.get() as number;
   }
 
   async lockForMigration(): Promise<void> {
