@@ -16,6 +16,7 @@ import { healthRoutes } from './http/routes/health.ts';
 import { sessionRoutes } from './http/routes/session.ts';
 import { typeboxValidatorCompiler } from './http/validation.ts';
 import { InstanceRegistry, type RegistryHooks } from './sessions/registry.ts';
+import { AuthCache } from './tenancy/auth-cache.ts';
 import type { Store } from './store/types.ts';
 import type { WebhookService } from './events/webhooks.ts';
 
@@ -64,12 +65,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     config: deps.config,
     store: deps.store,
     registry: new InstanceRegistry(deps.store, deps.registryHooks),
+    authCache: new AuthCache(deps.store),
     sandbox: deps.sandbox ?? deps.config.sandbox,
     version: VERSION,
     serverName: deps.serverName ?? hostname(),
     webhooks: deps.webhooks,
   };
   app.decorate('services', services);
+  app.addHook('onClose', (_app, done) => {
+    services.authCache.close();
+    done();
+  });
 
   registerRequestId(app);
   registerBodyParsers(app);

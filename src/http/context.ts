@@ -2,6 +2,7 @@ import type { Account, InstanceRecord, Store, TokenRecord } from '../store/types
 import type { Config } from '../config.ts';
 import type { InstanceRegistry } from '../sessions/registry.ts';
 import type { WebhookService } from '../events/webhooks.ts';
+import type { AuthCache } from '../tenancy/auth-cache.ts';
 
 /**
  * What every HTTP plugin can reach (`app.services`) and the per-route knobs (`config.auth`, `config.xmlRoot`).
@@ -15,6 +16,8 @@ export interface AppServices {
   config: Config;
   store: Store;
   registry: InstanceRegistry;
+  /** Token → account and instance lookups of the auth hook, exact (invalidated by the store's change feed). */
+  authCache: AuthCache;
   sandbox: boolean;
   version: string;
   serverName: string;

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { notFoundPreValidation } from './auth.ts';
 import { ApiError, errors } from './errors.ts';
 import { sendError } from './render.ts';
 import { validationToApiError } from './validation.ts';
@@ -78,7 +79,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
   const table = new RouteTable();
   app.addHook('onRoute', (route) => table.add(route.url ?? route.path, route.method));
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((request, reply) => {
+  // Unknown URLs still get the body check the auth hook makes on routes (an unparseable body is 400, as before).
+  app.setNotFoundHandler({ preValidation: notFoundPreValidation }, (request, reply) => {
     const path = request.url.split('?')[0];
     const allow = table.allowed(path);
     return sendError(request, reply, allow.length > 0 ? errors.methodNotAllowed(allow) : errors.notFound());

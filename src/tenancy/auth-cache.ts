@@ -1,0 +1,112 @@
+import type { InstanceRecord, Store, StoreChange } from '../store/types.ts';
+import { type AuthenticatedAccount, authenticateAccessToken } from './accounts.ts';
+import { hashToken } from './tokens.ts';
+
+/**
+ * In-process cache of what authentication reads on every request: access token (by its SHA-256) → account, and
+ * instance id → instance record. It is exact, not "fresh enough": there is no TTL window, an entry is only used
+ * while nothing that could change it has happened.
+ *
+ * - Writes through this process's store (admin API revoke, instance status/config change, delete) are announced by
+ *   the store (Store.changes.subscribe) synchronously: a revoke drops every token entry, an instance change drops
+ *   that instance's entry.
+ * - Writes by another connection (the offline CLI `tokens revoke`, another process on the same SQLite file, a manual
+ *   DELETE of an account) are seen through Store.changes.externalVersion() (SQLite `PRAGMA data_version`), read on
+ *   EVERY lookup: when it moved, everything is dropped before answering.
+ * - A store that cannot tell (PostgreSQL: other nodes) makes externalVersion() null: nothing is cached, every
+ *   request reads the database as before.
+ *
+ * A lookup that went to the store only fills the cache when no change was announced while it was in flight
+ * (`#generation`), so a read that raced a revoke cannot put the revoked token back. Only positive answers are
+ * kept (a wrong token always reaches the store, as before); cached records are frozen and shared.
+ *
+ * Answers come back synchronously on a hit (no promise) and as a promise on a miss.
+ */
+
+const DEFAULT_MAX_ENTRIES = 10_000;
+
+export class AuthCache {
+  readonly #store: Store;
+  readonly #tokens = new Map<string, AuthenticatedAccount>();
+  readonly #instances = new Map<string, InstanceRecord>();
+  readonly #maxEntries: number;
+  readonly #unsubscribe: (() => void) | undefined;
+  /** Bumped on every invalidation; a fill only lands when it did not move during the store read. */
+  #generation = 0;
+  #externalVersion: number | null = null;
+
+  constructor(store: Store, opts: { maxEntries?: number } = {}) {
+    this.#store = store;
+    this.#maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.#unsubscribe = store.changes?.subscribe((change) => this.#onChange(change));
+  }
+
+  /** The account of a presented access token (revoked, unknown or malformed: null). */
+  authenticate(token: string): AuthenticatedAccount | null | Promise<AuthenticatedAccount | null> {
+    if (token.length === 0 || token.length > 512) return null;
+    const generation = this.#current();
+    if (generation === null) return authenticateAccessToken(this.#store, token);
+    const hash = hashToken(token);
+    const hit = this.#tokens.get(hash);
+    if (hit) return hit;
+    return authenticateAccessToken(this.#store, token).then((found) => {
+      if (found && this.#generation === generation && this.#current() === generation) {
+        this.#room(this.#tokens);
+        this.#tokens.set(hash, Object.freeze({ account: Object.freeze(found.account), token: Object.freeze(found.token) }));
+      }
+      return found;
+    });
+  }
+
+  /** The instance if it exists and belongs to the account; another account's instance is exactly like none. */
+  instanceForAccount(accountId: string, instanceId: string): InstanceRecord | null | Promise<InstanceRecord | null> {
+    const generation = this.#current();
+    const hit = generation === null ? undefined : this.#instances.get(instanceId);
+    if (hit) return hit.accountId === accountId ? hit : null;
+    return this.#store.getInstance(instanceId).then((instance) => {
+      if (instance && generation !== null && this.#generation === generation && this.#current() === generation) {
+        this.#room(this.#instances);
+        this.#instances.set(instanceId, Object.freeze(instance));
+      }
+      return instance !== null && instance.accountId === accountId ? instance : null;
+    });
+  }
+
+  /** Drops everything (tests; an operator tool that wrote around the store). */
+  clear(): void {
+    this.#generation++;
+    this.#tokens.clear();
+    this.#instances.clear();
+  }
+
+  close(): void {
+    this.#unsubscribe?.();
+    this.clear();
+  }
+
+  get size(): { tokens: number; instances: number } {
+    return { tokens: this.#tokens.size, instances: this.#instances.size };
+  }
+
+  /** The generation entries may be used under, after catching up with other connections' commits; null: no caching. */
+  #current(): number | null {
+    const version = this.#store.changes?.externalVersion() ?? null;
+    if (version === null) return null;
+    if (version !== this.#externalVersion) {
+      this.#externalVersion = version;
+      this.clear();
+    }
+    return this.#generation;
+  }
+
+  #onChange(change: StoreChange): void {
+    this.#generation++;
+    if (change.kind === 'tokens') this.#tokens.clear();
+    else this.#instances.delete(change.id);
+  }
+
+  /** Bounded memory: past the limit, start over (entries are cheap to refill). */
+  #room(map: Map<string, unknown>): void {
+    if (map.size >= this.#maxEntries) map.clear();
+  }
+}
