@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
@@ -8,7 +9,11 @@ export function generateToken(prefix: 'sb' | 'sbadm' = 'sb'): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;
 }
 
+/** One-shot `crypto.hash` (Node ≥ 20.12, about 3× cheaper for a short input: it runs on every request) when present. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 export function hashToken(token: string): string {
+  if (oneShot) return oneShot('sha256', token, 'hex');
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
