@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { TransactionClosedError, type SqlConn, type SqlDriver } from '../sql/driver.ts';
+import { ExternalChanges } from './external-changes.ts';
 
 /** How long a statement waits for another process (e.g. the CLI next to a running server) holding the write lock. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -42,7 +43,7 @@ export class SqliteDriver implements SqlDriver {
   readonly #mutex = new Mutex();
   readonly #statements = new Map<string, Statement>();
   #closed = false;
-  readonly #dataVersion: Statement;
+  readonly #external: ExternalChanges;
 
   constructor(file: string) {
     this.#db = new Database(file);
@@ -51,7 +52,7 @@ export class SqliteDriver implements SqlDriver {
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    this.#dataVersion = this.#db.prepare('PRAGMA data_version').pluck();
+    this.#external = new ExternalChanges(this.#db, file);
     this.conn = this.#connection(() => true, (fn) => this.#mutex.run(fn));
   }
 
@@ -67,15 +68,30 @@ export class SqliteDriver implements SqlDriver {
       all: <R>(sql: string, params: readonly unknown[] = []) =>
         guarded(() => {
           const stmt = this.#prepare(sql);
-          if (stmt.reader) return stmt.all(...bindable(params)) as R[];
-          stmt.run(...bindable(params));
-          return [] as R[];
+          if (stmt.readonly) return stmt.all(...bindable(params)) as R[];
+          try {
+            if (stmt.reader) return stmt.all(...bindable(params)) as R[]; // INSERT … RETURNING
+            stmt.run(...bindable(params));
+            return [] as R[];
+          } finally {
+            this.#external.afterOwnWrite();
+          }
         }),
       run: (sql: string, params: readonly unknown[] = []) =>
-        guarded(() => this.#prepare(sql).run(...bindable(params)).changes),
+        guarded(() => {
+          try {
+            return this.#prepare(sql).run(...bindable(params)).changes;
+          } finally {
+            this.#external.afterOwnWrite();
+          }
+        }),
       exec: (sql: string) =>
         guarded(() => {
-          this.#db.exec(sql);
+          try {
+            this.#db.exec(sql);
+          } finally {
+            this.#external.afterOwnWrite();
+          }
         }),
     };
   }
@@ -102,7 +118,11 @@ export class SqliteDriver implements SqlDriver {
       const conn = this.#connection(() => active, async (f) => f());
       try {
         const result = await fn(conn);
-        this.#db.exec('COMMIT');
+        try {
+          this.#db.exec('COMMIT');
+        } finally {
+          this.#external.afterOwnWrite();
+        }
         return result;
       } catch (err) {
         // SQLite rolls back on its own after some errors (e.g. SQLITE_FULL); only roll back what is still open.
@@ -115,13 +135,13 @@ export class SqliteDriver implements SqlDriver {
   }
 
   /**
-   * `PRAGMA data_version`: changes when another connection (the offline CLI, another process) commits; our own
-   * commits do not change it. Read outside the mutex on purpose: it is one synchronous read, and it is what lets
-   * an in-process cache stay exact without a store round-trip (Store.changes).
+   * Changes when another connection (the offline CLI, another process) commits; our own commits do not change it
+   * (external-changes.ts). Read outside the mutex on purpose: it is synchronous, and it is what lets an in-process
+   * cache stay exact without a store round-trip (Store.changes).
    */
   externalVersion(): number | null {
     if (this.#closed) return null;
-    return this.#dataVersion.get() as number;
+    return this.#external.version();
   }
 
   async lockForMigration(): Promise<void> {
@@ -138,6 +158,7 @@ export class SqliteDriver implements SqlDriver {
       if (this.#closed) return;
       this.#closed = true;
       this.#statements.clear();
+      this.#external.close();
       this.#db.close();
     });
   }
