@@ -9,6 +9,7 @@ import type { AppServices } from './http/context.ts';
 import { frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { registerRenditions } from './http/render.ts';
+import { requestLoggerFactory } from './http/logger.ts';
 import { genReqId, registerRequestId } from './http/request-id.ts';
 import { accountRoutes } from './http/routes/account.ts';
 import { adminRoutes } from './http/routes/admin.ts';
@@ -47,7 +48,7 @@ export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json'
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
-    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    ...(deps.logger ? { loggerInstance: deps.logger, childLoggerFactory: requestLoggerFactory } : { logger: false }),
     genReqId,
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT,
