@@ -9,7 +9,6 @@ import type { AppServices } from './http/context.ts';
 import { frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { registerRenditions } from './http/render.ts';
-import { requestLoggerFactory } from './http/logger.ts';
 import { genReqId, registerRequestId } from './http/request-id.ts';
 import { accountRoutes } from './http/routes/account.ts';
 import { adminRoutes } from './http/routes/admin.ts';
@@ -48,7 +47,8 @@ export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json'
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
-    ...(deps.logger ? { loggerInstance: deps.logger, childLoggerFactory: requestLoggerFactory } : { logger: false }),
+    // A silent logger is no logger: Fastify then skips the per-request child logger (bindings, level methods).
+    ...(deps.logger && deps.logger.level !== 'silent' ? { loggerInstance: deps.logger } : { logger: false }),
     genReqId,
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT,
