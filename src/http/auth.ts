@@ -34,9 +34,10 @@ function bearer(request: FastifyRequest): unknown {
  * whatever its type; callers reject non-strings.
  */
 export function credential(request: FastifyRequest, name: 'access_token' | 'instance_id'): unknown {
-  for (const source of [asRecord(request.query), asRecord(request.body)]) {
-    if (source && Object.hasOwn(source, name) && source[name] !== undefined) return source[name];
-  }
+  const query = asRecord(request.query);
+  if (query && Object.hasOwn(query, name) && query[name] !== undefined) return query[name];
+  const body = asRecord(request.body);
+  if (body && Object.hasOwn(body, name) && body[name] !== undefined) return body[name];
   if (name === 'access_token') return header(request, 'access-token') ?? bearer(request);
   return header(request, 'x-instance-id');
 }
