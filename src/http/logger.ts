@@ -1,5 +1,4 @@
-import type { FastifyBaseLogger } from 'fastify';
-import pino, { type Bindings, type ChildLoggerOptions, type DestinationStream, type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
  * The process logger. Tokens never reach a log line (api.md): `access_token` is cut out of logged URLs (Fastify's
@@ -70,18 +69,4 @@ export function createLogger(options: { level?: string; destination?: Destinatio
     },
     options.destination,
   );
-}
-
-/**
- * Fastify's per-request child logger (it binds `reqId`), except when the process logger cannot log anything at all
- * (`silent`) and the route sets no level of its own: then the logger itself, since a child would only ever drop
- * lines (building one costs a few µs per request: bindings serialised, level methods set up).
- */
-export function requestLoggerFactory(
-  logger: FastifyBaseLogger,
-  bindings: Bindings,
-  opts: ChildLoggerOptions,
-): FastifyBaseLogger {
-  if (opts.level === undefined && opts.serializers === undefined && logger.level === 'silent') return logger;
-  return logger.child(bindings, opts);
 }
