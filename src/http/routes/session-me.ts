@@ -27,7 +27,7 @@ export interface MeSource {
 
 interface Representation {
   contentType: string;
-  /** A string, not a Buffer: Node writes headers + string body in one write; a Buffer body costs a writev of two. */
+  /** A string, not a Buffer: Node joins a string body to the header block in one chunk (a Buffer goes as its own). */
   payload: string;
   etag: string;
 }
