@@ -11,12 +11,12 @@ import type {
   NewEvent,
   StatusChange,
   Store,
-  StoreChange,
-  StoreChanges,
   TokenRecord,
 } from '../types.ts';
 import type { SqlConn, SqlDriver } from './driver.ts';
 import { runMigrations, type MigrationLogger } from './migrate.ts';
+import { ChangeFeed } from './change-feed.ts';
+import { chunks } from './chunks.ts';
 import { SqlWebhookStore, fanOutEvent } from './webhook-store.ts';
 import { SqlOutboundStore } from './outbound-store.ts';
 import {
@@ -38,32 +38,6 @@ const CHUNK = 200;
 
 const now = (): string => new Date().toISOString();
 const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-/** Store.changes of a SqlStore: the driver's external version plus this store's own writes, told to listeners. */
-class ChangeFeed implements StoreChanges {
-  readonly #listeners = new Set<(change: StoreChange) => void>();
-
-  constructor(private readonly driver: SqlDriver) {}
-
-  externalVersion(): number | null {
-    return this.driver.externalVersion();
-  }
-
-  subscribe(listener: (change: StoreChange) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  emit(change: StoreChange): void {
-    for (const listener of this.#listeners) listener(change);
-  }
-}
 
 /**
  * The Store on any SqlDriver. One class for both dialects so they cannot drift apart; a `tx` handle is the same class

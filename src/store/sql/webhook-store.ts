@@ -13,6 +13,7 @@ import {
   type WebhookStore,
 } from '../webhook-types.ts';
 import type { SqlConn, SqlDriver } from './driver.ts';
+import { chunks } from './chunks.ts';
 import {
   DELIVERY_COLS,
   SUBSCRIPTION_COLS,
@@ -41,12 +42,6 @@ const LANE_UPSERT_EARLIER =
 interface Pair {
   subscriptionId: string;
   event: Pick<EventRecord, 'seq' | 'id' | 'accountId' | 'instanceId' | 'event'>;
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /** Inserts pending deliveries for (event, subscription) pairs and wakes their lanes. */
