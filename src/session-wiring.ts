@@ -18,6 +18,8 @@ import { MessagingService, type MessagingOptions } from './messaging/service.ts'
 import { SessionManager, type SessionManagerDeps } from './sessions/manager.ts';
 import type { RegistryHooks } from './sessions/registry.ts';
 import type { Store } from './store/types.ts';
+import { createMetrics } from './metrics/registry.ts';
+import { metricsRoutes } from './http/routes/metrics.ts';
 
 /**
  * Composition of the session side for main.ts (and the end-to-end tests, which boot the same thing): the sandbox
@@ -116,6 +118,7 @@ export async function createSessionServices(input: SessionServicesInput): Promis
       sender: { ...(config.sendRatePerMin ? { ratePerMin: config.sendRatePerMin } : {}), ...input.messagingOptions?.sender },
     },
   });
+  const metrics = createMetrics({ store: input.store, bus });
   const plugins: FastifyPluginAsync[] = [
     sessionLifecycleRoutes(manager),
     sessionMeRoutes(manager),
@@ -123,6 +126,7 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     webhookRoutes(webhooks),
     eventStreamRoutes(bus),
     sendRoutes(messaging),
+    metricsRoutes(metrics),
   ];
   if (sim) plugins.push(sandboxRoutes(sim));
   let closing: Promise<void> | null = null;
@@ -138,6 +142,7 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     close(opts: { keepSimulator?: boolean } = {}) {
       closing ??= (async () => {
         // Sends in flight finish and are marked before the connections go; queued ones stay for the next start.
+        metrics.close();
         await messaging.close().catch((err) => logger.error({ err }, 'messaging close failed'));
         await manager.shutdown().catch((err) => logger.error({ err }, 'session shutdown failed'));
         // Deliveries in flight finish (bounded by their timeout); whatever is left stays queued in the store.

@@ -1,0 +1,26 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { GatewayMetrics } from '../../metrics/registry.ts';
+import { errorResponses, SECURITY } from '../schemas.ts';
+
+/** GET /metrics: Prometheus text format (admin token: counts span every account). */
+export function metricsRoutes(metrics: GatewayMetrics): FastifyPluginAsync {
+  return async (app) => {
+    app.get(
+      '/metrics',
+      {
+        config: { auth: 'admin', xmlRoot: false },
+        schema: {
+          tags: ['extensions'],
+          summary: 'Prometheus metrics (process, instances by status, events by name)',
+          security: SECURITY.admin,
+          produces: ['text/plain'],
+          response: { ...errorResponses(401) },
+        },
+      },
+      async (_request, reply) => {
+        const body = await metrics.registry.metrics();
+        return reply.type(metrics.registry.contentType).send(body);
+      },
+    );
+  };
+}
