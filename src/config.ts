@@ -26,6 +26,8 @@ export interface Config {
   masterKey: string | null;
   sandbox: boolean;
   waUrl: string | null;
+  /** 32-byte root public key the service's certificate chain must be signed by (null: WhatsApp's own). */
+  waRootKey: Buffer | null;
   webhookAllowPrivate: boolean;
   /** How long a webhook delivery is retried before it is dead (SWITCHBOARD_WEBHOOK_RETRY_HORIZON, default 24h). */
   webhookRetryHorizonMs: number;
@@ -46,6 +48,7 @@ const FLAGS: Record<string, string> = {
   SWITCHBOARD_MASTER_KEY: 'master-key',
   SWITCHBOARD_SANDBOX: 'sandbox',
   SWITCHBOARD_WA_URL: 'wa-url',
+  SWITCHBOARD_WA_ROOT_KEY: 'wa-root-key',
   SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE: 'webhook-allow-private',
   SWITCHBOARD_WEBHOOK_RETRY_HORIZON: 'webhook-retry-horizon',
   SWITCHBOARD_SEND_RATE_PER_MIN: 'send-rate-per-min',
@@ -128,6 +131,12 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     throw new ConfigError('SWITCHBOARD_WA_URL', 'must be a ws:// or wss:// URL');
   }
 
+  // The root key that must sign the service's certificate chain: WhatsApp's own unless a standalone simulator is used.
+  const waRootKeyRaw = optional(merged.SWITCHBOARD_WA_ROOT_KEY);
+  if (waRootKeyRaw !== null && !/^[0-9a-f]{64}$/i.test(waRootKeyRaw)) {
+    throw new ConfigError('SWITCHBOARD_WA_ROOT_KEY', 'must be 64 hex characters (a 32-byte public key, as switchboard-sim prints it)');
+  }
+
   const rateRaw = optional(merged.SWITCHBOARD_SEND_RATE_PER_MIN) ?? '60';
   if (!/^\d{1,6}$/.test(rateRaw) || Number(rateRaw) < 1) {
     throw new ConfigError('SWITCHBOARD_SEND_RATE_PER_MIN', 'must be an integer of at least 1 (messages per minute per instance)');
@@ -147,6 +156,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     masterKey: optional(merged.SWITCHBOARD_MASTER_KEY),
     sandbox: bool('SWITCHBOARD_SANDBOX', merged.SWITCHBOARD_SANDBOX, false),
     waUrl,
+    waRootKey: waRootKeyRaw === null ? null : Buffer.from(waRootKeyRaw, 'hex'),
     webhookAllowPrivate: bool('SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE', merged.SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE, false),
     webhookRetryHorizonMs: duration(
       'SWITCHBOARD_WEBHOOK_RETRY_HORIZON',

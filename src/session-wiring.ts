@@ -48,7 +48,7 @@ export interface SessionServices {
 
 export interface SessionServicesInput {
   config: Pick<Config, 'sandbox' | 'waUrl'> &
-    Partial<Pick<Config, 'webhookAllowPrivate' | 'webhookRetryHorizonMs' | 'sendRatePerMin'>>;
+    Partial<Pick<Config, 'waRootKey' | 'webhookAllowPrivate' | 'webhookRetryHorizonMs' | 'sendRatePerMin'>>;
   store: Store;
   masterKey: Buffer;
   logger: Logger;
@@ -79,7 +79,7 @@ export async function createSessionServices(input: SessionServicesInput): Promis
   const tap = new EngineTap(
     createBaileysEngine({
       waUrl: sim?.url ?? config.waUrl ?? undefined,
-      rootPublicKey: sim?.rootPublicKey,
+      rootPublicKey: sim?.rootPublicKey ?? config.waRootKey ?? undefined,
       qrTimeoutMs: input.qrTimeoutMs,
       logger,
     }),

@@ -17,11 +17,18 @@ describe('loadConfig', () => {
       masterKey: null,
       sandbox: false,
       waUrl: null,
+      waRootKey: null,
       webhookAllowPrivate: false,
       webhookRetryHorizonMs: 24 * 3_600_000,
       sendRatePerMin: 60,
       logLevel: 'info',
     });
+  });
+
+  test('SWITCHBOARD_WA_ROOT_KEY is 32 bytes of hex (env or --wa-root-key)', () => {
+    const hex = '744095d2a1e5c3eb753b8c2c2cd56dec72f75feb2a10ae3c8985906b59593f07';
+    assert.deepEqual(loadConfig({ SWITCHBOARD_WA_ROOT_KEY: hex }, []).waRootKey, Buffer.from(hex, 'hex'));
+    assert.deepEqual(loadConfig({}, ['--wa-root-key', hex.toUpperCase()]).waRootKey, Buffer.from(hex, 'hex'));
   });
 
   test('SWITCHBOARD_SEND_RATE_PER_MIN is a positive integer', () => {
@@ -100,6 +107,8 @@ describe('loadConfig', () => {
     ['SWITCHBOARD_ADMIN_TOKEN', { SWITCHBOARD_ADMIN_TOKEN: 'short' }, []],
     ['SWITCHBOARD_SANDBOX', { SWITCHBOARD_SANDBOX: 'yes' }, []],
     ['SWITCHBOARD_WA_URL', { SWITCHBOARD_WA_URL: 'http://x' }, []],
+    ['SWITCHBOARD_WA_ROOT_KEY', { SWITCHBOARD_WA_ROOT_KEY: 'abc' }, []],
+    ['SWITCHBOARD_WA_ROOT_KEY', { SWITCHBOARD_WA_ROOT_KEY: 'z'.repeat(64) }, []],
     ['SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE', { SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE: '2' }, []],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, []],
     ['--bogus', {}, ['--bogus', '1']],

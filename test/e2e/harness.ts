@@ -73,7 +73,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? 'silent' });
   const store = await openStore({ dataDir: dir });
   await bootstrapAdminToken(store, ADMIN_TOKEN);
-  const config = { ...loadConfig({}, []), ...opts.config, dataDir: dir, sandbox: true };
+  const config = { ...loadConfig({}, []), ...opts.config, dataDir: dir, sandbox: opts.config?.sandbox ?? true };
   const masterKey = opts.masterKey ?? randomBytes(32);
   const sessions = await createSessionServices({
     config,
