@@ -7,6 +7,10 @@
 import { rm } from 'node:fs/promises';
 import { startSimulator } from '../sim/index.ts';
 import { newAuth, pairByQr, silent, within } from '../test/sim/helpers.ts';
+import { quietLibsignal } from '../src/engine/baileys/libsignal-console.ts';
+
+// libsignal prints whole session records on the console; keep the report clean (the gateway's engine does the same).
+quietLibsignal(silent);
 
 const runs = Number(process.argv[2] ?? 10);
 const median = (xs: number[]) => {

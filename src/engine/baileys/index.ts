@@ -5,6 +5,7 @@ import type { AuthKeyValue } from '../../store/types.ts';
 import { isLinkedCreds, readCreds } from './auth-state.ts';
 import { BaileysSession, type BaileysSessionConfig } from './session.ts';
 import { applyTrust } from './trust.ts';
+import { quietLibsignal } from './libsignal-console.ts';
 
 export { BaileysSession, EngineSessionClosedError } from './session.ts';
 export { mapDisconnect, CLOSE_RULES } from './close-reasons.ts';
@@ -35,6 +36,7 @@ function baileysLogger(logger: Logger, level: string | undefined): Logger {
 
 export function createBaileysEngine(opts: BaileysEngineOptions): Engine {
   const logger = opts.logger.child({ engine: 'baileys' });
+  quietLibsignal(logger);
   const { rootChanged } = applyTrust(opts.rootPublicKey ? { rootPublicKey: opts.rootPublicKey } : {});
   if (rootChanged) logger.warn('trusted WhatsApp root key replaced by another engine in this process');
   const bLogger = baileysLogger(logger, opts.baileysLogLevel);
