@@ -30,14 +30,7 @@ async function main(): Promise<void> {
   }
 
   const sessions = await createSessionServices({ config, store, masterKey, logger });
-  const app = buildApp({
-    config,
-    store,
-    logger,
-    registryHooks: sessions.registryHooks,
-    plugins: sessions.plugins,
-    webhooks: sessions.webhooks,
-  });
+  const app = buildApp({ config, store, logger, ...sessions.appDeps });
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {

@@ -36,6 +36,8 @@ export interface SessionServices {
   plugins: FastifyPluginAsync[];
   /** Webhook subscriptions (for buildApp's `webhooks`) and the outbox dispatcher (started here). */
   webhooks: WebhookService;
+  /** What buildApp takes from the session side: `buildApp({ config, store, logger, ...sessions.appDeps })`. */
+  appDeps: { registryHooks: RegistryHooks; plugins: FastifyPluginAsync[]; webhooks: WebhookService };
   dispatcher: WebhookDispatcher;
   /** Sending (durable outbound queue) and inbound message events. */
   messaging: MessagingService;
@@ -129,14 +131,16 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     metricsRoutes(metrics),
   ];
   if (sim) plugins.push(sandboxRoutes(sim));
+  const registryHooks = lifecycleRegistryHooks(manager);
   let closing: Promise<void> | null = null;
   return {
     bus,
     manager,
     sim,
-    registryHooks: lifecycleRegistryHooks(manager),
+    registryHooks,
     plugins,
     webhooks,
+    appDeps: { registryHooks, plugins, webhooks },
     dispatcher,
     messaging,
     close(opts: { keepSimulator?: boolean } = {}) {

@@ -113,7 +113,7 @@ export async function startBenchGateway(opts: {
   });
   const statuses = new StatusLog();
   sessions.bus.subscribe((m) => statuses.onMessage(m));
-  const app = buildApp({ config, store, logger, registryHooks: sessions.registryHooks, plugins: sessions.plugins, serverName: 'bench' });
+  const app = buildApp({ config, store, logger, ...sessions.appDeps, serverName: 'bench' });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');

@@ -85,15 +85,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     messagingOptions: opts.messagingOptions,
     managerOptions: { backoff: { baseMs: 100, maxMs: 1000, jitter: 0.2 }, startTimeoutMs: 20_000, ...opts.managerOptions },
   });
-  const app = buildApp({
-    config,
-    store,
-    logger,
-    registryHooks: sessions.registryHooks,
-    plugins: sessions.plugins,
-    webhooks: sessions.webhooks,
-    serverName: 'e2e',
-  });
+  const app = buildApp({ config, store, logger, ...sessions.appDeps, serverName: 'e2e' });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');

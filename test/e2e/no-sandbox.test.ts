@@ -19,7 +19,7 @@ test('without SWITCHBOARD_SANDBOX there is no simulator and no /sandbox route; Q
   const config = { ...loadConfig({}, []), dataDir: dir, sandbox: false };
   const logger = pino({ level: 'silent' });
   const sessions = await createSessionServices({ config, store, masterKey: randomBytes(32), logger });
-  const app = buildApp({ config, store, logger, registryHooks: sessions.registryHooks, plugins: sessions.plugins });
+  const app = buildApp({ config, store, logger, ...sessions.appDeps });
   t.after(async () => {
     await app.close();
     await sessions.close();
