@@ -12,9 +12,11 @@ import {
   type BinaryNode,
 } from 'baileys';
 import { verifySignature } from './certs.ts';
-import { BUSINESS_PLATFORMS, type Device, type Phone } from './phones.ts';
+import { BUSINESS_PLATFORMS } from './phone-number.ts';
+import type { Device, Phone } from './phone-types.ts';
 import { SimError } from './errors.ts';
-import type { PairInput, Registration, SimState } from './state.ts';
+import type { Registration, SimState } from './state.ts';
+import type { PairInput } from './types.ts';
 
 export interface PairResult {
   jid: string;

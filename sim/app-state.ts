@@ -7,29 +7,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
-import { encodeSyncdPatch, getBinaryNodeChildren, newLTHashState, proto, type BinaryNode, type LTHashState } from 'baileys';
+import { encodeSyncdPatch, getBinaryNodeChildren, newLTHashState, proto, type BinaryNode } from 'baileys';
 import type { Connection } from './connection.ts';
 import { encryptForCompanion, newMessageId, unix } from './keys.ts';
 import { SimError } from './errors.ts';
-import { normalizePhone, type Device, type Phone } from './phones.ts';
+import type { AppState, Device, Phone } from './phone-types.ts';
+import { normalizePhone } from './phone-number.ts';
 import type { SimState } from './state.ts';
 
 export const CRITICAL = 'critical_block';
 /** The phone sends the bootstrap shortly after the login queries, when the companion's pre-keys are uploaded. */
 const BOOTSTRAP_DELAY_MS = 50;
-
-export interface AppState {
-  keyId: Buffer; // 6 bytes
-  keyData: Buffer; // 32 bytes
-  timestamp: number;
-  /** critical_block after the latest patch: its version, LT hash and index→valueMac map (input to the next patch). */
-  critical: LTHashState;
-  /** Encoded SyncdPatch bytes; patches[i] is version i + 1. */
-  patches: Uint8Array[];
-  /** The name the latest patch set (null: no patch yet). */
-  name: string | null;
-  chain: Promise<unknown>;
-}
 
 function appState(phone: Phone): AppState {
   if (!phone.appState) {

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SimError } from './errors.ts';
-import type { Simulator } from './index.ts';
+import type { Simulator } from './types.ts';
 
 const STATUS: Record<string, number> = {
   qr_unknown: 404,

@@ -7,7 +7,7 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { randomKeyPair, type KeyPair } from './certs.ts';
-import { PHONE_RE } from './phones.ts';
+import { PHONE_RE } from './phone-number.ts';
 import { SignalParty } from './signal-party.ts';
 
 export interface ReceivedMessage {

@@ -3,7 +3,7 @@
  * code that Baileys reports in lastDisconnect.error.output.statusCode.
  */
 import { SimError } from './errors.ts';
-import { normalizePhone } from './phones.ts';
+import { normalizePhone } from './phone-number.ts';
 import type { SimState } from './state.ts';
 
 export type DisconnectMode = 'drop' | 'conflict' | 'restart';

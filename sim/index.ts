@@ -2,57 +2,10 @@
  * Switchboard's WhatsApp network simulator: a local stand-in for WhatsApp's servers and the user's phone, speaking
  * the real multi-device protocol to unmodified Baileys. See sim/README.md and /work/shared/docs/whatsapp-protocol.md.
  */
-import type pino from 'pino';
 import { createSimulator } from './server.ts';
-import type { SendTextInput } from './messaging.ts';
-export type { SendTextInput } from './messaging.ts';
+import type { Simulator, SimulatorOptions } from './types.ts';
+export type { PairInput, SendTextInput, Simulator, SimulatorOptions } from './types.ts';
 export { SimError } from './errors.ts';
-
-export interface SimulatorOptions {
-  port?: number; // 0 = random
-  host?: string; // '127.0.0.1'
-  /** Deterministic root key (private key = sha256(rootSeed)); default random per simulator. */
-  rootSeed?: string;
-  logger?: pino.Logger;
-  /** Serve the small HTTP control surface (control.ts) on the same port. Off by default: it has no authentication. */
-  controlApi?: boolean;
-}
-
-export interface PairInput {
-  phone: string;
-  pushName?: string | null;
-  platform?: string;
-  businessName?: string | null;
-}
-
-export interface Simulator {
-  /** ws://127.0.0.1:<port>/ws/chat, for Baileys' waWebSocketUrl. */
-  readonly url: string;
-  /** 32 bytes; the client sets WA_CERT_DETAILS.PUBLIC_KEY to it. */
-  readonly rootPublicKey: Buffer<ArrayBuffer>; // Buffer<ArrayBuffer> so it can be assigned to WA_CERT_DETAILS.PUBLIC_KEY directly
-  /** Throws SimError 'qr_unknown' (unknown/expired ref), 'qr_invalid' (malformed or keys mismatch), 'invalid_phone'. */
-  scan(input: PairInput & { qr: string }): Promise<{ jid: string; lid: string }>;
-  /** Resolves when the companion finished and pair-success was sent. Throws SimError 'no_pending_code',
-   * 'code_mismatch' (wrong code: companion_finish was refused), 'invalid_code', 'invalid_phone', 'code_timeout'. */
-  enterCode(input: PairInput & { code: string }): Promise<{ jid: string; lid: string }>;
-  /** Removes that phone's linked devices; connected ones get 401 device_removed. Returns how many were removed. */
-  unlink(phone: string): Promise<number>;
-  /** drop: socket killed without close frame (428) / conflict: 440 replaced / restart: 515. Returns devices hit. */
-  disconnect(phone: string, mode: 'drop' | 'conflict' | 'restart'): Promise<number>;
-  listPhones(): Array<{ phone: string; push_name: string | null; devices: Array<{ jid: string; platform: string; connected: boolean }> }>;
-  /** The account renames itself: a new app-state patch and `server_sync` to its connected companions (returned:
-   * how many); offline ones resync at their next login. For a number that is not an account, sets its contact name.
-   * Throws SimError 'invalid_phone', 'invalid_name'. */
-  setPushName(phone: string, name: string): Promise<{ notified: number }>;
-  /** A simulated contact (any 6–15-digit number, created on demand) sends a Signal-encrypted text to every linked
-   * device of the account `to` (queued for offline ones). Resolves once connected devices were sent their stanza.
-   * Throws SimError 'invalid_phone', 'invalid_text', 'unknown_account'. */
-  sendText(input: SendTextInput): Promise<{ id: string; timestamp: number }>;
-  /** Texts the number received from accounts' companions, decrypted on its side (oldest first). */
-  receivedMessages(phone: string): Array<{ id: string; from: string; text: string; timestamp: number }>;
-  readonly faults: { ignorePings: boolean; foreignRoot: boolean; refuseConnections: boolean; forgeAccountSignature: boolean };
-  stop(): Promise<void>;
-}
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   return createSimulator(opts);

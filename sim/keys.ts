@@ -13,7 +13,7 @@ import {
   type proto,
 } from 'baileys';
 import type { Person } from './directory.ts';
-import type { CompanionKeys, Device, Phone } from './phones.ts';
+import type { CompanionKeys, Device, Phone } from './phone-types.ts';
 import type { PreKeyBundle } from './signal-party.ts';
 import type { SimState } from './state.ts';
 

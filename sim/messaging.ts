@@ -10,8 +10,10 @@ import { accountName, keyShareMessage, peerMessage } from './app-state.ts';
 import type { Connection } from './connection.ts';
 import { SimError } from './errors.ts';
 import { encryptForCompanion, newMessageId, unix } from './keys.ts';
-import { normalizePhone, type Device, type Phone } from './phones.ts';
+import { normalizePhone } from './phone-number.ts';
+import type { Device, Phone } from './phone-types.ts';
 import type { SimState } from './state.ts';
+import type { SendTextInput } from './types.ts';
 
 /**
  * When the simulated contact's phone confirms delivery, and then reading (its user reads at once). Not sooner:
@@ -21,14 +23,6 @@ import type { SimState } from './state.ts';
 const DELIVERY_RECEIPT_MS = 150;
 const READ_RECEIPT_MS = 300;
 const MAX_TEXT = 65_536;
-
-export interface SendTextInput {
-  from: string;
-  to: string;
-  text: string;
-  /** The contact's push name (sticky); default: the name it had, or "Contact <last 4 digits>". */
-  name?: string;
-}
 
 const flushing = new WeakSet<Device>();
 

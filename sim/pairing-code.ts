@@ -18,8 +18,9 @@ import { completePairing, type PairResult } from './adv.ts';
 import { randomKeyPair } from './certs.ts';
 import type { Connection } from './connection.ts';
 import { SimError } from './errors.ts';
-import { normalizePhone, PHONE_RE } from './phones.ts';
-import type { LinkResult, PairInput, SimState } from './state.ts';
+import { normalizePhone, PHONE_RE } from './phone-number.ts';
+import type { LinkResult, SimState } from './state.ts';
+import type { PairInput } from './types.ts';
 
 /** How long enterCode() waits for the companion's companion_finish (the client needs ~35 ms of PBKDF2). */
 const FINISH_TIMEOUT_MS = 15_000;

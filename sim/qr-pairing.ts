@@ -7,7 +7,7 @@ import type { proto } from 'baileys';
 import type { Connection } from './connection.ts';
 import { completePairing, type PairResult } from './adv.ts';
 import { SimError } from './errors.ts';
-import { normalizePhone } from './phones.ts';
+import { normalizePhone } from './phone-number.ts';
 import type { Registration, SimState } from './state.ts';
 
 /** Real WhatsApp sends 6 refs; the client rotates through them (its qrTimeout option sets the pace) and then gives up with 408. */

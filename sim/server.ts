@@ -17,7 +17,7 @@ import { SimState } from './state.ts';
 import { handleControl } from './control.ts';
 import { setPushName } from './app-state.ts';
 import { receivedMessages, sendText } from './messaging.ts';
-import type { Simulator, SimulatorOptions } from './index.ts';
+import type { Simulator, SimulatorOptions } from './types.ts';
 
 export const WS_PATH = '/ws/chat';
 

@@ -7,6 +7,7 @@ import type { Connection } from './connection.ts';
 import { PhoneBook } from './phones.ts';
 import { Directory } from './directory.ts';
 import type { KeyPair } from './certs.ts';
+import type { PairInput } from './types.ts';
 
 export interface Faults {
   /** Leave w:p pings unanswered: the client ends with 408 after keepAliveIntervalMs + 5 s. */
@@ -46,13 +47,6 @@ export interface Registration {
   identityPub: Buffer; // ClientPayload devicePairingData.eIdent == QR field 3
   paired: boolean;
   link: LinkCodeState | null;
-}
-
-export interface PairInput {
-  phone: string;
-  pushName?: string | null;
-  platform?: string;
-  businessName?: string | null;
 }
 
 export class SimState {
