@@ -16,7 +16,7 @@ import type {
 import type { SqlConn, SqlDriver } from './driver.ts';
 import { runMigrations, type MigrationLogger } from './migrate.ts';
 import { ChangeFeed } from './change-feed.ts';
-import { chunks } from './chunks.ts';
+import { readAuthRows, writeAuthRows } from './auth-state-sql.ts';
 import { SqlWebhookStore, fanOutEvent } from './webhook-store.ts';
 import { SqlOutboundStore } from './outbound-store.ts';
 import {
@@ -32,9 +32,6 @@ import {
   toStatusChange,
   toToken,
 } from './rows.ts';
-
-/** Bound on `?` placeholders per statement (SQLite allows 32766, PostgreSQL 65535; stay far below both). */
-const CHUNK = 200;
 
 const now = (): string => new Date().toISOString();
 const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
@@ -352,49 +349,15 @@ export class SqlStore implements Store {
     return rows.map(toEvent);
   }
 
-  // --- auth state ---
+  // --- auth state (SQL in auth-state-sql.ts) ---
 
-  async readAuth(instanceId: string, type: string, ids: string[]): Promise<Map<string, Buffer>> {
-    const found = new Map<string, Buffer>();
-    for (const part of chunks([...new Set(ids)], CHUNK)) {
-      const rows = await this.#db.all<{ key_id: string; value: Buffer }>(
-        `SELECT key_id, value FROM auth_state WHERE instance_id = ? AND type = ? AND key_id IN (${marks(part.length)})`,
-        [instanceId, type, ...part],
-      );
-      for (const r of rows) found.set(r.key_id, Buffer.from(r.value));
-    }
-    return found;
+  readAuth(instanceId: string, type: string, ids: string[]): Promise<Map<string, Buffer>> {
+    return readAuthRows(this.#db, instanceId, type, ids);
   }
 
   writeAuth(instanceId: string, writes: AuthWrite[]): Promise<void> {
     if (writes.length === 0) return Promise.resolve();
-    // Last write per key wins, as if applied in order; one row per key also keeps a multi-row upsert legal on PostgreSQL
-    // ("ON CONFLICT DO UPDATE cannot affect row a second time").
-    const last = new Map<string, AuthWrite>();
-    for (const w of writes) {
-      const key = `${w.type}\u0000${w.id}`;
-      last.delete(key);
-      last.set(key, w);
-    }
-    const final = [...last.values()];
-    const upserts = final.filter((w) => w.value !== null);
-    const deletes = final.filter((w) => w.value === null);
-    return this.#atomic(async (db) => {
-      for (const part of chunks(deletes, CHUNK)) {
-        const where = part.map(() => '(type = ? AND key_id = ?)').join(' OR ');
-        await db.run(`DELETE FROM auth_state WHERE instance_id = ? AND (${where})`, [
-          instanceId,
-          ...part.flatMap((w) => [w.type, w.id]),
-        ]);
-      }
-      for (const part of chunks(upserts, CHUNK)) {
-        await db.run(
-          `INSERT INTO auth_state (instance_id, type, key_id, value) VALUES ${part.map(() => '(?, ?, ?, ?)').join(', ')}
-           ON CONFLICT (instance_id, type, key_id) DO UPDATE SET value = excluded.value`,
-          part.flatMap((w) => [instanceId, w.type, w.id, w.value]),
-        );
-      }
-    });
+    return this.#atomic((db) => writeAuthRows(db, instanceId, writes));
   }
 
   async clearAuth(instanceId: string): Promise<void> {
