@@ -29,15 +29,10 @@ export interface OutboundRecord {
   waTimestamp: number | null;
 }
 
-export interface NewOutbound {
-  id: string;
-  instanceId: string;
-  accountId: string;
-  chatJid: string;
-  body: string;
-  replyTo: string | null;
+/** What a send writes; the queue fills in the rest (seq, status, attempts, times). */
+export type NewOutbound = Pick<OutboundRecord, 'id' | 'instanceId' | 'accountId' | 'chatJid' | 'body' | 'replyTo'> & {
   createdAt?: string;
-}
+};
 
 /** Bound on a stored error text. */
 export const OUTBOUND_ERROR_MAX = 500;

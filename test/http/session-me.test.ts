@@ -6,22 +6,14 @@ import type { MeAnswer } from '../../src/sessions/identity-tracker.ts';
 import { ManagerClosedError } from '../../src/sessions/errors.ts';
 import type { IdentityRecord } from '../../src/store/types.ts';
 import { ACCEPTS, createAccount, createInstance, setup, type TestApp } from './helpers.ts';
+import { JOHN_DOE } from '../fixtures/identity.ts';
 
 /**
  * GET /v2/session/me over HTTP: body bytes and key order, renditions, ETag/304, and every error status in every
  * format. The session layer is replaced by a switchable source; the sessions and e2e tests cover the real one.
  */
 
-const RECORD: IdentityRecord = {
-  phoneJid: '201012345678@s.whatsapp.net',
-  lid: '123456789012345@lid',
-  pushName: 'John Doe',
-  businessName: null,
-  platform: 'android',
-  firstSeenAt: '2026-11-26T09:00:00.000Z',
-  lastSeenAt: '2026-11-26T10:00:00.000Z',
-  stale: false,
-};
+const RECORD: IdentityRecord = JOHN_DOE;
 const EXPECTED_JSON =
   '{"id":"201012345678@c.us","pushName":"John Doe","platform":"android","me":{"id":"201012345678@c.us","name":"John Doe"},' +
   '"lid":"123456789012345@lid","displayName":"John Doe","platformRaw":"android","source":"live","updatedAt":"2026-11-26T10:00:00.000Z"}';

@@ -5,19 +5,11 @@ import { phoneMismatch } from '../../src/sessions/identity-tracker.ts';
 import { meBody } from '../../src/sessions/identity.ts';
 import { normalizePlatform, toCUsJid } from '../../src/sessions/platform.ts';
 import type { IdentityRecord } from '../../src/store/types.ts';
+import { JOHN_DOE } from '../fixtures/identity.ts';
 
 /** The pure parts of /me: body, display-name fallbacks, platform names, the cache's keep/replace/drop rules. */
 
-const RECORD: IdentityRecord = {
-  phoneJid: '201012345678@s.whatsapp.net',
-  lid: '123456789012345@lid',
-  pushName: 'John Doe',
-  businessName: null,
-  platform: 'android',
-  firstSeenAt: '2026-11-26T09:00:00.000Z',
-  lastSeenAt: '2026-11-26T10:00:00.000Z',
-  stale: false,
-};
+const RECORD: IdentityRecord = JOHN_DOE;
 
 test('body: Wawp keys first, in order, then extensions; id in @c.us form', () => {
   const body = meBody(RECORD, 'live');
