@@ -1,8 +1,8 @@
-import { buildApp } from './app.ts';
+import { buildApp } from './gateway/http-app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { createLogger } from './http/logger.ts';
+import { createLogger } from './http/pino-logger.ts';
 import { loadMasterKey } from './store/master-key.ts';
-import { createSessionServices } from './session-wiring.ts';
+import { createSessionServices } from './gateway/session-services.ts';
 import { openStore } from './store/open.ts';
 import { bootstrapAdminToken } from './tenancy/admin-token.ts';
 

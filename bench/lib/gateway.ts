@@ -6,10 +6,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { buildApp } from '../../src/app.ts';
+import { buildApp } from '../../src/gateway/http-app.ts';
 import { loadConfig } from '../../src/config.ts';
-import type { BusMessage } from '../../src/events/bus.ts';
-import { createSessionServices, type SessionServices } from '../../src/session-wiring.ts';
+import type { BusMessage } from '../../src/events/event-bus.ts';
+import { createSessionServices, type SessionServices } from '../../src/gateway/session-services.ts';
 import type { SessionManagerDeps } from '../../src/sessions/manager.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/types.ts';

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { EventEnvelope } from './types.ts';
+import type { EventEnvelope } from './envelope.ts';
 
 /**
  * In-process fan-out of events that are already durable in the outbox. Subscribers (webhook dispatcher,

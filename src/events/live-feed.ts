@@ -1,5 +1,5 @@
 import type { Store } from '../store/types.ts';
-import type { BusMessage, EventBus } from './bus.ts';
+import type { BusMessage, EventBus } from './event-bus.ts';
 
 /**
  * One live client's view of the events (WebSocket and SSE share it): an account's events (optionally one instance's),

@@ -2,23 +2,23 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
-import { registerAuth } from './http/auth.ts';
-import { BODY_LIMIT, registerBodyParsers } from './http/body.ts';
-import type { AppServices } from './http/context.ts';
-import { frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
-import { registerOpenApi } from './http/openapi.ts';
-import { registerRenditions } from './http/render.ts';
-import { genReqId, registerRequestId } from './http/request-id.ts';
-import { accountRoutes } from './http/routes/account.ts';
-import { adminRoutes } from './http/routes/admin.ts';
-import { healthRoutes } from './http/routes/health.ts';
-import { sessionRoutes } from './http/routes/session.ts';
-import { typeboxValidatorCompiler } from './http/validation.ts';
-import { InstanceRegistry, type RegistryHooks } from './sessions/registry.ts';
-import { AuthCache } from './tenancy/auth-cache.ts';
-import type { Store } from './store/types.ts';
-import type { WebhookService } from './events/webhooks.ts';
+import type { Config } from '../config.ts';
+import { registerAuth } from '../http/auth.ts';
+import { BODY_LIMIT, registerBodyParsers } from '../http/body.ts';
+import type { AppServices } from '../http/context.ts';
+import { frameworkErrors, registerErrorHandling } from '../http/error-handler.ts';
+import { registerOpenApi } from '../http/openapi.ts';
+import { registerRenditions } from '../http/renditions.ts';
+import { genReqId, registerRequestId } from '../http/request-id.ts';
+import { accountRoutes } from '../http/routes/account.ts';
+import { adminRoutes } from '../http/routes/admin.ts';
+import { healthRoutes } from '../http/routes/health.ts';
+import { sessionRoutes } from '../http/routes/session.ts';
+import { typeboxValidatorCompiler } from '../http/validation.ts';
+import { InstanceRegistry, type RegistryHooks } from '../tenancy/instance-registry.ts';
+import { AuthCache } from '../tenancy/auth-cache.ts';
+import type { Store } from '../store/types.ts';
+import type { WebhookService } from '../webhooks/subscriptions.ts';
 
 /**
  * Assembles the HTTP application: the foundation (request ids, bodies, errors, auth, renditions, OpenAPI), then
@@ -43,7 +43,7 @@ export interface AppDeps {
   webhooks?: WebhookService;
 }
 
-export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({

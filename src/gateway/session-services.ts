@@ -1,25 +1,25 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
-import { startSimulator, type Simulator } from '../sim/index.ts';
-import type { Config } from './config.ts';
-import { createBaileysEngine } from './engine/baileys/index.ts';
-import { EventBus } from './events/bus.ts';
-import { WebhookDispatcher, type DispatcherOptions } from './events/dispatcher.ts';
-import { WebhookService } from './events/webhooks.ts';
-import { eventStreamRoutes } from './http/routes/event-streams.ts';
-import { webhookRoutes } from './http/routes/webhooks.ts';
-import { authQrRoutes } from './http/routes/auth-qr.ts';
-import { sandboxRoutes } from './http/routes/sandbox.ts';
-import { lifecycleRegistryHooks, sessionLifecycleRoutes } from './http/routes/session-lifecycle.ts';
-import { sessionMeRoutes } from './http/routes/session-me.ts';
-import { sendRoutes } from './http/routes/send.ts';
-import { EngineTap } from './messaging/engine-tap.ts';
-import { MessagingService, type MessagingOptions } from './messaging/service.ts';
-import { SessionManager, type SessionManagerDeps } from './sessions/manager.ts';
-import type { RegistryHooks } from './sessions/registry.ts';
-import type { Store } from './store/types.ts';
-import { createMetrics } from './metrics/registry.ts';
-import { metricsRoutes } from './http/routes/metrics.ts';
+import { startSimulator, type Simulator } from '../../sim/index.ts';
+import type { Config } from '../config.ts';
+import { createBaileysEngine } from '../engine/baileys/index.ts';
+import { EventBus } from '../events/event-bus.ts';
+import { WebhookDispatcher, type DispatcherOptions } from '../webhooks/outbox-dispatcher.ts';
+import { WebhookService } from '../webhooks/subscriptions.ts';
+import { eventStreamRoutes } from '../http/routes/event-streams.ts';
+import { webhookRoutes } from '../http/routes/webhooks.ts';
+import { authQrRoutes } from '../http/routes/auth-qr.ts';
+import { sandboxRoutes } from '../http/routes/sandbox.ts';
+import { lifecycleRegistryHooks, sessionLifecycleRoutes } from '../http/routes/session-lifecycle.ts';
+import { sessionMeRoutes } from '../http/routes/session-me.ts';
+import { sendRoutes } from '../http/routes/send.ts';
+import { EngineTap } from '../messaging/engine-message-tap.ts';
+import { MessagingService, type MessagingOptions } from '../messaging/messaging-service.ts';
+import { SessionManager, type SessionManagerDeps } from '../sessions/manager.ts';
+import type { RegistryHooks } from '../tenancy/instance-registry.ts';
+import type { Store } from '../store/types.ts';
+import { createMetrics } from '../metrics/prometheus.ts';
+import { metricsRoutes } from '../http/routes/metrics.ts';
 
 /**
  * Composition of the session side for main.ts (and the end-to-end tests, which boot the same thing): the sandbox

@@ -3,7 +3,7 @@ import type { Account, InstanceRecord } from '../store/types.ts';
 import type { AuthenticatedAccount } from '../tenancy/accounts.ts';
 import { isAdminToken } from '../tenancy/admin-token.ts';
 import type { AuthKind, RequestAuth } from './context.ts';
-import { errors } from './errors.ts';
+import { errors } from './api-errors.ts';
 import { takeDeferredBodyError } from './body.ts';
 
 /**

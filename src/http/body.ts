@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { errors } from './errors.ts';
+import { errors } from './api-errors.ts';
 
 /**
  * Request bodies (api.md "Request and response conventions"): JSON, where an empty body is no body (Wawp's samples

@@ -1,7 +1,7 @@
 import type { Account, InstanceRecord, Store, TokenRecord } from '../store/types.ts';
 import type { Config } from '../config.ts';
-import type { InstanceRegistry } from '../sessions/registry.ts';
-import type { WebhookService } from '../events/webhooks.ts';
+import type { InstanceRegistry } from '../tenancy/instance-registry.ts';
+import type { WebhookService } from '../webhooks/subscriptions.ts';
 import type { AuthCache } from '../tenancy/auth-cache.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFoundPreValidation } from './auth.ts';
-import { ApiError, errors } from './errors.ts';
-import { sendError } from './render.ts';
+import { ApiError, errors } from './api-errors.ts';
+import { sendError } from './renditions.ts';
 import { validationToApiError } from './validation.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type ApiError, errorBody } from './errors.ts';
+import { type ApiError, errorBody } from './api-errors.ts';
 import { escapeXml, toXml } from './xml.ts';
 
 /**

@@ -3,7 +3,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
-import { type ApiError, errors } from './errors.ts';
+import { type ApiError, errors } from './api-errors.ts';
 
 /**
  * Schema validation with TypeBox's compiler: the route schemas that generate OpenAPI also validate. Bodies are

@@ -1,6 +1,6 @@
-import type { EngineIdentity } from '../engine/types.ts';
+import type { EngineIdentity } from '../engine/engine.ts';
 import type { IdentityRecord } from '../store/types.ts';
-import type { EventEnvelope } from '../events/types.ts';
+import type { EventEnvelope } from '../events/envelope.ts';
 import { normalizePlatform, type Platform } from './platform.ts';
 
 /**

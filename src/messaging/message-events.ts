@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { EngineAck, EngineAckLevel, EngineMessage } from '../engine/types.ts';
-import type { EventBus } from '../events/bus.ts';
-import { envelopeMe } from '../sessions/identity.ts';
-import { KeyedSerialQueue } from '../sessions/serial-queue.ts';
+import type { EngineAck, EngineAckLevel, EngineMessage } from '../engine/engine.ts';
+import type { EventBus } from '../events/event-bus.ts';
+import { envelopeMe } from '../identity/identity-record.ts';
+import { KeyedSerialQueue } from '../lib/serial-queue.ts';
 import { appendEnvelope, type Pending } from '../sessions/status-recorder.ts';
 import type { Store } from '../store/types.ts';
 import { toCus } from './chat-id.ts';

@@ -1,16 +1,16 @@
 import type { Logger } from 'pino';
-import type { EngineIdentity } from '../engine/types.ts';
-import type { EventBus } from '../events/bus.ts';
-import { InvalidStateError } from '../sessions/errors.ts';
+import type { EngineIdentity } from '../engine/engine.ts';
+import type { EventBus } from '../events/event-bus.ts';
+import { InvalidStateError } from '../sessions/session-errors.ts';
 import type { MeAnswer } from '../sessions/identity-tracker.ts';
 import type { StatusSnapshot } from '../sessions/manager-options.ts';
-import type { SessionStatus } from '../sessions/status.ts';
+import type { SessionStatus } from '../domain/session-status.ts';
 import type { InstanceRecord, Store } from '../store/types.ts';
 import type { ChatAddress } from './chat-id.ts';
-import type { EngineTap } from './engine-tap.ts';
+import type { EngineTap } from './engine-message-tap.ts';
 import { MessageEventRecorder } from './message-events.ts';
-import { OutboundSender, type SenderOptions } from './sender.ts';
-import { renderSignature } from './signature.ts';
+import { OutboundSender, type SenderOptions } from './outbound-sender.ts';
+import { renderSignature } from './text-signature.ts';
 
 /**
  * Messaging for the HTTP layer: POST /v2/send/text (sign, queue durably, send), and the inbound `message` /

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { EngineSession } from '../engine/types.ts';
-import type { OutboundRecord } from '../store/outbound-types.ts';
+import type { EngineSession } from '../engine/engine.ts';
+import type { OutboundRecord } from '../store/outbound-store.ts';
 import type { Store } from '../store/types.ts';
-import { SlidingWindowLimiter } from './rate-limiter.ts';
+import { SlidingWindowLimiter } from '../lib/rate-limiter.ts';
 
 /**
  * Drains each instance's durable outbound queue, one message at a time, strictly in queue order, while the instance

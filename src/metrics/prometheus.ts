@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { EventBus } from '../events/bus.ts';
-import { SESSION_STATUSES } from '../sessions/status.ts';
+import type { EventBus } from '../events/event-bus.ts';
+import { SESSION_STATUSES } from '../domain/session-status.ts';
 import type { Store } from '../store/types.ts';
 
 /**

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { EngineIdentity } from '../engine/types.ts';
+import type { EngineIdentity } from '../engine/engine.ts';
 import type { IdentityRecord, Store } from '../store/types.ts';
-import { IdentityCache, type MeEntry } from './identity-cache.ts';
+import { IdentityCache, type MeEntry } from '../identity/identity-cache.ts';
 import { InstanceGoneError, type StatusRecorder } from './status-recorder.ts';
-import type { SessionStatus } from './status.ts';
+import type { SessionStatus } from '../domain/session-status.ts';
 
 /**
  * Who is linked on each instance, as the session manager learns it from the engine: the intent check on open

@@ -1,9 +1,9 @@
-import type { Engine } from '../engine/types.ts';
-import type { EventBus } from '../events/bus.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { EventBus } from '../events/event-bus.ts';
 import type { AuthKeyValue, Store } from '../store/types.ts';
 import type { Logger } from 'pino';
-import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
-import type { SessionStatus, StatusReason } from './status.ts';
+import { DEFAULT_BACKOFF, type BackoffOptions } from '../lib/backoff.ts';
+import type { SessionStatus, StatusReason } from '../domain/session-status.ts';
 
 /** Construction options and answer types of the SessionManager. */
 

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { Engine, EngineClose, EngineIdentity, EngineQr, EngineSession } from '../engine/types.ts';
+import type { Engine, EngineClose, EngineIdentity, EngineQr, EngineSession } from '../engine/engine.ts';
 import { AuthVault } from '../store/auth-vault.ts';
 import type { AuthKeyValue, Store } from '../store/types.ts';
-import { DEFAULT_BACKOFF, backoffDelay } from './backoff.ts';
+import { DEFAULT_BACKOFF, backoffDelay } from '../lib/backoff.ts';
 import {
   IGNORE,
   IllegalTransitionError,
@@ -13,20 +13,20 @@ import {
   type LifecycleEvent,
   type Transition,
 } from './lifecycle.ts';
-import { Attempt } from './attempt.ts';
-import { InvalidStateError, ManagerClosedError, SessionNotFoundError } from './errors.ts';
-import { KeyedSerialQueue, forEachLimited } from './serial-queue.ts';
-import type { SessionStatus } from './status.ts';
+import { Attempt } from './connection-attempt.ts';
+import { InvalidStateError, ManagerClosedError, SessionNotFoundError } from './session-errors.ts';
+import { KeyedSerialQueue, forEachLimited } from '../lib/serial-queue.ts';
+import type { SessionStatus } from '../domain/session-status.ts';
 import {
   DEFAULT_MANAGER_OPTIONS,
   type SessionManagerDeps,
   type SessionManagerOptions,
   type StatusSnapshot,
 } from './manager-options.ts';
-import { isCommand, isRunning, qrShown, type Runtime } from './runtime.ts';
+import { isCommand, isRunning, qrShown, type Runtime } from './instance-runtime.ts';
 import { IdentityTracker, type ApplyExtra, type MeAnswer } from './identity-tracker.ts';
 import { InstanceGoneError, StatusRecorder, type IdentityOp } from './status-recorder.ts';
-import { wake } from './waiters.ts';
+import { wake } from '../lib/timer-waits.ts';
 import { clearRetry, teardown } from './teardown.ts';
 
 export { InvalidStateError, ManagerClosedError, SessionNotFoundError };

@@ -1,4 +1,4 @@
-import type { SessionStatus } from './status.ts';
+import type { SessionStatus } from '../domain/session-status.ts';
 
 /** Errors of the session manager that callers (HTTP routes) map to answers. */
 

@@ -1,10 +1,10 @@
-import type { EngineIdentity } from '../engine/types.ts';
-import type { EventBus } from '../events/bus.ts';
-import type { EventEnvelope } from '../events/types.ts';
-import { newId } from '../ids.ts';
+import type { EngineIdentity } from '../engine/engine.ts';
+import type { EventBus } from '../events/event-bus.ts';
+import type { EventEnvelope } from '../events/envelope.ts';
+import { newId } from '../lib/ids.ts';
 import type { EventRecord, IdentityRecord, InstanceRecord, Store } from '../store/types.ts';
-import { envelopeMe, identityChanged, identityRecordFrom, meBody } from './identity.ts';
-import type { SessionStatus, StatusReason } from './status.ts';
+import { envelopeMe, identityChanged, identityRecordFrom, meBody } from '../identity/identity-record.ts';
+import type { SessionStatus, StatusReason } from '../domain/session-status.ts';
 
 /**
  * Writes a status change, the identity change that goes with it and their events in ONE store transaction

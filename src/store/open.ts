@@ -1,4 +1,4 @@
-import type { StoreLogger } from './logger.ts';
+import type { StoreLogger } from './store-logger.ts';
 import { createPostgresStore, isPostgresUrl } from './postgres/index.ts';
 import { createSqliteStore } from './sqlite/index.ts';
 import type { Store } from './types.ts';

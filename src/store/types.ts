@@ -1,6 +1,6 @@
-import type { SessionStatus, StatusReason } from '../sessions/status.ts';
-import type { WebhookStore } from './webhook-types.ts';
-import type { OutboundStore } from './outbound-types.ts';
+import type { SessionStatus, StatusReason } from '../domain/session-status.ts';
+import type { WebhookStore } from './webhooks-store.ts';
+import type { OutboundStore } from './outbound-store.ts';
 
 /**
  * The one storage contract. SQLite (embedded default) and PostgreSQL (several nodes) implement it and pass

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Store } from '../store/types.ts';
-import type { ClaimedLane, DeliveryOutcome, DeliveryWork } from '../store/webhook-types.ts';
-import type { EventBus } from './bus.ts';
-import { GroupCommit } from './group-commit.ts';
-import type { SecretBox } from './secrets.ts';
-import { WebhookSender } from './sender.ts';
-import { signatureFor } from './signer.ts';
+import type { ClaimedLane, DeliveryOutcome, DeliveryWork } from '../store/webhooks-store.ts';
+import type { EventBus } from '../events/event-bus.ts';
+import { GroupCommit } from '../lib/group-commit.ts';
+import type { SecretBox } from './secret-box.ts';
+import { WebhookSender } from './webhook-post.ts';
+import { signatureFor } from './hmac-signature.ts';
 
 /**
  * Delivers the webhook outbox. Work comes from the store, never from memory: deliveries are rows written with their

@@ -1,7 +1,7 @@
-import { newId } from '../ids.ts';
+import { newId } from '../lib/ids.ts';
 import type { Store } from '../store/types.ts';
-import type { DeliveryRecord, DeliveryStatus, SubscriptionRecord } from '../store/webhook-types.ts';
-import { SecretBox } from './secrets.ts';
+import type { DeliveryRecord, DeliveryStatus, SubscriptionRecord } from '../store/webhooks-store.ts';
+import { SecretBox } from './secret-box.ts';
 import { UnsafeUrlError, checkWebhookUrl } from './url-safety.ts';
 
 /**

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { openStore } from '../../src/store/open.ts';
 import { hashToken } from '../../src/tenancy/tokens.ts';
-import { dropSchema, PG_URL, randomSchema } from './pg.ts';
-import { tempDir } from './tmp.ts';
+import { dropSchema, PG_URL, randomSchema } from '../store/pg.ts';
+import { tempDir } from '../store/tmp.ts';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../bin/switchboard.mjs', import.meta.url));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { newPhone, startGateway, type Gateway, type Instance } from '../e2e/harness.ts';
+import { newPhone, startGateway, type Gateway, type Instance } from '../harness/gateway.ts';
 
 /**
  * WebSocket and SSE clients watching a sandbox session's lifecycle through the whole gateway (real HTTP, Baileys engine,

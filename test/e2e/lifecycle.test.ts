@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { newPhone, sleep, startGateway, type Gateway, type Instance } from './harness.ts';
+import { newPhone, sleep, startGateway, type Gateway, type Instance } from '../harness/gateway.ts';
 
 /** End to end: HTTP → session manager → Baileys engine → embedded simulator, on a temp SQLite store. */
 

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BusMessage } from '../../src/events/bus.ts';
-import { instanceHandle, newPhone, sleep, startGateway, type Gateway, type Instance } from './harness.ts';
+import type { BusMessage } from '../../src/events/event-bus.ts';
+import { instanceHandle, newPhone, sleep, startGateway, type Gateway, type Instance } from '../harness/gateway.ts';
 
 /**
  * GET /v2/session/me end to end: HTTP → session manager → Baileys engine → embedded simulator. Personal and

@@ -1,8 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BusMessage } from '../../src/events/bus.ts';
-import { startReceiver, type Receiver } from '../events/receiver.ts';
-import { newPhone, sleep, startGateway, type Gateway, type Instance } from './harness.ts';
+import type { BusMessage } from '../../src/events/event-bus.ts';
+import { startReceiver, type Receiver } from '../webhooks/receiver.ts';
+import { newPhone, sleep, startGateway, type Gateway, type Instance } from '../harness/gateway.ts';
 
 /**
  * Messaging end to end: HTTP → messaging → Baileys engine → simulator, Signal-encrypted both ways. The personal

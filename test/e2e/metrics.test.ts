@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway } from './harness.ts';
+import { startGateway } from '../harness/gateway.ts';
 
 /** GET /metrics: admin only; instance counts by status from the store, events by name from the bus. */
 

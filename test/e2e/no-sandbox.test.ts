@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { buildApp } from '../../src/app.ts';
+import { buildApp } from '../../src/gateway/http-app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createSessionServices } from '../../src/session-wiring.ts';
+import { createSessionServices } from '../../src/gateway/session-services.ts';
 import { openStore } from '../../src/store/open.ts';
 import { bootstrapAdminToken } from '../../src/tenancy/admin-token.ts';
-import { ADMIN_TOKEN } from './harness.ts';
+import { ADMIN_TOKEN } from '../harness/gateway.ts';
 
 test('without SWITCHBOARD_SANDBOX there is no simulator and no /sandbox route; QR routes answer 409 when STOPPED', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-nosandbox-'));

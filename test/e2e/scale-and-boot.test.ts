@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { instanceHandle, newPhone, startGateway, type Instance } from './harness.ts';
+import { instanceHandle, newPhone, startGateway, type Instance } from '../harness/gateway.ts';
 
 /** End to end: many sessions at once, QR expiry, and a process restart that restores sessions without a QR. */
 

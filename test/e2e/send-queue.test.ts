@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { instanceHandle, newPhone, sleep, startGateway, type Gateway } from './harness.ts';
+import { instanceHandle, newPhone, sleep, startGateway, type Gateway } from '../harness/gateway.ts';
 
 /**
  * The outbound queue survives a restart: texts held back by the rate limit are still queued when the gateway stops;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSimulator } from '../../sim/index.ts';
-import { startGateway } from './harness.ts';
+import { startGateway } from '../harness/gateway.ts';
 
 /**
  * Without sandbox mode the gateway talks to whatever SWITCHBOARD_WA_URL names and trusts only the root key it is given

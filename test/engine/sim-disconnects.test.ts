@@ -2,7 +2,7 @@ import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Curve } from 'baileys';
 import type { Simulator } from '../../sim/index.ts';
-import type { Engine } from '../../src/engine/types.ts';
+import type { Engine } from '../../src/engine/engine.ts';
 import { createBaileysEngine } from '../../src/engine/baileys/index.ts';
 import { strictVerify } from '../../src/engine/baileys/trust.ts';
 import { delay, endAll, engineFor, eventually, newPhone, Recorder, silent, startSim } from './fixtures/harness.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { STATUS_CODES } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyPluginAsync, InjectOptions } from 'fastify';
-import { ApiError, errors, MESSAGES } from '../../src/http/errors.ts';
+import { ApiError, errors, MESSAGES } from '../../src/http/api-errors.ts';
 import { ACCEPTS, createAccount, setup, type TestApp } from './helpers.ts';
 
 /** Test-only routes that provoke what real routes cannot (yet): 500, 502, 409, session_not_connected, hostile text. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyPluginAsync } from 'fastify';
-import { createLogger, redactUrl } from '../../src/http/logger.ts';
+import { createLogger, redactUrl } from '../../src/http/pino-logger.ts';
 import { createAccount, createInstance, setup, type TestApp } from './helpers.ts';
 
 /** Captures every log line the app writes. */

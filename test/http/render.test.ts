@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ApiError, errors } from '../../src/http/errors.ts';
-import { negotiate, renderError } from '../../src/http/render.ts';
+import { ApiError, errors } from '../../src/http/api-errors.ts';
+import { negotiate, renderError } from '../../src/http/renditions.ts';
 import { toXml } from '../../src/http/xml.ts';
 
 const HOSTILE = `<script>alert("x")</script> & 'q' \u0000\u0007\r\nInjected: line`;

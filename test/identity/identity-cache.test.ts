@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IdentityCache, meEntry, strongEtag } from '../../src/sessions/identity-cache.ts';
+import { IdentityCache, meEntry, strongEtag } from '../../src/identity/identity-cache.ts';
 import { phoneMismatch } from '../../src/sessions/identity-tracker.ts';
-import { meBody } from '../../src/sessions/identity.ts';
-import { normalizePlatform, toCUsJid } from '../../src/sessions/platform.ts';
+import { meBody } from '../../src/identity/identity-record.ts';
+import { normalizePlatform, toCUsJid } from '../../src/identity/platform.ts';
 import type { IdentityRecord } from '../../src/store/types.ts';
 import { JOHN_DOE } from '../fixtures/identity.ts';
 

@@ -4,13 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { EngineSession } from '../../src/engine/types.ts';
-import { OutboundSender } from '../../src/messaging/sender.ts';
-import { SlidingWindowLimiter } from '../../src/messaging/rate-limiter.ts';
+import type { EngineSession } from '../../src/engine/engine.ts';
+import { OutboundSender } from '../../src/messaging/outbound-sender.ts';
+import { SlidingWindowLimiter } from '../../src/lib/rate-limiter.ts';
 import { openStore } from '../../src/store/open.ts';
-import type { NewOutbound } from '../../src/store/outbound-types.ts';
+import type { NewOutbound } from '../../src/store/outbound-store.ts';
 import type { Store } from '../../src/store/types.ts';
-import { newInstanceId } from '../../src/ids.ts';
+import { newInstanceId } from '../../src/lib/ids.ts';
 import { FakeEngine, FakeSession } from '../sessions/fake-engine.ts';
 
 /** The outbound sender over a real SQLite store and a scripted engine session: order, rate limit, retries, outages. */

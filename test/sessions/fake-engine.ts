@@ -7,7 +7,7 @@ import {
   type EngineSent,
   type EngineStartOptions,
   type EngineTextMessage,
-} from '../../src/engine/types.ts';
+} from '../../src/engine/engine.ts';
 import type { AuthKeyValue } from '../../src/store/types.ts';
 
 /**

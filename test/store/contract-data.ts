@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { TransactionClosedError } from '../../src/store/sql/driver.ts';
+import { TransactionClosedError } from '../../src/store/sql/sql-driver.ts';
 import type { AuthWrite, Store } from '../../src/store/types.ts';
 import { ISO, newAccount, newInstance, unique, type GetStore } from './contract-helpers.ts';
 

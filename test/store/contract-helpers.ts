@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { newInstanceId } from '../../src/ids.ts';
-import type { SessionStatus } from '../../src/sessions/status.ts';
+import { newInstanceId } from '../../src/lib/ids.ts';
+import type { SessionStatus } from '../../src/domain/session-status.ts';
 import type { Account, InstanceRecord, Store } from '../../src/store/types.ts';
 
 /** Each contract section gets the store lazily: it is opened in a `before` hook of storeContract. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { SqliteDriver } from '../../src/store/sqlite/driver.ts';
+import { SqliteDriver } from '../../src/store/sqlite/sqlite-driver.ts';
 import { tempDir } from './tmp.ts';
 
 /**

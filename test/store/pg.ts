@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { withDefaultUser } from '../../src/store/postgres/driver.ts';
+import { withDefaultUser } from '../../src/store/postgres/postgres-driver.ts';
 
 /** The PostgreSQL the tests run against (trust auth; running locally and in CI). */
 export const PG_URL = process.env.SWITCHBOARD_TEST_PG_URL ?? 'postgres://127.0.0.1:5432/test';

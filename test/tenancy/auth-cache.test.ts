@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { sessionMeRoutes } from '../../src/http/routes/session-me.ts';
-import { meEntry } from '../../src/sessions/identity-cache.ts';
+import { meEntry } from '../../src/identity/identity-cache.ts';
 import { SQLITE_FILE_NAME } from '../../src/store/sqlite/index.ts';
 import type { Account, InstanceRecord, Store, StoreChange, StoreChanges, TokenRecord } from '../../src/store/types.ts';
 import { AuthCache } from '../../src/tenancy/auth-cache.ts';
 import { hashToken } from '../../src/tenancy/tokens.ts';
-import { createAccount, createInstance, setup, type TestApp } from './helpers.ts';
+import { createAccount, createInstance, setup, type TestApp } from '../http/helpers.ts';
 
 /**
  * The auth cache (src/tenancy/auth-cache.ts) must be exact: whatever revokes a token or removes an instance — the

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { openStore } from '../../src/store/open.ts';
 import { ADMIN_TOKEN_SETTING, bootstrapAdminToken, isAdminToken } from '../../src/tenancy/admin-token.ts';
 import { hashToken } from '../../src/tenancy/tokens.ts';
-import { createAccount, setup } from './helpers.ts';
+import { createAccount, setup } from '../http/helpers.ts';
 
 /** Every file of the SQLite database (main, -wal, -shm, journal) as one buffer. */
 function databaseBytes(dir: string): Buffer {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
-import { signatureFor, verifySignature } from '../../src/events/signer.ts';
-import { SecretBox } from '../../src/events/secrets.ts';
+import { signatureFor, verifySignature } from '../../src/webhooks/hmac-signature.ts';
+import { SecretBox } from '../../src/webhooks/secret-box.ts';
 
 test('signature is t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")> and verifies', () => {
   const body = '{"id":"evt_1","event":"session.status"}';

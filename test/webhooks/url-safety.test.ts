@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { LookupAddress } from 'node:dns';
 import { describe, test } from 'node:test';
-import { WebhookSender } from '../../src/events/sender.ts';
-import { UnsafeUrlError, checkWebhookUrl, forbiddenAddressReason, type Resolver } from '../../src/events/url-safety.ts';
+import { WebhookSender } from '../../src/webhooks/webhook-post.ts';
+import { UnsafeUrlError, checkWebhookUrl, forbiddenAddressReason, type Resolver } from '../../src/webhooks/url-safety.ts';
 import { startReceiver } from './receiver.ts';
 
 /** A resolver that answers every name with these addresses (what a hostile or rebinding DNS would do). */

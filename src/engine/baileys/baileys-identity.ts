@@ -1,5 +1,5 @@
 import type { AuthenticationCreds } from 'baileys';
-import type { EngineIdentity } from '../types.ts';
+import type { EngineIdentity } from '../engine.ts';
 import { isLinkedCreds } from './auth-state.ts';
 
 /**

@@ -1,10 +1,10 @@
 import makeWASocket, { type ConnectionState, type WASocket } from 'baileys';
 import type { Logger } from 'pino';
 import type { AuthKeyValue } from '../../store/types.ts';
-import { EngineSession, type EngineClose, type EngineIdentity, type EngineSent, type EngineTextMessage } from '../types.ts';
+import { EngineSession, type EngineClose, type EngineIdentity, type EngineSent, type EngineTextMessage } from '../engine.ts';
 import { isHalfPaired, isLinkedCreds, loadAuthState, type PersistedAuthState } from './auth-state.ts';
 import { describeError, mapDisconnect } from './close-reasons.ts';
-import { formatPairingCode, identityFromCreds, normalizePhone, sameIdentity } from './identity.ts';
+import { formatPairingCode, identityFromCreds, normalizePhone, sameIdentity } from './baileys-identity.ts';
 import { isPhoneJid, textContent, wireMessageEvents } from './messages.ts';
 
 /**

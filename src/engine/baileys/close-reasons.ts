@@ -1,4 +1,4 @@
-import type { EngineClose, EngineCloseReason } from '../types.ts';
+import type { EngineClose, EngineCloseReason } from '../engine.ts';
 
 /**
  * The ONE mapping from how a Baileys socket ended (Boom statusCode + message, protocol notes section 8) to our

@@ -1,13 +1,13 @@
 import { generateMessageIDV2 } from 'baileys';
 import type { Logger } from 'pino';
-import type { Engine, EngineSession, EngineStartOptions } from '../types.ts';
+import type { Engine, EngineSession, EngineStartOptions } from '../engine.ts';
 import type { AuthKeyValue } from '../../store/types.ts';
 import { isLinkedCreds, readCreds } from './auth-state.ts';
-import { BaileysSession, type BaileysSessionConfig } from './session.ts';
+import { BaileysSession, type BaileysSessionConfig } from './baileys-session.ts';
 import { applyTrust } from './trust.ts';
 import { quietLibsignal } from './libsignal-console.ts';
 
-export { BaileysSession, EngineSessionClosedError } from './session.ts';
+export { BaileysSession, EngineSessionClosedError } from './baileys-session.ts';
 export { mapDisconnect, CLOSE_RULES } from './close-reasons.ts';
 
 export interface BaileysEngineOptions {

@@ -14,7 +14,7 @@ import {
   type WAMessageUpdate,
   type WASocket,
 } from 'baileys';
-import type { EngineAck, EngineAckLevel, EngineMessage, EngineTextMessage } from '../types.ts';
+import type { EngineAck, EngineAckLevel, EngineMessage, EngineTextMessage } from '../engine.ts';
 
 /**
  * Baileys' message events → our EngineMessage / EngineAck, and our text → Baileys' message content. Pure functions

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { PLATFORMS } from '../../sessions/platform.ts';
-import { SESSION_STATUSES } from '../../sessions/status.ts';
+import { PLATFORMS } from '../../identity/platform.ts';
+import { SESSION_STATUSES } from '../../domain/session-status.ts';
 import { requestAccount } from '../auth.ts';
 import { accountQuery, errorResponses, MeSummarySchema, Nullable, SECURITY, SessionStatusSchema } from '../schemas.ts';
 

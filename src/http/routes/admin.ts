@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { createAccountWithToken, DEFAULT_MAX_INSTANCES, issueToken } from '../../tenancy/accounts.ts';
-import { errors } from '../errors.ts';
+import { errors } from '../api-errors.ts';
 import { errorResponses, SECURITY } from '../schemas.ts';
 
 /** /admin/*: accounts and their access tokens (admin token; auth.ts applies it by path). */

@@ -4,11 +4,11 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { EventBus } from '../../events/bus.ts';
+import type { EventBus } from '../../events/event-bus.ts';
 import { openFeed, parseLastEventId, type FeedItem } from '../../events/live-feed.ts';
 import { authenticateAccessToken } from '../../tenancy/accounts.ts';
 import { requestAccount } from '../auth.ts';
-import { type ApiError, errorBody, errors } from '../errors.ts';
+import { type ApiError, errorBody, errors } from '../api-errors.ts';
 import { genReqId } from '../request-id.ts';
 import { accountQuery, errorResponses, SECURITY } from '../schemas.ts';
 

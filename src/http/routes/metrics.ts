@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { GatewayMetrics } from '../../metrics/registry.ts';
+import type { GatewayMetrics } from '../../metrics/prometheus.ts';
 import { errorResponses, SECURITY } from '../schemas.ts';
 
 /** GET /metrics: Prometheus text format (admin token: counts span every account). */

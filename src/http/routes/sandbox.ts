@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { SimError, type Simulator } from '../../../sim/index.ts';
-import { errors } from '../errors.ts';
+import { errors } from '../api-errors.ts';
 import { SECURITY, errorResponses } from '../schemas.ts';
 
 /**

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { parseChatId } from '../../messaging/chat-id.ts';
-import { EngineUnreachableError, SendFailedError, type MessagingService } from '../../messaging/service.ts';
+import { EngineUnreachableError, SendFailedError, type MessagingService } from '../../messaging/messaging-service.ts';
 import { requestInstance } from '../auth.ts';
-import { errors } from '../errors.ts';
+import { errors } from '../api-errors.ts';
 import { Nullable, SECURITY, errorResponses, instanceBody, instanceQuery } from '../schemas.ts';
 import { mapSessionError } from './session-errors.ts';
 

@@ -1,5 +1,5 @@
-import { InvalidStateError, ManagerClosedError, SessionNotFoundError } from '../../sessions/errors.ts';
-import { errors } from '../errors.ts';
+import { InvalidStateError, ManagerClosedError, SessionNotFoundError } from '../../sessions/session-errors.ts';
+import { errors } from '../api-errors.ts';
 
 /** Session-manager errors → api.md errors; anything else is rethrown as is (500 by the error handler). */
 export function mapSessionError(err: unknown): never {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import QRCode from 'qrcode';
 import type { SessionManager, StatusSnapshot } from '../../sessions/manager.ts';
-import type { RegistryHooks } from '../../sessions/registry.ts';
+import type { RegistryHooks } from '../../tenancy/instance-registry.ts';
 import { requestInstance } from '../auth.ts';
 import { routeMethods } from '../routing.ts';
 import { SECURITY, SessionStatusSchema, errorResponses, instanceBody, instanceQuery } from '../schemas.ts';

@@ -1,13 +1,13 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { strongEtag, type MeEntry } from '../../sessions/identity-cache.ts';
+import { strongEtag, type MeEntry } from '../../identity/identity-cache.ts';
 import type { MeAnswer } from '../../sessions/identity-tracker.ts';
-import { PLATFORMS } from '../../sessions/platform.ts';
-import type { SessionStatus } from '../../sessions/status.ts';
+import { PLATFORMS } from '../../identity/platform.ts';
+import type { SessionStatus } from '../../domain/session-status.ts';
 import { requestInstance } from '../auth.ts';
-import { errors } from '../errors.ts';
+import { errors } from '../api-errors.ts';
 import { ifNoneMatchHits } from '../etag.ts';
-import { negotiate } from '../render.ts';
+import { negotiate } from '../renditions.ts';
 import { errorResponses, instanceQuery, Nullable, SECURITY } from '../schemas.ts';
 import { toXml } from '../xml.ts';
 import { mapSessionError } from './session-errors.ts';

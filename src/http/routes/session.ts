@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { normalizePhone } from '../../sessions/registry.ts';
+import { normalizePhone } from '../../tenancy/instance-registry.ts';
 import { QuotaReachedError } from '../../store/types.ts';
 import { requestAccount, requestInstance } from '../auth.ts';
-import { errors } from '../errors.ts';
+import { errors } from '../api-errors.ts';
 import { routeMethods } from '../routing.ts';
 import { WebhookListInput, asApiInput } from './webhooks.ts';
 import {

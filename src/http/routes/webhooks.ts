@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { WebhookInputError, type Scope, type WebhookInput, type WebhookService, deliveryView } from '../../events/webhooks.ts';
-import { DELIVERY_STATUSES, type DeliveryStatus } from '../../store/webhook-types.ts';
+import { WebhookInputError, type Scope, type WebhookInput, type WebhookService, deliveryView } from '../../webhooks/subscriptions.ts';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../../store/webhooks-store.ts';
 import { requestAccount, requestInstance } from '../auth.ts';
-import { errors } from '../errors.ts';
+import { errors } from '../api-errors.ts';
 import { routeMethods } from '../routing.ts';
 import { accountQuery, errorResponses, instanceBody, instanceQuery, Nullable, SECURITY } from '../schemas.ts';
 

@@ -1,8 +1,8 @@
 import { SqlStore } from '../sql/sql-store.ts';
 import type { Store } from '../types.ts';
-import { PostgresDriver, type PostgresOptions } from './driver.ts';
+import { PostgresDriver, type PostgresOptions } from './postgres-driver.ts';
 
-export type { PostgresOptions } from './driver.ts';
+export type { PostgresOptions } from './postgres-driver.ts';
 
 /** The shared store for one or many nodes. Call migrate() before use (safe on several nodes at once). */
 export function createPostgresStore(opts: PostgresOptions): Store {

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import pg from 'pg';
-import type { StoreLogger } from '../logger.ts';
-import { TransactionClosedError, type SqlConn, type SqlDriver } from '../sql/driver.ts';
+import type { StoreLogger } from '../store-logger.ts';
+import { TransactionClosedError, type SqlConn, type SqlDriver } from '../sql/sql-driver.ts';
 
 export interface PostgresOptions {
   url: string;

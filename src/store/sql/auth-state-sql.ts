@@ -1,6 +1,6 @@
 import type { AuthWrite } from '../types.ts';
-import { chunks } from './chunks.ts';
-import type { SqlConn } from './driver.ts';
+import { chunks } from '../../lib/chunks.ts';
+import type { SqlConn } from './sql-driver.ts';
 
 /** The auth_state statements of SqlStore (values arrive encrypted by AuthVault; this layer never sees plaintext). */
 

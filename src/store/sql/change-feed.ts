@@ -1,5 +1,5 @@
 import type { StoreChange, StoreChanges } from '../types.ts';
-import type { SqlDriver } from './driver.ts';
+import type { SqlDriver } from './sql-driver.ts';
 
 /** Store.changes of a SqlStore: the driver's external version plus this store's own writes, told to listeners. */
 export class ChangeFeed implements StoreChanges {

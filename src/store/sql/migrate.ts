@@ -1,5 +1,5 @@
-import type { StoreLogger } from '../logger.ts';
-import type { SqlDriver } from './driver.ts';
+import type { StoreLogger } from '../store-logger.ts';
+import type { SqlDriver } from './sql-driver.ts';
 import { MIGRATIONS, type Migration } from './migrations.ts';
 
 export type MigrationLogger = StoreLogger;

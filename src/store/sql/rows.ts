@@ -1,4 +1,4 @@
-import type { SessionStatus } from '../../sessions/status.ts';
+import type { SessionStatus } from '../../domain/session-status.ts';
 import type { Account, EventRecord, IdentityRecord, InstanceRecord, StatusChange, TokenRecord } from '../types.ts';
 
 /**

@@ -1,5 +1,5 @@
-import { OUTBOUND_ERROR_MAX, type NewOutbound, type OutboundRecord, type OutboundStatus, type OutboundStore } from '../outbound-types.ts';
-import type { SqlConn } from './driver.ts';
+import { OUTBOUND_ERROR_MAX, type NewOutbound, type OutboundRecord, type OutboundStatus, type OutboundStore } from '../outbound-store.ts';
+import type { SqlConn } from './sql-driver.ts';
 import { iso } from './rows.ts';
 
 /** The outbound queue on either SQL dialect; bound to the store's connection, so inside `tx` it is transactional. */

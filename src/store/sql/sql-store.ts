@@ -1,5 +1,5 @@
-import { newId } from '../../ids.ts';
-import type { SessionStatus } from '../../sessions/status.ts';
+import { newId } from '../../lib/ids.ts';
+import type { SessionStatus } from '../../domain/session-status.ts';
 import { QuotaReachedError } from '../types.ts';
 import type {
   Account,
@@ -13,12 +13,12 @@ import type {
   Store,
   TokenRecord,
 } from '../types.ts';
-import type { SqlConn, SqlDriver } from './driver.ts';
+import type { SqlConn, SqlDriver } from './sql-driver.ts';
 import { runMigrations, type MigrationLogger } from './migrate.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { readAuthRows, writeAuthRows } from './auth-state-sql.ts';
-import { SqlWebhookStore, fanOutEvent } from './webhook-store.ts';
-import { SqlOutboundStore } from './outbound-store.ts';
+import { SqlWebhookStore, fanOutEvent } from './sql-webhooks-store.ts';
+import { SqlOutboundStore } from './sql-outbound-store.ts';
 import {
   ACCOUNT_COLS,
   EVENT_COLS,

@@ -1,4 +1,4 @@
-import { newId } from '../../ids.ts';
+import { newId } from '../../lib/ids.ts';
 import type { EventRecord } from '../types.ts';
 import {
   LAST_ERROR_MAX_BYTES,
@@ -11,9 +11,9 @@ import {
   type NewSubscription,
   type SubscriptionRecord,
   type WebhookStore,
-} from '../webhook-types.ts';
-import type { SqlConn, SqlDriver } from './driver.ts';
-import { chunks } from './chunks.ts';
+} from '../webhooks-store.ts';
+import type { SqlConn, SqlDriver } from './sql-driver.ts';
+import { chunks } from '../../lib/chunks.ts';
 import {
   DELIVERY_COLS,
   SUBSCRIPTION_COLS,

@@ -1,4 +1,4 @@
-import type { DeliveryRecord, DeliveryStatus, DeliveryWork, SubscriptionRecord } from '../webhook-types.ts';
+import type { DeliveryRecord, DeliveryStatus, DeliveryWork, SubscriptionRecord } from '../webhooks-store.ts';
 import { iso } from './rows.ts';
 
 /** Row → record mappers for the webhook tables (same dialect differences as rows.ts absorbs). */

@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { StoreLogger } from '../logger.ts';
+import type { StoreLogger } from '../store-logger.ts';
 import { SqlStore } from '../sql/sql-store.ts';
 import type { Store } from '../types.ts';
-import { SqliteDriver } from './driver.ts';
+import { SqliteDriver } from './sqlite-driver.ts';
 
 export const SQLITE_FILE_NAME = 'switchboard.db';
 

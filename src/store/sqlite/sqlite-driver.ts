@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { TransactionClosedError, type SqlConn, type SqlDriver } from '../sql/driver.ts';
+import { TransactionClosedError, type SqlConn, type SqlDriver } from '../sql/sql-driver.ts';
 import { ExternalChanges } from './external-changes.ts';
 
 /** How long a statement waits for another process (e.g. the CLI next to a running server) holding the write lock. */

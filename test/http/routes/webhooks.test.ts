@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
-import { WebhookService } from '../../src/events/webhooks.ts';
-import { webhookRoutes } from '../../src/http/routes/webhooks.ts';
-import { newId } from '../../src/ids.ts';
-import { openStore } from '../../src/store/open.ts';
-import type { Store } from '../../src/store/types.ts';
-import { bootstrapAdminToken } from '../../src/tenancy/admin-token.ts';
+import { buildApp } from '../../../src/gateway/http-app.ts';
+import { loadConfig } from '../../../src/config.ts';
+import { WebhookService } from '../../../src/webhooks/subscriptions.ts';
+import { webhookRoutes } from '../../../src/http/routes/webhooks.ts';
+import { newId } from '../../../src/lib/ids.ts';
+import { openStore } from '../../../src/store/open.ts';
+import type { Store } from '../../../src/store/types.ts';
+import { bootstrapAdminToken } from '../../../src/tenancy/admin-token.ts';
 
 /** The webhook routes over HTTP (inject) on a real SQLite store, with the address rules ON (no private URLs). */
 
