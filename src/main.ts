@@ -1,8 +1,7 @@
-import { buildApp } from './gateway/http-app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './http/pino-logger.ts';
 import { loadMasterKey } from './store/master-key.ts';
-import { createSessionServices } from './gateway/session-services.ts';
+import { createGateway } from './gateway/index.ts';
 import { openStore } from './store/open.ts';
 import { bootstrapAdminToken } from './tenancy/admin-token.ts';
 
@@ -29,12 +28,12 @@ async function main(): Promise<void> {
     process.stdout.write(`\nAdmin token (shown only this once; keep it): ${generated}\n\n`);
   }
 
-  const sessions = await createSessionServices({ config, store, masterKey, logger });
-  const app = buildApp({ config, store, logger, ...sessions.appDeps });
+  const gateway = await createGateway({ config, store, masterKey, logger });
+  const { app, sessions } = gateway;
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
-    await sessions.close();
+    await gateway.close();
     await store.close().catch(() => undefined);
     throw err;
   }

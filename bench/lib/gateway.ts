@@ -1,19 +1,15 @@
 /**
- * The gateway as main.ts assembles it (store → admin token → session services → buildApp → listen), in sandbox
+ * The gateway of the end-to-end tests (test/harness/gateway.ts, i.e. createGateway as main.ts uses it), in sandbox
  * mode against a simulator in another process, for benches. Production manager options (no shortened backoff
- * or timeouts, unlike the e2e harness). Adds what benches need on top: a JSON HTTP client and a log of
+ * or timeouts, unlike the e2e tests). Adds what benches need on top: a JSON HTTP client and a log of
  * session.status events with their arrival times, so a bench can await "instance X reached WORKING".
  */
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
-import { buildApp } from '../../src/gateway/http-app.ts';
-import { loadConfig } from '../../src/config.ts';
 import type { BusMessage } from '../../src/events/event-bus.ts';
-import { createSessionServices, type SessionServices } from '../../src/gateway/session-services.ts';
+import type { SessionServices } from '../../src/gateway/index.ts';
 import type { SessionManagerDeps } from '../../src/sessions/manager.ts';
-import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/types.ts';
-import { bootstrapAdminToken } from '../../src/tenancy/admin-token.ts';
+import { startGateway } from '../../test/harness/gateway.ts';
 import { remoteSimulator, type RemoteSimInfo } from './remote-sim.ts';
 
 export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -99,43 +95,28 @@ export async function startBenchGateway(opts: {
   sim: RemoteSimInfo;
   managerOptions?: SessionManagerDeps['options'];
 }): Promise<BenchGateway> {
-  const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' });
-  const store = await openStore({ dataDir: opts.dir, logger });
-  await bootstrapAdminToken(store, ADMIN_TOKEN);
-  const config = { ...loadConfig({}, []), dataDir: opts.dir, sandbox: true };
-  const sessions = await createSessionServices({
-    config,
-    store,
+  const gw = await startGateway({
+    dir: opts.dir,
     masterKey: opts.masterKey,
-    logger,
     simulator: remoteSimulator(opts.sim),
     managerOptions: opts.managerOptions,
+    shortTimers: false,
+    adminToken: ADMIN_TOKEN,
+    serverName: 'bench',
+    logLevel: process.env.BENCH_LOG_LEVEL ?? 'silent',
   });
+  const { app, sessions, store } = gw;
   const statuses = new StatusLog();
   sessions.bus.subscribe((m) => statuses.onMessage(m));
-  const app = buildApp({ config, store, logger, ...sessions.appDeps, serverName: 'bench' });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (!address || typeof address === 'string') throw new Error('no port');
-  const url = `http://127.0.0.1:${address.port}`;
 
   const call: BenchGateway['call'] = async (method, path, o = {}) => {
-    const qs = o.query ? `?${new URLSearchParams(o.query)}` : '';
-    const headers: Record<string, string> = o.admin ? { authorization: `Bearer ${ADMIN_TOKEN}` } : {};
-    let body: string | undefined;
-    if (o.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(o.body);
-    }
-    const res = await fetch(`${url}${path}${qs}`, { method, headers, body });
-    const text = await res.text();
-    let parsed: unknown = text;
-    if ((res.headers.get('content-type') ?? '').includes('json')) parsed = JSON.parse(text);
-    return { status: res.status, body: parsed };
+    const headers = o.admin ? { authorization: `Bearer ${ADMIN_TOKEN}` } : undefined;
+    const a = await gw.call(method, path, { query: o.query, body: o.body, headers });
+    return { status: a.status, body: a.body ?? a.raw.toString('utf8') };
   };
 
   return {
-    url,
+    url: gw.url,
     app,
     store,
     sessions,

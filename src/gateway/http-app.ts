@@ -5,7 +5,6 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { registerAuth } from '../http/auth.ts';
 import { BODY_LIMIT, registerBodyParsers } from '../http/body.ts';
-import type { AppServices } from '../http/context.ts';
 import { frameworkErrors, registerErrorHandling } from '../http/error-handler.ts';
 import { registerOpenApi } from '../http/openapi.ts';
 import { registerRenditions } from '../http/renditions.ts';
@@ -15,25 +14,27 @@ import { adminRoutes } from '../http/routes/admin.ts';
 import { healthRoutes } from '../http/routes/health.ts';
 import { sessionRoutes } from '../http/routes/session.ts';
 import { typeboxValidatorCompiler } from '../http/validation.ts';
-import { InstanceRegistry, type RegistryHooks } from '../tenancy/instance-registry.ts';
 import { AuthCache } from '../tenancy/auth-cache.ts';
+import { InstanceRegistry, type RegistryHooks } from '../tenancy/instance-registry.ts';
 import type { Store } from '../store/types.ts';
 import type { WebhookService } from '../webhooks/subscriptions.ts';
 
 /**
  * Assembles the HTTP application: the foundation (request ids, bodies, errors, auth, renditions, OpenAPI), then
- * route plugins. Later services join through `deps` (registry hooks, extra route plugins) without touching this file's
- * shape; main.ts owns process concerns (config, store, listen, signals).
+ * route plugins, each given its services as arguments. The session side (src/gateway/session-services.ts) adds
+ * its route plugins and registry hooks through `deps`; src/gateway/index.ts puts both together.
  */
 
 export interface AppDeps {
   config: Config;
   store: Store;
-  /** A pino logger (see http/logger.ts createLogger); none: silent. */
+  /** A pino logger (see src/http/pino-logger.ts createLogger); none: silent. */
   logger?: Logger;
   /** Defaults to config.sandbox. */
   sandbox?: boolean;
-  /** Session-manager seams: stop before delete, live fields of /v2/session/info. */
+  /** The instance registry the routes share; built here (with `registryHooks`) when not given. */
+  registry?: InstanceRegistry;
+  /** Session-manager seams: stop before delete, live fields of /v2/session/info (only when `registry` is not given). */
   registryHooks?: RegistryHooks;
   /** `server_name` of /v2/session/create; defaults to the host name. */
   serverName?: string;
@@ -62,33 +63,25 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Response schemas document; they do not filter. Bodies are serialised as the route built them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
-  const services: AppServices = {
-    config: deps.config,
-    store: deps.store,
-    registry: new InstanceRegistry(deps.store, deps.registryHooks),
-    authCache: new AuthCache(deps.store),
-    sandbox: deps.sandbox ?? deps.config.sandbox,
-    version: VERSION,
-    serverName: deps.serverName ?? hostname(),
-    webhooks: deps.webhooks,
-  };
-  app.decorate('services', services);
+  const { store } = deps;
+  const registry = deps.registry ?? new InstanceRegistry(store, deps.registryHooks);
+  const authCache = new AuthCache(store);
   app.addHook('onClose', (_app, done) => {
-    services.authCache.close();
+    authCache.close();
     done();
   });
 
   registerRequestId(app);
   registerBodyParsers(app);
   registerErrorHandling(app);
-  registerAuth(app);
+  registerAuth(app, { authCache, store });
   registerRenditions(app);
   registerOpenApi(app, VERSION);
 
-  app.register(healthRoutes);
-  app.register(adminRoutes);
-  app.register(sessionRoutes);
-  app.register(accountRoutes);
+  app.register(healthRoutes({ version: VERSION, sandbox: deps.sandbox ?? deps.config.sandbox, storeKind: store.kind }));
+  app.register(adminRoutes(store));
+  app.register(sessionRoutes({ registry, serverName: deps.serverName ?? hostname(), webhooks: deps.webhooks }));
+  app.register(accountRoutes(registry));
   for (const plugin of deps.plugins ?? []) app.register(plugin);
   return app;
 }

@@ -16,7 +16,7 @@ import { sendRoutes } from '../http/routes/send.ts';
 import { EngineTap } from '../messaging/engine-message-tap.ts';
 import { MessagingService, type MessagingOptions } from '../messaging/messaging-service.ts';
 import { SessionManager, type SessionManagerDeps } from '../sessions/manager.ts';
-import type { RegistryHooks } from '../tenancy/instance-registry.ts';
+import { InstanceRegistry } from '../tenancy/instance-registry.ts';
 import type { Store } from '../store/types.ts';
 import { createMetrics } from '../metrics/prometheus.ts';
 import { metricsRoutes } from '../http/routes/metrics.ts';
@@ -32,12 +32,12 @@ export interface SessionServices {
   manager: SessionManager;
   /** The embedded simulator in sandbox mode, else null. */
   sim: Simulator | null;
-  registryHooks: RegistryHooks;
+  /** The instance registry with the manager's hooks (stop before delete, live fields of /v2/session/info). */
+  registry: InstanceRegistry;
+  /** The route plugins of the session side, given their services (for buildApp's `plugins`). */
   plugins: FastifyPluginAsync[];
   /** Webhook subscriptions (for buildApp's `webhooks`) and the outbox dispatcher (started here). */
   webhooks: WebhookService;
-  /** What buildApp takes from the session side: `buildApp({ config, store, logger, ...sessions.appDeps })`. */
-  appDeps: { registryHooks: RegistryHooks; plugins: FastifyPluginAsync[]; webhooks: WebhookService };
   dispatcher: WebhookDispatcher;
   /** Sending (durable outbound queue) and inbound message events. */
   messaging: MessagingService;
@@ -121,26 +121,25 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     },
   });
   const metrics = createMetrics({ store: input.store, bus });
+  const registry = new InstanceRegistry(input.store, lifecycleRegistryHooks(manager));
   const plugins: FastifyPluginAsync[] = [
     sessionLifecycleRoutes(manager),
     sessionMeRoutes(manager),
     authQrRoutes(manager),
-    webhookRoutes(webhooks),
-    eventStreamRoutes(bus),
+    webhookRoutes(webhooks, registry),
+    eventStreamRoutes({ bus, store: input.store, registry }),
     sendRoutes(messaging),
     metricsRoutes(metrics),
   ];
   if (sim) plugins.push(sandboxRoutes(sim));
-  const registryHooks = lifecycleRegistryHooks(manager);
   let closing: Promise<void> | null = null;
   return {
     bus,
     manager,
     sim,
-    registryHooks,
+    registry,
     plugins,
     webhooks,
-    appDeps: { registryHooks, plugins, webhooks },
     dispatcher,
     messaging,
     close(opts: { keepSimulator?: boolean } = {}) {

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify';
-import type { Account, InstanceRecord } from '../store/types.ts';
+import type { Account, InstanceRecord, Store } from '../store/types.ts';
 import type { AuthenticatedAccount } from '../tenancy/accounts.ts';
 import { isAdminToken } from '../tenancy/admin-token.ts';
+import type { AuthCache } from '../tenancy/auth-cache.ts';
 import type { AuthKind, RequestAuth } from './context.ts';
 import { errors } from './api-errors.ts';
 import { takeDeferredBodyError } from './body.ts';
@@ -53,66 +54,60 @@ function accountFound(found: AuthenticatedAccount | null): RequestAuth {
   return { account: found.account, token: found.token, instance: null };
 }
 
-/** Resolves the access token to its account (synchronously on an auth-cache hit), or throws 401. */
-function resolveAccount(request: FastifyRequest, then: (auth: RequestAuth) => Step): Step {
-  const token = credential(request, 'access_token');
-  if (typeof token !== 'string' || token.length === 0) throw errors.invalidAccessToken();
-  const found = request.server.services.authCache.authenticate(token);
-  if (found instanceof Promise) return found.then((f) => then(accountFound(f)));
-  return then(accountFound(found));
+/** What authentication reads: the token caches and, for the admin token, the store. */
+export interface AuthDeps {
+  authCache: AuthCache;
+  store: Store;
 }
 
-/** Resolves the access token to its account, or throws 401. */
-export async function authenticateAccount(request: FastifyRequest): Promise<RequestAuth> {
-  let auth: RequestAuth | undefined;
-  await resolveAccount(request, (a) => {
-    auth = a;
-  });
-  return auth!;
-}
+type StepFn = (request: FastifyRequest) => Step;
 
-/** Account routes: any valid access token. */
-function accountStep(request: FastifyRequest): Step {
-  return resolveAccount(request, (auth) => {
-    request.auth = auth;
-  });
-}
+/** The check of each auth kind, closed over the caches it reads. */
+function authSteps(deps: AuthDeps): Record<AuthKind, StepFn | null> {
+  /** Resolves the access token to its account (synchronously on an auth-cache hit), or throws 401. */
+  const resolveAccount = (request: FastifyRequest, then: (auth: RequestAuth) => Step): Step => {
+    const token = credential(request, 'access_token');
+    if (typeof token !== 'string' || token.length === 0) throw errors.invalidAccessToken();
+    const found = deps.authCache.authenticate(token);
+    if (found instanceof Promise) return found.then((f) => then(accountFound(f)));
+    return then(accountFound(found));
+  };
 
-export async function accountAuth(request: FastifyRequest): Promise<void> {
-  await accountStep(request);
+  /** Account routes: any valid access token. */
+  const accountStep: StepFn = (request) =>
+    resolveAccount(request, (auth) => {
+      request.auth = auth;
+    });
+
+  /**
+   * Instance routes: valid token, then `instance_id` of that token's account. Another account's instance is answered
+   * exactly like a missing one (404 invalid_instance, no other difference), never 403.
+   */
+  const instanceStep: StepFn = (request) =>
+    resolveAccount(request, (auth) => {
+      const id = credential(request, 'instance_id');
+      if (id === undefined || id === '') throw errors.missingParameter('instance_id');
+      if (typeof id !== 'string') throw errors.invalidParameter('instance_id');
+      if (!INSTANCE_ID.test(id)) throw errors.invalidInstance();
+      const instance = deps.authCache.instanceForAccount(auth.account.id, id);
+      if (instance instanceof Promise) return instance.then((found) => instanceFound(request, auth, found));
+      instanceFound(request, auth, instance);
+    });
+
+  /** /admin/* and /sandbox/*: `Authorization: Bearer <admin token>` only, compared by hash in constant time. */
+  const adminStep: StepFn = async (request) => {
+    const token = bearer(request);
+    if (typeof token !== 'string' || !(await isAdminToken(deps.store, token))) {
+      throw errors.invalidAccessToken();
+    }
+  };
+
+  return { none: null, admin: adminStep, account: accountStep, instance: instanceStep };
 }
 
 function instanceFound(request: FastifyRequest, auth: RequestAuth, instance: InstanceRecord | null): void {
   if (!instance) throw errors.invalidInstance();
   request.auth = { ...auth, instance };
-}
-
-/**
- * Instance routes: valid token, then `instance_id` of that token's account. Another account's instance is answered
- * exactly like a missing one (404 invalid_instance, no other difference), never 403.
- */
-function instanceStep(request: FastifyRequest): Step {
-  return resolveAccount(request, (auth) => {
-    const id = credential(request, 'instance_id');
-    if (id === undefined || id === '') throw errors.missingParameter('instance_id');
-    if (typeof id !== 'string') throw errors.invalidParameter('instance_id');
-    if (!INSTANCE_ID.test(id)) throw errors.invalidInstance();
-    const instance = request.server.services.authCache.instanceForAccount(auth.account.id, id);
-    if (instance instanceof Promise) return instance.then((found) => instanceFound(request, auth, found));
-    instanceFound(request, auth, instance);
-  });
-}
-
-export async function accessAuth(request: FastifyRequest): Promise<void> {
-  await instanceStep(request);
-}
-
-/** /admin/* and /sandbox/*: `Authorization: Bearer <admin token>` only, compared by hash in constant time. */
-export async function adminAuth(request: FastifyRequest): Promise<void> {
-  const token = bearer(request);
-  if (typeof token !== 'string' || !(await isAdminToken(request.server.services.store, token))) {
-    throw errors.invalidAccessToken();
-  }
 }
 
 export function defaultAuthKind(url: string): AuthKind {
@@ -121,13 +116,6 @@ export function defaultAuthKind(url: string): AuthKind {
   if (url.startsWith('/v2/')) return 'instance';
   return 'none';
 }
-
-const STEPS: Record<AuthKind, ((request: FastifyRequest) => Step) | null> = {
-  none: null,
-  admin: adminAuth,
-  account: accountStep,
-  instance: instanceStep,
-};
 
 function afterAuth(request: FastifyRequest, done: (err?: Error) => void): void {
   const bodyError = takeDeferredBodyError(request);
@@ -140,8 +128,7 @@ function afterAuth(request: FastifyRequest, done: (err?: Error) => void): void {
  * promise at all (they add up at tens of thousands of requests per second). The deferred body error comes after
  * authentication (401 before 400).
  */
-function authHook(kind: AuthKind | undefined): preValidationHookHandler {
-  const step = kind ? STEPS[kind] : null;
+function authHook(step: StepFn | null): preValidationHookHandler {
   return function auth(request, _reply, done) {
     let pending: Step;
     try {
@@ -163,7 +150,8 @@ const AUTH_HOOK = Symbol('switchboard.auth');
  * hook (bodyless methods never parse a body, so there is no deferred body error). Unknown URLs (404/405) keep the
  * body check through the not-found handler's options (notFoundPreValidation).
  */
-export function registerAuth(app: FastifyInstance): void {
+export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
+  const steps = authSteps(deps);
   app.decorateRequest('auth', null);
   app.addHook('onRoute', (route) => {
     route.config ??= {};
@@ -172,13 +160,13 @@ export function registerAuth(app: FastifyInstance): void {
     if (existing.some((h) => (h as { [AUTH_HOOK]?: true })[AUTH_HOOK])) return;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (kind === 'none' && methods.every((m) => m === 'GET' || m === 'HEAD')) return;
-    const hook = Object.assign(authHook(kind), { [AUTH_HOOK]: true as const });
+    const hook = Object.assign(authHook(steps[kind]), { [AUTH_HOOK]: true as const });
     route.preValidation = [hook, ...existing];
   });
 }
 
 /** The preValidation of the not-found handler: what the auth hook does for a route without auth. */
-export const notFoundPreValidation: preValidationHookHandler = authHook('none');
+export const notFoundPreValidation: preValidationHookHandler = authHook(null);
 
 /** The authenticated account of an account or instance route. */
 export function requestAccount(request: FastifyRequest): Account {

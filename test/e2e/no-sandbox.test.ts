@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { buildApp } from '../../src/gateway/http-app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createSessionServices } from '../../src/gateway/session-services.ts';
+import { createGateway } from '../../src/gateway/index.ts';
 import { openStore } from '../../src/store/open.ts';
 import { bootstrapAdminToken } from '../../src/tenancy/admin-token.ts';
 import { ADMIN_TOKEN } from '../harness/gateway.ts';
@@ -18,11 +17,9 @@ test('without SWITCHBOARD_SANDBOX there is no simulator and no /sandbox route; Q
   await bootstrapAdminToken(store, ADMIN_TOKEN);
   const config = { ...loadConfig({}, []), dataDir: dir, sandbox: false };
   const logger = pino({ level: 'silent' });
-  const sessions = await createSessionServices({ config, store, masterKey: randomBytes(32), logger });
-  const app = buildApp({ config, store, logger, ...sessions.appDeps });
+  const { app, sessions, close } = await createGateway({ config, store, masterKey: randomBytes(32), logger });
   t.after(async () => {
-    await app.close();
-    await sessions.close();
+    await close();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { buildApp } from '../../src/gateway/http-app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { MessagingOptions } from '../../src/messaging/messaging-service.ts';
-import { createSessionServices, type SessionServices } from '../../src/gateway/session-services.ts';
+import { createGateway, type SessionServices } from '../../src/gateway/index.ts';
 import type { SessionManagerDeps } from '../../src/sessions/manager.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/types.ts';
@@ -15,8 +14,9 @@ import type { Simulator } from '../../sim/index.ts';
 import { bootstrapAdminToken } from '../../src/tenancy/admin-token.ts';
 
 /**
- * The whole gateway as main.ts assembles it (session-wiring.ts), in sandbox mode: real HTTP on a loopback port,
- * a real SQLite store in a temp dir, the real Baileys engine talking to the embedded simulator.
+ * The whole gateway as main.ts assembles it (createGateway of src/gateway/), in sandbox mode: real HTTP on a
+ * loopback port, a real SQLite store in a temp dir, the real Baileys engine talking to the embedded simulator (or
+ * to a simulator in another process). The one harness of the end-to-end tests and the benches (bench/lib/gateway.ts).
  */
 
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
@@ -66,26 +66,38 @@ export interface GatewayOptions {
   config?: Partial<Config>;
   /** Send wait and retry pacing. */
   messagingOptions?: MessagingOptions;
+  /** Shortened backoff and start timeout (default); false: the production defaults (benches). */
+  shortTimers?: boolean;
+  /** Admin token to bootstrap (default ADMIN_TOKEN). */
+  adminToken?: string;
+  /** `server_name` of /v2/session/create (default 'e2e'). */
+  serverName?: string;
+  /** pino level (default $E2E_LOG_LEVEL or silent). */
+  logLevel?: string;
 }
 
 export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'sb-e2e-'));
-  const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? 'silent' });
-  const store = await openStore({ dataDir: dir });
-  await bootstrapAdminToken(store, ADMIN_TOKEN);
+  const logger = pino({ level: opts.logLevel ?? process.env.E2E_LOG_LEVEL ?? 'silent' });
+  const adminToken = opts.adminToken ?? ADMIN_TOKEN;
+  const store = await openStore({ dataDir: dir, logger });
+  await bootstrapAdminToken(store, adminToken);
   const config = { ...loadConfig({}, []), ...opts.config, dataDir: dir, sandbox: opts.config?.sandbox ?? true };
   const masterKey = opts.masterKey ?? randomBytes(32);
-  const sessions = await createSessionServices({
+  const short = opts.shortTimers ?? true;
+  const { app, sessions } = await createGateway({
     config,
     store,
     masterKey,
     logger,
+    serverName: opts.serverName ?? 'e2e',
     qrTimeoutMs: opts.qrTimeoutMs,
     simulator: opts.simulator,
     messagingOptions: opts.messagingOptions,
-    managerOptions: { backoff: { baseMs: 100, maxMs: 1000, jitter: 0.2 }, startTimeoutMs: 20_000, ...opts.managerOptions },
+    managerOptions: short
+      ? { backoff: { baseMs: 100, maxMs: 1000, jitter: 0.2 }, startTimeoutMs: 20_000, ...opts.managerOptions }
+      : opts.managerOptions,
   });
-  const app = buildApp({ config, store, logger, ...sessions.appDeps, serverName: 'e2e' });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
@@ -106,7 +118,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     return { status: res.status, headers: res.headers, body: parsed, raw };
   };
   const admin: Gateway['admin'] = (method, path, body) =>
-    call(method, path, { body, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    call(method, path, { body, headers: { authorization: `Bearer ${adminToken}` } });
 
   const gateway: Gateway = {
     url,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
-import { buildApp } from '../../src/gateway/http-app.ts';
+import { buildApp } from '../../src/gateway/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { RegistryHooks } from '../../src/tenancy/instance-registry.ts';
 import { openStore } from '../../src/store/open.ts';

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { PLATFORMS } from '../../identity/platform.ts';
 import { SESSION_STATUSES } from '../../domain/session-status.ts';
+import type { InstanceRegistry } from '../../tenancy/instance-registry.ts';
 import { requestAccount } from '../auth.ts';
 import { accountQuery, errorResponses, MeSummarySchema, Nullable, SECURITY, SessionStatusSchema } from '../schemas.ts';
 
@@ -10,9 +11,7 @@ import { accountQuery, errorResponses, MeSummarySchema, Nullable, SECURITY, Sess
 const counts = (keys: readonly string[]) => Type.Object(Object.fromEntries(keys.map((k) => [k, Type.Integer()])));
 const common = { tags: ['account'], security: SECURITY.instance };
 
-export const accountRoutes: FastifyPluginAsync = async (app) => {
-  const { registry } = app.services;
-
+export const accountRoutes = (registry: InstanceRegistry): FastifyPluginAsync => async (app) => {
   app.get(
     '/v2/account/instances',
     {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { createAccountWithToken, DEFAULT_MAX_INSTANCES, issueToken } from '../../tenancy/accounts.ts';
+import type { Store } from '../../store/types.ts';
 import { errors } from '../api-errors.ts';
 import { errorResponses, SECURITY } from '../schemas.ts';
 
@@ -15,9 +16,7 @@ const AccountSchema = Type.Object({
 
 const common = { tags: ['admin'], security: SECURITY.admin };
 
-export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store } = app.services;
-
+export const adminRoutes = (store: Store): FastifyPluginAsyncTypebox => async (app) => {
   app.post(
     '/admin/accounts',
     {

@@ -6,6 +6,8 @@ import { Type } from '@sinclair/typebox';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventBus } from '../../events/event-bus.ts';
 import { openFeed, parseLastEventId, type FeedItem } from '../../events/live-feed.ts';
+import type { Store } from '../../store/types.ts';
+import type { InstanceRegistry } from '../../tenancy/instance-registry.ts';
 import { authenticateAccessToken } from '../../tenancy/accounts.ts';
 import { requestAccount } from '../auth.ts';
 import { type ApiError, errorBody, errors } from '../api-errors.ts';
@@ -57,10 +59,14 @@ function bearer(value: string | undefined): string | undefined {
   return value ? /^\s*Bearer\s+(\S+)\s*$/i.exec(value)?.[1] : undefined;
 }
 
-export function eventStreamRoutes(bus: EventBus): FastifyPluginAsync {
-  return async (app) => {
-    const { store, registry } = app.services;
-    const live = new Set<Live>();
+export interface EventStreamDeps {
+  bus: EventBus;
+  store: Store;
+  registry: InstanceRegistry;
+}
+
+export function eventStreamRoutes({ bus, store, registry }: EventStreamDeps): FastifyPluginAsync {
+  return async (app) => {    const live = new Set<Live>();
     const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
 
     const instanceFilter = async (accountId: string, raw: unknown): Promise<string | undefined> => {

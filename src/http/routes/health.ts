@@ -1,8 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 
+export interface HealthDeps {
+  version: string;
+  sandbox: boolean;
+  storeKind: 'sqlite' | 'postgres';
+}
+
 /** GET /health: liveness plus what this node runs (no auth). */
-export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const healthRoutes = ({ version, sandbox, storeKind }: HealthDeps): FastifyPluginAsyncTypebox => async (app) => {
   app.get(
     '/health',
     {
@@ -20,9 +26,6 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async () => {
-      const { version, sandbox, store } = app.services;
-      return { status: 'ok' as const, version, sandbox, store: store.kind };
-    },
+    async () => ({ status: 'ok' as const, version, sandbox, store: storeKind }),
   );
 };

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { normalizePhone } from '../../tenancy/instance-registry.ts';
+import { type InstanceRegistry, normalizePhone } from '../../tenancy/instance-registry.ts';
+import type { WebhookService } from '../../webhooks/subscriptions.ts';
 import { QuotaReachedError } from '../../store/types.ts';
 import { requestAccount, requestInstance } from '../auth.ts';
 import { errors } from '../api-errors.ts';
@@ -49,9 +50,15 @@ function phone(raw: string | null | undefined): string | null | undefined {
   return digits;
 }
 
-export const sessionRoutes: FastifyPluginAsync = async (app) => {
-  const { registry, serverName, webhooks } = app.services;
+export interface SessionRouteDeps {
+  registry: InstanceRegistry;
+  /** `server_name` of /v2/session/create. */
+  serverName: string;
+  /** Lets /v2/session/create take `webhooks`; absent in apps built without them. */
+  webhooks?: WebhookService;
+}
 
+export const sessionRoutes = ({ registry, serverName, webhooks }: SessionRouteDeps): FastifyPluginAsync => async (app) => {
   app.post(
     '/v2/session/create',
     {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { WebhookInputError, type Scope, type WebhookInput, type WebhookService, deliveryView } from '../../webhooks/subscriptions.ts';
+import type { InstanceRegistry } from '../../tenancy/instance-registry.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../store/webhooks-store.ts';
 import { requestAccount, requestInstance } from '../auth.ts';
 import { errors } from '../api-errors.ts';
@@ -69,10 +70,8 @@ export async function asApiInput<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function webhookRoutes(webhooks: WebhookService): FastifyPluginAsync {
+export function webhookRoutes(webhooks: WebhookService, registry: InstanceRegistry): FastifyPluginAsync {
   return async (app) => {
-    const { registry } = app.services;
-
     const setOrGet = async (request: FastifyRequest, scope: Scope) => {
       if (request.method === 'GET') return { webhooks: await webhooks.list(scope) };
       const body = request.body as { webhooks?: WebhookInput[] };

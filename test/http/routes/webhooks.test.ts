@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../../src/gateway/http-app.ts';
+import { buildApp } from '../../../src/gateway/index.ts';
+import { InstanceRegistry } from '../../../src/tenancy/instance-registry.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { WebhookService } from '../../../src/webhooks/subscriptions.ts';
 import { webhookRoutes } from '../../../src/http/routes/webhooks.ts';
@@ -27,7 +28,8 @@ before(async () => {
   await bootstrapAdminToken(store, 'webhook-admin-token-0123456789');
   const config = { ...loadConfig({}, []), dataDir: dir };
   const webhooks = new WebhookService(store, randomBytes(32), { allowPrivate: false });
-  app = buildApp({ config, store, plugins: [webhookRoutes(webhooks)], webhooks, serverName: 't' });
+  const registry = new InstanceRegistry(store);
+  app = buildApp({ config, store, registry, plugins: [webhookRoutes(webhooks, registry)], webhooks, serverName: 't' });
   await app.ready();
 });
 after(async () => {
