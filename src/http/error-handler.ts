@@ -1,4 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SimError } from '../../sim/index.ts';
+import { EngineUnreachableError, SendFailedError } from '../messaging/messaging-service.ts';
+import { EngineRequestError, InvalidStateError, ManagerClosedError, SessionNotFoundError } from '../sessions/session-errors.ts';
+import { QuotaReachedError } from '../store/types.ts';
+import { WebhookInputError } from '../webhooks/subscriptions.ts';
 import { notFoundPreValidation } from './auth.ts';
 import { ApiError, errors } from './api-errors.ts';
 import { sendError } from './renditions.ts';
@@ -9,6 +14,55 @@ import { validationToApiError } from './validation.ts';
  * unknown routes (404 not_found), known paths with a wrong method (405 + Allow), and anything unexpected
  * (500 internal_error, logged with the request id, nothing internal in the body).
  */
+
+/**
+ * Domain errors and their HTTP meaning, in one place (after Fastify's lib/errors.js catalogue): the layers below
+ * throw what happened in their own terms; routes never catch to translate. Anything not listed (and not an
+ * ApiError or a Fastify error) is a 500.
+ */
+type ErrorClass<E extends Error> = abstract new (...args: never[]) => E;
+interface DomainError<E extends Error = Error> {
+  type: ErrorClass<E>;
+  toApi(err: E): ApiError;
+}
+const domain = <E extends Error>(type: ErrorClass<E>, toApi: (err: E) => ApiError) => ({ type, toApi }) as DomainError;
+
+/** Simulator (sandbox) codes: unknown or expired QR/code → 404, bad input → 400, a code flow in the wrong state → 409. */
+const SIM_NOT_FOUND = new Set(['qr_unknown', 'no_pending_code', 'code_mismatch', 'code_timeout', 'not_found', 'unknown_account']);
+const SIM_WRONG_STATE = new Set(['code_in_progress', 'code_superseded']);
+/** The request field a simulator input error is about. */
+const SIM_PARAMETER: Record<string, string> = {
+  invalid_phone: 'phone',
+  qr_invalid: 'qr',
+  invalid_code: 'code',
+  invalid_name: 'push_name',
+  invalid_text: 'text',
+  // Only reachable through POST /sandbox/phones/:phone/disconnect (the schema checks `mode` first).
+  invalid_mode: 'phone',
+};
+function simToApi(err: SimError): ApiError {
+  if (SIM_NOT_FOUND.has(err.code)) return errors.notFound({ reason: err.code });
+  if (SIM_WRONG_STATE.has(err.code)) return errors.invalidState(err.code);
+  return errors.invalidParameter(SIM_PARAMETER[err.code] ?? 'body', { reason: err.code });
+}
+
+export const DOMAIN_ERRORS: readonly DomainError[] = [
+  domain(SessionNotFoundError, () => errors.invalidInstance()),
+  domain(InvalidStateError, (err) => errors.invalidState(err.status)),
+  // The process is shutting down: the engine side is unavailable, not our bug.
+  domain(ManagerClosedError, () => errors.upstream()),
+  domain(EngineRequestError, () => errors.upstream()),
+  domain(SendFailedError, () => errors.upstream()),
+  domain(EngineUnreachableError, () => errors.upstream()),
+  domain(QuotaReachedError, (err) => errors.quotaReached(err.limit)),
+  domain(WebhookInputError, (err) => errors.invalidParameter(err.parameter, { reason: err.reason })),
+  domain(SimError, simToApi),
+];
+
+function fromDomain(err: Error): ApiError | null {
+  for (const entry of DOMAIN_ERRORS) if (err instanceof entry.type) return entry.toApi(err);
+  return null;
+}
 
 /** Fastify's own 4xx codes → our codes. Anything else with a 4xx status is an invalid parameter. */
 function fromFastify(err: FastifyError): ApiError | null {
@@ -37,7 +91,7 @@ function fromFastify(err: FastifyError): ApiError | null {
 }
 
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const known = error instanceof Error ? fromFastify(error as FastifyError) : null;
+  const known = error instanceof Error ? (fromDomain(error) ?? fromFastify(error as FastifyError)) : null;
   if (known && known.statusCode < 500) return sendError(request, reply, known);
   if (known) {
     // 5xx we chose (e.g. 502): log the cause, answer the stable body.

@@ -14,7 +14,7 @@ import {
   type Transition,
 } from './lifecycle.ts';
 import { Attempt } from './connection-attempt.ts';
-import { InvalidStateError, ManagerClosedError, SessionNotFoundError } from './session-errors.ts';
+import { InvalidStateError, ManagerClosedError, SessionNotFoundError, EngineRequestError } from './session-errors.ts';
 import { KeyedSerialQueue, forEachLimited } from '../lib/serial-queue.ts';
 import type { SessionStatus } from '../domain/session-status.ts';
 import {
@@ -94,7 +94,7 @@ export class SessionManager {
       await qrShown(rt, this.options.startTimeoutMs);
       const attempt = rt.attempt;
       if (rt.status !== 'SCAN_QR_CODE' || rt.qr === null || !attempt) throw new InvalidStateError(rt.status);
-      return attempt.session.requestPairingCode(phone);
+      return attempt.session.requestPairingCode(phone).catch((err: unknown) => Promise.reject(new EngineRequestError('pairing code', err)));
     });
   }
 

@@ -21,6 +21,17 @@ export class InvalidStateError extends Error {
   }
 }
 
+/** The engine failed a request made on the caller's behalf, e.g. a pairing code (HTTP: 502 wawp_upstream_error). */
+export class EngineRequestError extends Error {
+  constructor(
+    what: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${what} failed: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'EngineRequestError';
+  }
+}
+
 /** The manager was shut down (process exit in progress). */
 export class ManagerClosedError extends Error {
   constructor() {

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { PLATFORMS } from '../../identity/platform.ts';
 import { SESSION_STATUSES } from '../../domain/session-status.ts';
@@ -11,7 +11,7 @@ import { accountQuery, errorResponses, MeSummarySchema, Nullable, SECURITY, Sess
 const counts = (keys: readonly string[]) => Type.Object(Object.fromEntries(keys.map((k) => [k, Type.Integer()])));
 const common = { tags: ['account'], security: SECURITY.instance };
 
-export const accountRoutes = (registry: InstanceRegistry): FastifyPluginAsync => async (app) => {
+export const accountRoutes = (registry: InstanceRegistry): FastifyPluginAsyncTypebox => async (app) => {
   app.get(
     '/v2/account/instances',
     {

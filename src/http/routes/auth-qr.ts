@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import QRCode from 'qrcode';
 import type { SessionManager } from '../../sessions/manager.ts';
@@ -7,7 +8,6 @@ import { requestInstance } from '../auth.ts';
 import { errors } from '../api-errors.ts';
 import { routeMethods } from '../routing.ts';
 import { SECURITY, errorResponses, instanceBody, instanceQuery } from '../schemas.ts';
-import { mapSessionError } from './session-errors.ts';
 
 /**
  * /v2/auth/qr, /v2/auth/qr-image, /v2/auth/request-code: linking a device. QRs are short-lived secrets: every answer
@@ -39,7 +39,7 @@ function wantsPng(request: FastifyRequest): boolean {
   return false;
 }
 
-export function authQrRoutes(manager: SessionManager): FastifyPluginAsync {
+export function authQrRoutes(manager: SessionManager): FastifyPluginAsyncTypebox {
   return async (app) => {
     routeMethods(app, ['GET', 'POST'], {
       url: '/v2/auth/qr',
@@ -64,7 +64,7 @@ export function authQrRoutes(manager: SessionManager): FastifyPluginAsync {
         reply.header('Cache-Control', 'no-store');
         const qr = await shownQr(manager, instance.id);
         const data = Buffer.from(JSON.stringify({ value: qr.value, expiry: qr.expiry }), 'utf8').toString('base64');
-        return { mimetype: 'application/json', data, value: qr.value, expiry: qr.expiry };
+        return { mimetype: 'application/json' as const, data, value: qr.value, expiry: qr.expiry };
       },
     });
 
@@ -87,7 +87,8 @@ export function authQrRoutes(manager: SessionManager): FastifyPluginAsync {
         const qr = await shownQr(manager, instance.id);
         if (wantsPng(request)) {
           const png = await QRCode.toBuffer(qr.value, { type: 'png' });
-          return reply.type('image/png').send(png);
+          // Raw PNG bytes, outside the JSON response schema: sent through the untyped reply.
+          return (reply as FastifyReply).type('image/png').send(png);
         }
         return { qr: await QRCode.toDataURL(qr.value) };
       },
@@ -117,28 +118,13 @@ export function authQrRoutes(manager: SessionManager): FastifyPluginAsync {
       async (request, reply) => {
         const instance = requestInstance(request);
         reply.header('Cache-Control', 'no-store');
-        const raw = (request.body as { phone_number?: string | number } | undefined)?.phone_number;
+        const raw = request.body?.phone_number;
         if (raw === undefined || raw === '') throw errors.missingParameter('phone_number');
         const phone = String(raw);
         // Digits only, E.164 length; anything else is refused rather than silently cleaned.
         if (!/^\d{6,15}$/.test(phone)) throw errors.invalidParameter('phone_number');
-        try {
-          return { code: await manager.requestPairingCode(instance.id, phone) };
-        } catch (err) {
-          request.log.warn({ err }, 'pairing code request failed');
-          return mapCodeError(err);
-        }
+        return { code: await manager.requestPairingCode(instance.id, phone) };
       },
     );
   };
-}
-
-/** Manager errors as usual; an engine failure asking WhatsApp for a code is an upstream failure. */
-function mapCodeError(err: unknown): never {
-  try {
-    mapSessionError(err);
-  } catch (mapped) {
-    if (mapped !== err) throw mapped;
-  }
-  throw errors.upstream();
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventBus } from '../../events/event-bus.ts';
@@ -39,9 +39,8 @@ interface Live {
   close(): void;
 }
 
-function lastEventId(headers: IncomingMessage['headers'], query: unknown): number | null {
-  const fromQuery = (query as { last_event_id?: unknown } | undefined)?.last_event_id;
-  const id = parseLastEventId(fromQuery ?? headers['last-event-id']);
+function lastEventId(headers: IncomingMessage['headers'], query: { last_event_id?: string }): number | null {
+  const id = parseLastEventId(query.last_event_id ?? headers['last-event-id']);
   if (Number.isNaN(id)) throw errors.invalidParameter('last_event_id');
   return id;
 }
@@ -65,7 +64,7 @@ export interface EventStreamDeps {
   registry: InstanceRegistry;
 }
 
-export function eventStreamRoutes({ bus, store, registry }: EventStreamDeps): FastifyPluginAsync {
+export function eventStreamRoutes({ bus, store, registry }: EventStreamDeps): FastifyPluginAsyncTypebox {
   return async (app) => {    const live = new Set<Live>();
     const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
 
@@ -115,8 +114,8 @@ export function eventStreamRoutes({ bus, store, registry }: EventStreamDeps): Fa
       },
       async (request, reply) => {
         const account = requestAccount(request);
-        const q = request.query as { instance_id?: string };
-        const afterSeq = lastEventId(request.headers, request.query);
+        const q = request.query;
+        const afterSeq = lastEventId(request.headers, q);
         const instanceId = await instanceFilter(account.id, q.instance_id);
         reply.hijack();
         const res: ServerResponse = reply.raw;

@@ -1,9 +1,9 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { GatewayMetrics } from '../../metrics/prometheus.ts';
 import { errorResponses, SECURITY } from '../schemas.ts';
 
 /** GET /metrics: Prometheus text format (admin token: counts span every account). */
-export function metricsRoutes(metrics: GatewayMetrics): FastifyPluginAsync {
+export function metricsRoutes(metrics: GatewayMetrics): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/metrics',

@@ -1,14 +1,13 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { SimError, type Simulator } from '../../../sim/index.ts';
-import { errors } from '../api-errors.ts';
+import type { Simulator } from '../../../sim/index.ts';
 import { SECURITY, errorResponses } from '../schemas.ts';
 
 /**
  * /sandbox/*: drive the embedded WhatsApp simulator (a simulated phone scans, enters a code, unlinks, drops, renames
  * itself; a simulated contact texts an account and shows what it received).
  * Registered only when SWITCHBOARD_SANDBOX=1; admin token (auth.ts applies it by path). The simulator's own error
- * codes are mapped here so clients get api.md's error bodies.
+ * codes become HTTP errors in the error handler's table (src/http/error-handler.ts).
  */
 
 const common = { tags: ['sandbox'], security: SECURITY.admin };
@@ -24,28 +23,6 @@ const PairProps = {
 const Linked = Type.Object({ jid: Type.String(), lid: Type.String() });
 const PhoneParams = Type.Object({ phone: Phone });
 
-/** SimError → api.md: unknown or expired QR/code → 404, bad input → 400, a code flow in the wrong state → 409. */
-function mapSimError(err: unknown, parameter: string): never {
-  if (!(err instanceof SimError)) throw err;
-  switch (err.code) {
-    case 'qr_unknown':
-    case 'no_pending_code':
-    case 'code_mismatch':
-    case 'code_timeout':
-    case 'not_found':
-      throw errors.notFound({ reason: err.code });
-    case 'invalid_phone':
-      throw errors.invalidParameter('phone', { reason: err.code });
-    case 'unknown_account':
-      throw errors.notFound({ reason: err.code });
-    case 'code_in_progress':
-    case 'code_superseded':
-      throw errors.invalidState(err.code);
-    default:
-      throw errors.invalidParameter(parameter, { reason: err.code });
-  }
-}
-
 interface PairBody {
   phone: string;
   push_name?: string | null;
@@ -60,7 +37,7 @@ const pairInput = (body: PairBody) => ({
   businessName: body.business_name,
 });
 
-export function sandboxRoutes(sim: Simulator): FastifyPluginAsync {
+export function sandboxRoutes(sim: Simulator): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       '/sandbox/scan',
@@ -74,12 +51,8 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const body = request.body as PairBody & { qr: string };
-        try {
-          return await sim.scan({ ...pairInput(body), qr: body.qr });
-        } catch (err) {
-          mapSimError(err, 'qr');
-        }
+        const body = request.body;
+        return await sim.scan({ ...pairInput(body), qr: body.qr });
       },
     );
 
@@ -95,12 +68,8 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const body = request.body as PairBody & { code: string };
-        try {
-          return await sim.enterCode({ ...pairInput(body), code: body.code });
-        } catch (err) {
-          mapSimError(err, 'code');
-        }
+        const body = request.body;
+        return await sim.enterCode({ ...pairInput(body), code: body.code });
       },
     );
 
@@ -119,12 +88,8 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const { phone } = request.params as { phone: string };
-        try {
-          return { phone, removed: await sim.unlink(phone) };
-        } catch (err) {
-          mapSimError(err, 'phone');
-        }
+        const { phone } = request.params;
+        return { phone, removed: await sim.unlink(phone) };
       },
     );
 
@@ -146,13 +111,9 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const { phone } = request.params as { phone: string };
-        const { mode } = request.body as { mode: 'drop' | 'conflict' | 'restart' };
-        try {
-          return { phone, disconnected: await sim.disconnect(phone, mode) };
-        } catch (err) {
-          mapSimError(err, 'phone');
-        }
+        const { phone } = request.params;
+        const { mode } = request.body;
+        return { phone, disconnected: await sim.disconnect(phone, mode) };
       },
     );
 
@@ -197,14 +158,10 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const { phone } = request.params as { phone: string };
-        const { push_name } = request.body as { push_name: string };
-        try {
-          const { notified } = await sim.setPushName(phone, push_name);
-          return { phone, push_name, notified };
-        } catch (err) {
-          mapSimError(err, 'push_name');
-        }
+        const { phone } = request.params;
+        const { push_name } = request.body;
+        const { notified } = await sim.setPushName(phone, push_name);
+        return { phone, push_name, notified };
       },
     );
 
@@ -224,13 +181,9 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const { phone } = request.params as { phone: string };
-        const { to, text } = request.body as { to: string; text: string };
-        try {
-          return await sim.sendText({ from: phone, to: to.replace(/[\s+]/g, ''), text });
-        } catch (err) {
-          mapSimError(err, 'text');
-        }
+        const { phone } = request.params;
+        const { to, text } = request.body;
+        return await sim.sendText({ from: phone, to: to.replace(/[\s+]/g, ''), text });
       },
     );
 
@@ -249,12 +202,8 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const { phone } = request.params as { phone: string };
-        try {
-          return sim.receivedMessages(phone);
-        } catch (err) {
-          mapSimError(err, 'phone');
-        }
+        const { phone } = request.params;
+        return sim.receivedMessages(phone);
       },
     );
   };

@@ -1,11 +1,10 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { parseChatId } from '../../messaging/chat-id.ts';
-import { EngineUnreachableError, SendFailedError, type MessagingService } from '../../messaging/messaging-service.ts';
+import type { MessagingService } from '../../messaging/messaging-service.ts';
 import { requestInstance } from '../auth.ts';
 import { errors } from '../api-errors.ts';
 import { Nullable, SECURITY, errorResponses, instanceBody, instanceQuery } from '../schemas.ts';
-import { mapSessionError } from './session-errors.ts';
 
 /**
  * POST /v2/send/text (api.md). `text` is accepted as an alias of `message`, as Wawp's generated client code sends it.
@@ -26,7 +25,7 @@ const SendAnswerSchema = Type.Object({
   warnings: Type.Array(Type.String(), { description: 'e.g. unknown signature placeholders, left as written' }),
 });
 
-export function sendRoutes(messaging: MessagingService): FastifyPluginAsync {
+export function sendRoutes(messaging: MessagingService): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       '/v2/send/text',
@@ -52,19 +51,14 @@ export function sendRoutes(messaging: MessagingService): FastifyPluginAsync {
       },
       async (request, reply) => {
         const instance = requestInstance(request);
-        const body = request.body as { chatId: string; message?: string; text?: string; reply_to?: string | null };
+        const body = request.body;
         const chat = parseChatId(body.chatId);
         if (!chat) throw errors.invalidParameter('chatId');
         const text = body.message ?? body.text;
         if (text === undefined) throw errors.missingParameter('message');
-        try {
-          const answer = await messaging.send(instance, { chat, text, replyTo: body.reply_to ?? null });
-          reply.code(201);
-          return answer;
-        } catch (err) {
-          if (err instanceof SendFailedError || err instanceof EngineUnreachableError) throw errors.upstream();
-          mapSessionError(err);
-        }
+        const answer = await messaging.send(instance, { chat, text, replyTo: body.reply_to ?? null });
+        reply.code(201);
+        return answer;
       },
     );
   };

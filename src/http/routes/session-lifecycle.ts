@@ -1,12 +1,11 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import QRCode from 'qrcode';
-import type { SessionManager, StatusSnapshot } from '../../sessions/manager.ts';
+import type { SessionManager } from '../../sessions/manager.ts';
 import type { RegistryHooks } from '../../tenancy/instance-registry.ts';
 import { requestInstance } from '../auth.ts';
 import { routeMethods } from '../routing.ts';
 import { SECURITY, SessionStatusSchema, errorResponses, instanceBody, instanceQuery } from '../schemas.ts';
-import { mapSessionError } from './session-errors.ts';
 
 /**
  * /v2/session/start|stop|restart|logout (GET and POST, as Wawp). Each answers once the command is accepted, with the
@@ -28,7 +27,7 @@ const SUMMARIES: Record<Command, string> = {
   logout: 'Unlink the device, clear credentials and identity, then show a fresh QR (SCAN_QR_CODE)',
 };
 
-export function sessionLifecycleRoutes(manager: SessionManager): FastifyPluginAsync {
+export function sessionLifecycleRoutes(manager: SessionManager): FastifyPluginAsyncTypebox {
   return async (app) => {
     for (const command of ['start', 'stop', 'restart', 'logout'] as const) {
       routeMethods(app, ['GET', 'POST'], {
@@ -44,12 +43,7 @@ export function sessionLifecycleRoutes(manager: SessionManager): FastifyPluginAs
         },
         handler: async (request) => {
           const instance = requestInstance(request);
-          let snapshot: StatusSnapshot;
-          try {
-            snapshot = await manager[command](instance.id);
-          } catch (err) {
-            mapSessionError(err);
-          }
+          const snapshot = await manager[command](instance.id);
           return { name: instance.name, status: snapshot.status, config: { webhooks: {}, proxy: null } };
         },
       });

@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { strongEtag, type MeEntry } from '../../identity/identity-cache.ts';
 import type { MeAnswer } from '../../sessions/identity-tracker.ts';
@@ -10,7 +11,6 @@ import { ifNoneMatchHits } from '../etag.ts';
 import { negotiate } from '../renditions.ts';
 import { errorResponses, instanceQuery, Nullable, SECURITY } from '../schemas.ts';
 import { toXml } from '../xml.ts';
-import { mapSessionError } from './session-errors.ts';
 
 /**
  * GET /v2/session/me (api.md): who is logged in on a WORKING instance. Served from the session layer's in-memory
@@ -79,12 +79,7 @@ function representation(entry: MeEntry, accept: string | string[] | undefined): 
 
 function answer(source: MeSource, request: FastifyRequest): MeEntry {
   const instance = requestInstance(request);
-  let result: MeAnswer;
-  try {
-    result = source.me(instance.id, instance.status);
-  } catch (err) {
-    mapSessionError(err);
-  }
+  const result: MeAnswer = source.me(instance.id, instance.status);
   switch (result.kind) {
     case 'working':
       return result.entry;
@@ -95,7 +90,7 @@ function answer(source: MeSource, request: FastifyRequest): MeEntry {
   }
 }
 
-export function sessionMeRoutes(source: MeSource): FastifyPluginAsync {
+export function sessionMeRoutes(source: MeSource): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/v2/session/me',

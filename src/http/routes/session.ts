@@ -1,12 +1,11 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { type InstanceRegistry, normalizePhone } from '../../tenancy/instance-registry.ts';
 import type { WebhookService } from '../../webhooks/subscriptions.ts';
-import { QuotaReachedError } from '../../store/types.ts';
 import { requestAccount, requestInstance } from '../auth.ts';
 import { errors } from '../api-errors.ts';
 import { routeMethods } from '../routing.ts';
-import { WebhookListInput, asApiInput } from './webhooks.ts';
+import { WebhookListInput } from './webhooks.ts';
 import {
   errorResponses,
   instanceBody,
@@ -58,7 +57,7 @@ export interface SessionRouteDeps {
   webhooks?: WebhookService;
 }
 
-export const sessionRoutes = ({ registry, serverName, webhooks }: SessionRouteDeps): FastifyPluginAsync => async (app) => {
+export const sessionRoutes = ({ registry, serverName, webhooks }: SessionRouteDeps): FastifyPluginAsyncTypebox => async (app) => {
   app.post(
     '/v2/session/create',
     {
@@ -89,29 +88,24 @@ export const sessionRoutes = ({ registry, serverName, webhooks }: SessionRouteDe
       },
     },
     async (request, reply) => {
-      const body = request.body as { name?: string; expected_phone?: string | null; signature?: string | null; webhooks?: [] };
+      const body = request.body;
       const expectedPhone = phone(body.expected_phone);
       // Checked (URLs resolved) before the instance exists, so a bad URL creates nothing.
-      const hooks = webhooks && body.webhooks ? await asApiInput(() => webhooks.prepare(body.webhooks!)) : null;
-      try {
-        const instance = await registry.create(requestAccount(request), {
-          name: body.name,
-          expectedPhone: expectedPhone ?? null,
-          signature: body.signature ?? null,
-        });
-        const created = hooks && webhooks ? await webhooks.replace({ accountId: instance.accountId, instanceId: instance.id }, hooks) : null;
-        reply.code(201);
-        return {
-          instance_id: instance.id,
-          session_name: instance.name,
-          server_name: serverName,
-          status: 'STOPPED',
-          ...(created ? { webhooks: created } : {}),
-        };
-      } catch (err) {
-        if (err instanceof QuotaReachedError) throw errors.quotaReached(err.limit);
-        throw err;
-      }
+      const hooks = webhooks && body.webhooks ? await webhooks.prepare(body.webhooks) : null;
+      const instance = await registry.create(requestAccount(request), {
+        name: body.name,
+        expectedPhone: expectedPhone ?? null,
+        signature: body.signature ?? null,
+      });
+      const created = hooks && webhooks ? await webhooks.replace({ accountId: instance.accountId, instanceId: instance.id }, hooks) : null;
+      reply.code(201);
+      return {
+        instance_id: instance.id,
+        session_name: instance.name,
+        server_name: serverName,
+        status: 'STOPPED' as const,
+        ...(created ? { webhooks: created } : {}),
+      };
     },
   );
 
@@ -161,7 +155,7 @@ export const sessionRoutes = ({ registry, serverName, webhooks }: SessionRouteDe
       const instance = requestInstance(request);
       // A concurrent delete may have won; then this instance no longer exists for the caller either.
       if (!(await registry.delete(instance))) throw errors.invalidInstance();
-      return { instance_id: instance.id, deleted: true };
+      return { instance_id: instance.id, deleted: true as const };
     },
   });
 
@@ -183,7 +177,7 @@ export const sessionRoutes = ({ registry, serverName, webhooks }: SessionRouteDe
     },
     async (request) => {
       const instance = requestInstance(request);
-      const body = request.body as { name?: string; expected_phone?: string | null; signature?: string | null };
+      const body = request.body;
       const patch: { name?: string; expectedPhone?: string | null; signature?: string | null } = {};
       if (body.name !== undefined) patch.name = body.name;
       const expectedPhone = phone(body.expected_phone);

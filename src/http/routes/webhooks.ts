@@ -1,8 +1,8 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { WebhookInputError, type Scope, type WebhookInput, type WebhookService, deliveryView } from '../../webhooks/subscriptions.ts';
+import { type Scope, type WebhookInput, type WebhookService, deliveryView } from '../../webhooks/subscriptions.ts';
 import type { InstanceRegistry } from '../../tenancy/instance-registry.ts';
-import { DELIVERY_STATUSES, type DeliveryStatus } from '../../store/webhooks-store.ts';
+import { DELIVERY_STATUSES } from '../../store/webhooks-store.ts';
 import { requestAccount, requestInstance } from '../auth.ts';
 import { errors } from '../api-errors.ts';
 import { routeMethods } from '../routing.ts';
@@ -60,23 +60,13 @@ export function parseTime(raw: unknown, parameter: string): string {
   return new Date(ms).toISOString();
 }
 
-/** Runs fn, turning WebhookInputError into api.md's 400 invalid_parameter (details.parameter, details.reason). */
-export async function asApiInput<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof WebhookInputError) throw errors.invalidParameter(err.parameter, { reason: err.reason });
-    throw err;
-  }
-}
-
-export function webhookRoutes(webhooks: WebhookService, registry: InstanceRegistry): FastifyPluginAsync {
+export function webhookRoutes(webhooks: WebhookService, registry: InstanceRegistry): FastifyPluginAsyncTypebox {
   return async (app) => {
-    const setOrGet = async (request: FastifyRequest, scope: Scope) => {
-      if (request.method === 'GET') return { webhooks: await webhooks.list(scope) };
-      const body = request.body as { webhooks?: WebhookInput[] };
-      if (body.webhooks === undefined) throw errors.missingParameter('webhooks');
-      return asApiInput(async () => ({ webhooks: await webhooks.replace(scope, await webhooks.prepare(body.webhooks!)) }));
+    /** GET lists; POST (whose body the validator made at least `{}`) replaces. */
+    const setOrGet = async (method: string, input: WebhookInput[] | undefined, scope: Scope) => {
+      if (method === 'GET') return { webhooks: await webhooks.list(scope) };
+      if (input === undefined) throw errors.missingParameter('webhooks');
+      return { webhooks: await webhooks.replace(scope, await webhooks.prepare(input)) };
     };
 
     routeMethods(app, ['GET', 'POST'], {
@@ -92,7 +82,7 @@ export function webhookRoutes(webhooks: WebhookService, registry: InstanceRegist
       },
       handler: async (request) => {
         const instance = requestInstance(request);
-        return setOrGet(request, { accountId: instance.accountId, instanceId: instance.id });
+        return setOrGet(request.method, request.body?.webhooks, { accountId: instance.accountId, instanceId: instance.id });
       },
     });
 
@@ -107,7 +97,8 @@ export function webhookRoutes(webhooks: WebhookService, registry: InstanceRegist
         body: Type.Object({ access_token: Type.Optional(Type.String()), webhooks: Type.Optional(WebhookListInput) }),
         response: { 200: WebhooksAnswer, ...errorResponses(400, 401) },
       },
-      handler: async (request) => setOrGet(request, { accountId: requestAccount(request).id, instanceId: null }),
+      handler: async (request) =>
+        setOrGet(request.method, request.body?.webhooks, { accountId: requestAccount(request).id, instanceId: null }),
     });
 
     app.get(
@@ -129,7 +120,7 @@ export function webhookRoutes(webhooks: WebhookService, registry: InstanceRegist
       },
       async (request) => {
         const account = requestAccount(request);
-        const q = request.query as { instance_id?: string; status?: DeliveryStatus; since?: string; limit?: number };
+        const q = request.query;
         if (q.instance_id !== undefined && !(await registry.getForAccount(account.id, q.instance_id))) {
           throw errors.invalidInstance();
         }
@@ -157,7 +148,7 @@ export function webhookRoutes(webhooks: WebhookService, registry: InstanceRegist
         },
       },
       async (request, reply) => {
-        const { id } = request.params as { id: string };
+        const { id } = request.params;
         const account = requestAccount(request);
         const found = await webhooks.delivery(account.id, id);
         if (!found || !(await webhooks.redeliver(found.id))) throw errors.notFound({ resource: 'delivery' });
@@ -186,7 +177,7 @@ export function webhookRoutes(webhooks: WebhookService, registry: InstanceRegist
       },
       async (request, reply) => {
         const account = requestAccount(request);
-        const body = request.body as { instance_id?: string; since: string | number; until?: string | number };
+        const body = request.body;
         if (body.instance_id !== undefined && !(await registry.getForAccount(account.id, body.instance_id))) {
           throw errors.invalidInstance();
         }
