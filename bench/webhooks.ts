@@ -16,11 +16,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { WebhookDispatcher } from '../src/webhooks/outbox-dispatcher.ts';
-import { WebhookService } from '../src/webhooks/subscriptions.ts';
-import { newId, newInstanceId } from '../src/lib/ids.ts';
-import { openStore } from '../src/store/open.ts';
-import type { Store } from '../src/store/types.ts';
+import { WebhookDispatcher } from '../src/webhooks/index.ts';
+import { WebhookService } from '../src/webhooks/index.ts';
+import { newId, newInstanceId } from '../src/lib/index.ts';
+import { openStore } from '../src/store/index.ts';
+import type { Store } from '../src/store/index.ts';
 import { intFlag, sleep } from './lib/stats.ts';
 
 const argv = process.argv.slice(2);

@@ -1,9 +1,9 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './http/pino-logger.ts';
-import { loadMasterKey } from './store/master-key.ts';
+import { loadMasterKey } from './store/index.ts';
 import { createGateway } from './gateway/index.ts';
-import { openStore } from './store/open.ts';
-import { bootstrapAdminToken } from './tenancy/admin-token.ts';
+import { openStore } from './store/index.ts';
+import { bootstrapAdminToken } from './tenancy/index.ts';
 
 /**
  * `switchboard serve`: config → master key → store → admin token → HTTP. Startup problems are one line on stderr

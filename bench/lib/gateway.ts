@@ -5,10 +5,10 @@
  * session.status events with their arrival times, so a bench can await "instance X reached WORKING".
  */
 import type { FastifyInstance } from 'fastify';
-import type { BusMessage } from '../../src/events/event-bus.ts';
+import type { BusMessage } from '../../src/events/index.ts';
 import type { SessionServices } from '../../src/gateway/index.ts';
-import type { SessionManagerDeps } from '../../src/sessions/manager.ts';
-import type { Store } from '../../src/store/types.ts';
+import type { SessionManagerDeps } from '../../src/sessions/index.ts';
+import type { Store } from '../../src/store/index.ts';
 import { startGateway } from '../../test/harness/gateway.ts';
 import { remoteSimulator, type RemoteSimInfo } from './remote-sim.ts';
 

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import { openStore } from '../store/open.ts';
-import type { Store } from '../store/types.ts';
-import { generateToken, hashToken } from '../tenancy/tokens.ts';
+import { openStore } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
+import { generateToken, hashToken } from '../tenancy/index.ts';
 import { parseArgs, takeFlags, UsageError, type ParsedArgs } from './args.ts';
 
 /**

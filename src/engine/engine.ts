@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { AuthKeyValue } from '../store/types.ts';
+import type { AuthKeyValue } from '../domain/index.ts';
 
 /**
  * What the rest of Switchboard knows of WhatsApp. Only src/engine/baileys/ imports `baileys`.

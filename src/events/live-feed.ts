@@ -1,4 +1,4 @@
-import type { Store } from '../store/types.ts';
+import type { Store } from '../store/index.ts';
 import type { BusMessage, EventBus } from './event-bus.ts';
 
 /**

@@ -14,10 +14,10 @@ import { adminRoutes } from '../http/routes/admin.ts';
 import { healthRoutes } from '../http/routes/health.ts';
 import { sessionRoutes } from '../http/routes/session.ts';
 import { typeboxValidatorCompiler } from '../http/validation.ts';
-import { AuthCache } from '../tenancy/auth-cache.ts';
-import { InstanceRegistry, type RegistryHooks } from '../tenancy/instance-registry.ts';
-import type { Store } from '../store/types.ts';
-import type { WebhookService } from '../webhooks/subscriptions.ts';
+import { AuthCache } from '../tenancy/index.ts';
+import { InstanceRegistry, type RegistryHooks } from '../tenancy/index.ts';
+import type { Store } from '../store/index.ts';
+import type { WebhookService } from '../webhooks/index.ts';
 
 /**
  * Assembles the HTTP application: the foundation (request ids, bodies, errors, auth, renditions, OpenAPI), then

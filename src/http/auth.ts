@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify';
-import type { Account, InstanceRecord, Store } from '../store/types.ts';
-import type { AuthenticatedAccount } from '../tenancy/accounts.ts';
-import { isAdminToken } from '../tenancy/admin-token.ts';
-import type { AuthCache } from '../tenancy/auth-cache.ts';
+import type { Account, InstanceRecord, Store } from '../store/index.ts';
+import type { AuthenticatedAccount } from '../tenancy/index.ts';
+import { isAdminToken } from '../tenancy/index.ts';
+import type { AuthCache } from '../tenancy/index.ts';
 import type { AuthKind, RequestAuth } from './context.ts';
 import { errors } from './api-errors.ts';
 import { takeDeferredBodyError } from './body.ts';

@@ -1,4 +1,4 @@
-import type { Account, InstanceRecord, TokenRecord } from '../store/types.ts';
+import type { Account, InstanceRecord, TokenRecord } from '../store/index.ts';
 
 /**
  * The per-route knobs (`config.auth`, `config.xmlRoot`) and what the auth hook leaves on the request. Route plugins

@@ -1,9 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SimError } from '../../sim/index.ts';
-import { EngineUnreachableError, SendFailedError } from '../messaging/messaging-service.ts';
-import { EngineRequestError, InvalidStateError, ManagerClosedError, SessionNotFoundError } from '../sessions/session-errors.ts';
-import { QuotaReachedError } from '../store/types.ts';
-import { WebhookInputError } from '../webhooks/subscriptions.ts';
+import { EngineUnreachableError, SendFailedError } from '../messaging/index.ts';
+import { EngineRequestError, InvalidStateError, ManagerClosedError, SessionNotFoundError } from '../sessions/index.ts';
+import { QuotaReachedError } from '../store/index.ts';
+import { WebhookInputError } from '../webhooks/index.ts';
 import { notFoundPreValidation } from './auth.ts';
 import { ApiError, errors } from './api-errors.ts';
 import { sendError } from './renditions.ts';

@@ -1,6 +1,6 @@
 import { type TProperties, type TSchema, Type } from '@sinclair/typebox';
 import { MESSAGES } from './api-errors.ts';
-import { SESSION_STATUSES } from '../domain/session-status.ts';
+import { SESSION_STATUSES } from '../domain/index.ts';
 
 /**
  * Building blocks for route schemas. The same TypeBox objects validate requests and generate OpenAPI, so the

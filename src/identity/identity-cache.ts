@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { IdentityRecord } from '../store/types.ts';
+import type { IdentityRecord } from '../domain/index.ts';
 import { identityChanged, meBody, type MeBody } from './identity-record.ts';
-import type { SessionStatus } from '../domain/session-status.ts';
+import type { SessionStatus } from '../domain/index.ts';
 
 /**
  * The `/v2/session/me` fast path: for every instance that is WORKING on this node, the live identity's `/me` body,

@@ -1,6 +1,6 @@
-import type { EngineIdentity } from '../engine/engine.ts';
-import type { IdentityRecord } from '../store/types.ts';
-import type { EventEnvelope } from '../events/envelope.ts';
+import type { EngineIdentity } from '../engine/index.ts';
+import type { IdentityRecord } from '../domain/index.ts';
+import type { EventEnvelope } from '../events/index.ts';
 import { normalizePlatform, type Platform } from './platform.ts';
 
 /**

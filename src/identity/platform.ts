@@ -1,4 +1,4 @@
-import type { IdentityRecord } from '../store/types.ts';
+import type { IdentityRecord } from '../domain/index.ts';
 
 /**
  * Identity vocabulary shared by /v2/session/info, /me, /v2/account/*: the public platform names and the

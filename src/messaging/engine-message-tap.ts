@@ -1,4 +1,4 @@
-import type { Engine, EngineAck, EngineMessage, EngineSession } from '../engine/engine.ts';
+import type { Engine, EngineAck, EngineMessage, EngineSession } from '../engine/index.ts';
 
 /**
  * Messaging's view of the engine, without the session manager knowing about messages: a wrapper around the Engine

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import type { EngineAck, EngineAckLevel, EngineMessage } from '../engine/engine.ts';
-import type { EventBus } from '../events/event-bus.ts';
-import { envelopeMe } from '../identity/identity-record.ts';
-import { KeyedSerialQueue } from '../lib/serial-queue.ts';
-import { appendEnvelope, type Pending } from '../sessions/status-recorder.ts';
-import type { Store } from '../store/types.ts';
+import type { EngineAck, EngineAckLevel, EngineMessage } from '../engine/index.ts';
+import type { EventBus } from '../events/index.ts';
+import { envelopeMe } from '../identity/index.ts';
+import { KeyedSerialQueue } from '../lib/index.ts';
+import { appendEnvelope, type Pending } from '../sessions/index.ts';
+import type { Store } from '../store/index.ts';
 import { toCus } from './chat-id.ts';
 
 /**

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { EngineIdentity } from '../engine/engine.ts';
-import type { EventBus } from '../events/event-bus.ts';
-import { InvalidStateError } from '../sessions/session-errors.ts';
-import type { MeAnswer } from '../sessions/identity-tracker.ts';
-import type { StatusSnapshot } from '../sessions/manager-options.ts';
-import type { SessionStatus } from '../domain/session-status.ts';
-import type { InstanceRecord, Store } from '../store/types.ts';
+import type { EngineIdentity } from '../engine/index.ts';
+import type { EventBus } from '../events/index.ts';
+import { InvalidStateError } from '../sessions/index.ts';
+import type { MeAnswer } from '../sessions/index.ts';
+import type { StatusSnapshot } from '../sessions/index.ts';
+import type { SessionStatus } from '../domain/index.ts';
+import type { InstanceRecord, Store } from '../store/index.ts';
 import type { ChatAddress } from './chat-id.ts';
 import type { EngineTap } from './engine-message-tap.ts';
 import { MessageEventRecorder } from './message-events.ts';

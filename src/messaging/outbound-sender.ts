@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { EngineSession } from '../engine/engine.ts';
-import type { OutboundRecord } from '../store/outbound-store.ts';
-import type { Store } from '../store/types.ts';
-import { SlidingWindowLimiter } from '../lib/rate-limiter.ts';
+import type { EngineSession } from '../engine/index.ts';
+import type { OutboundRecord } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
+import { SlidingWindowLimiter } from '../lib/index.ts';
 
 /**
  * Drains each instance's durable outbound queue, one message at a time, strictly in queue order, while the instance

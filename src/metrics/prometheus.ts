@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { EventBus } from '../events/event-bus.ts';
-import { SESSION_STATUSES } from '../domain/session-status.ts';
-import type { Store } from '../store/types.ts';
+import type { EventBus } from '../events/index.ts';
+import { SESSION_STATUSES } from '../domain/index.ts';
+import type { Store } from '../store/index.ts';
 
 /**
  * Prometheus metrics of one gateway process (`GET /metrics`, admin token). A registry of its own, not prom-client's

@@ -1,4 +1,4 @@
-import type { EngineClose, EngineIdentity, EngineQr, EngineSession } from '../engine/engine.ts';
+import type { EngineClose, EngineIdentity, EngineQr, EngineSession } from '../engine/index.ts';
 
 /** What the manager does with each engine event of the current attempt (called synchronously, in emit order). */
 export interface AttemptHandlers {

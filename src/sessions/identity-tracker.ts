@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
-import type { EngineIdentity } from '../engine/engine.ts';
-import type { IdentityRecord, Store } from '../store/types.ts';
-import { IdentityCache, type MeEntry } from '../identity/identity-cache.ts';
+import type { EngineIdentity } from '../engine/index.ts';
+import type { Store } from '../store/index.ts';
+import type { IdentityRecord } from '../domain/index.ts';
+import { IdentityCache, type MeEntry } from '../identity/index.ts';
 import { InstanceGoneError, type StatusRecorder } from './status-recorder.ts';
-import type { SessionStatus } from '../domain/session-status.ts';
+import type { SessionStatus } from '../domain/index.ts';
 
 /**
  * Who is linked on each instance, as the session manager learns it from the engine: the intent check on open

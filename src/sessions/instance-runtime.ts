@@ -1,9 +1,9 @@
-import type { AuthKeyValue } from '../store/types.ts';
-import type { EngineQr } from '../engine/engine.ts';
+import type { AuthKeyValue } from '../domain/index.ts';
+import type { EngineQr } from '../engine/index.ts';
 import type { Attempt } from './connection-attempt.ts';
 import type { LifecycleEvent } from './lifecycle.ts';
-import type { SessionStatus, StatusReason } from '../domain/session-status.ts';
-import { waitFor } from '../lib/timer-waits.ts';
+import type { SessionStatus, StatusReason } from '../domain/index.ts';
+import { waitFor } from '../lib/index.ts';
 
 /** What the manager keeps in memory per instance it runs on this node (the store stays the source of truth). */
 export interface Runtime {

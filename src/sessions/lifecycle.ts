@@ -1,5 +1,5 @@
-import type { EngineClose } from '../engine/engine.ts';
-import { SESSION_STATUSES, type SessionStatus, type StatusReason } from '../domain/session-status.ts';
+import type { EngineClose } from '../engine/index.ts';
+import { SESSION_STATUSES, type SessionStatus, type StatusReason } from '../domain/index.ts';
 
 /**
  * The session lifecycle as one explicit, pure transition table: (status × event) → next status + reason + effects.

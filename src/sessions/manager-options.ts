@@ -1,9 +1,10 @@
-import type { Engine } from '../engine/engine.ts';
-import type { EventBus } from '../events/event-bus.ts';
-import type { AuthKeyValue, Store } from '../store/types.ts';
+import type { Engine } from '../engine/index.ts';
+import type { EventBus } from '../events/index.ts';
+import type { Store } from '../store/index.ts';
+import type { AuthKeyValue } from '../domain/index.ts';
 import type { Logger } from 'pino';
-import { DEFAULT_BACKOFF, type BackoffOptions } from '../lib/backoff.ts';
-import type { SessionStatus, StatusReason } from '../domain/session-status.ts';
+import { DEFAULT_BACKOFF, type BackoffOptions } from '../lib/index.ts';
+import type { SessionStatus, StatusReason } from '../domain/index.ts';
 
 /** Construction options and answer types of the SessionManager. */
 

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import type { Engine, EngineClose, EngineIdentity, EngineQr, EngineSession } from '../engine/engine.ts';
-import { AuthVault } from '../store/auth-vault.ts';
-import type { AuthKeyValue, Store } from '../store/types.ts';
-import { DEFAULT_BACKOFF, backoffDelay } from '../lib/backoff.ts';
+import type { Engine, EngineClose, EngineIdentity, EngineQr, EngineSession } from '../engine/index.ts';
+import { AuthVault } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
+import type { AuthKeyValue } from '../domain/index.ts';
+import { DEFAULT_BACKOFF, backoffDelay } from '../lib/index.ts';
 import {
   IGNORE,
   IllegalTransitionError,
@@ -15,8 +16,8 @@ import {
 } from './lifecycle.ts';
 import { Attempt } from './connection-attempt.ts';
 import { InvalidStateError, ManagerClosedError, SessionNotFoundError, EngineRequestError } from './session-errors.ts';
-import { KeyedSerialQueue, forEachLimited } from '../lib/serial-queue.ts';
-import type { SessionStatus } from '../domain/session-status.ts';
+import { KeyedSerialQueue, forEachLimited } from '../lib/index.ts';
+import type { SessionStatus } from '../domain/index.ts';
 import {
   DEFAULT_MANAGER_OPTIONS,
   type SessionManagerDeps,
@@ -26,7 +27,7 @@ import {
 import { isCommand, isRunning, qrShown, type Runtime } from './instance-runtime.ts';
 import { IdentityTracker, type ApplyExtra, type MeAnswer } from './identity-tracker.ts';
 import { InstanceGoneError, StatusRecorder, type IdentityOp } from './status-recorder.ts';
-import { wake } from '../lib/timer-waits.ts';
+import { wake } from '../lib/index.ts';
 import { clearRetry, teardown } from './teardown.ts';
 
 export { InvalidStateError, ManagerClosedError, SessionNotFoundError };

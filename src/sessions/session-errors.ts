@@ -1,4 +1,4 @@
-import type { SessionStatus } from '../domain/session-status.ts';
+import type { SessionStatus } from '../domain/index.ts';
 
 /** Errors of the session manager that callers (HTTP routes) map to answers. */
 

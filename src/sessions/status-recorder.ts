@@ -1,10 +1,11 @@
-import type { EngineIdentity } from '../engine/engine.ts';
-import type { EventBus } from '../events/event-bus.ts';
-import type { EventEnvelope } from '../events/envelope.ts';
-import { newId } from '../lib/ids.ts';
-import type { EventRecord, IdentityRecord, InstanceRecord, Store } from '../store/types.ts';
-import { envelopeMe, identityChanged, identityRecordFrom, meBody } from '../identity/identity-record.ts';
-import type { SessionStatus, StatusReason } from '../domain/session-status.ts';
+import type { EngineIdentity } from '../engine/index.ts';
+import type { EventBus } from '../events/index.ts';
+import type { EventEnvelope } from '../events/index.ts';
+import { newId } from '../lib/index.ts';
+import type { EventRecord, InstanceRecord, Store } from '../store/index.ts';
+import type { IdentityRecord } from '../domain/index.ts';
+import { envelopeMe, identityChanged, identityRecordFrom, meBody } from '../identity/index.ts';
+import type { SessionStatus, StatusReason } from '../domain/index.ts';
 
 /**
  * Writes a status change, the identity change that goes with it and their events in ONE store transaction

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Transition } from './lifecycle.ts';
 import type { Runtime } from './instance-runtime.ts';
-import { wake, withTimeout } from '../lib/timer-waits.ts';
+import { wake, withTimeout } from '../lib/index.ts';
 
 /**
  * Taking an instance's engine connection down, apart from the lifecycle decisions that call for it: cancel the

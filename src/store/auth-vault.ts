@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import type { AuthKeyValue, AuthWrite, Store } from './types.ts';
+import type { AuthWrite, Store } from './store.ts';
+import type { AuthKeyValue } from '../domain/index.ts';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

@@ -1,7 +1,7 @@
 import type { StoreLogger } from './store-logger.ts';
 import { createPostgresStore, isPostgresUrl } from './postgres/index.ts';
 import { createSqliteStore } from './sqlite/index.ts';
-import type { Store } from './types.ts';
+import type { Store } from './store.ts';
 
 export interface OpenStoreOptions {
   /** SQLite lives here as switchboard.db (created if missing). */

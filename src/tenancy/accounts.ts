@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { Account, Store, TokenRecord } from '../store/types.ts';
+import type { Account, Store, TokenRecord } from '../store/index.ts';
 import { generateToken, hashToken } from './tokens.ts';
 
 /**

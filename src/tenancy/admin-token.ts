@@ -1,4 +1,4 @@
-import type { Store } from '../store/types.ts';
+import type { Store } from '../store/index.ts';
 import { generateToken, hashToken, tokenMatchesHash } from './tokens.ts';
 
 /** Settings key holding the SHA-256 hash of the admin token (never the token itself). */

@@ -1,4 +1,4 @@
-import type { InstanceRecord, Store, StoreChange } from '../store/types.ts';
+import type { InstanceRecord, Store, StoreChange } from '../store/index.ts';
 import { type AuthenticatedAccount, authenticateAccessToken } from './accounts.ts';
 import { hashToken } from './tokens.ts';
 

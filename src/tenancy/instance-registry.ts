@@ -1,7 +1,7 @@
-import { newInstanceId } from '../lib/ids.ts';
-import type { Account, InstanceConfig, InstanceRecord, StatusChange, Store } from '../store/types.ts';
-import { SESSION_STATUSES, type SessionStatus, type StatusReason } from '../domain/session-status.ts';
-import { PLATFORMS, type Platform, meSummary, normalizePlatform } from '../identity/platform.ts';
+import { newInstanceId } from '../lib/index.ts';
+import type { Account, InstanceConfig, InstanceRecord, StatusChange, Store } from '../store/index.ts';
+import { SESSION_STATUSES, type SessionStatus, type StatusReason } from '../domain/index.ts';
+import { PLATFORMS, type Platform, meSummary, normalizePlatform } from '../identity/index.ts';
 
 /**
  * The instance registry: what an instance is, who owns it, and how it is described to clients. HTTP routes call

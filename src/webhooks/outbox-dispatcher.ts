@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { Store } from '../store/types.ts';
-import type { ClaimedLane, DeliveryOutcome, DeliveryWork } from '../store/webhooks-store.ts';
-import type { EventBus } from '../events/event-bus.ts';
-import { GroupCommit } from '../lib/group-commit.ts';
+import type { Store } from '../store/index.ts';
+import type { ClaimedLane, DeliveryOutcome, DeliveryWork } from '../store/index.ts';
+import type { EventBus } from '../events/index.ts';
+import { GroupCommit } from '../lib/index.ts';
 import type { SecretBox } from './secret-box.ts';
 import { WebhookSender } from './webhook-post.ts';
 import { signatureFor } from './hmac-signature.ts';

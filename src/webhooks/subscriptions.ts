@@ -1,6 +1,6 @@
-import { newId } from '../lib/ids.ts';
-import type { Store } from '../store/types.ts';
-import type { DeliveryRecord, DeliveryStatus, SubscriptionRecord } from '../store/webhooks-store.ts';
+import { newId } from '../lib/index.ts';
+import type { Store } from '../store/index.ts';
+import type { DeliveryRecord, DeliveryStatus, SubscriptionRecord } from '../store/index.ts';
 import { SecretBox } from './secret-box.ts';
 import { UnsafeUrlError, checkWebhookUrl } from './url-safety.ts';
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { LAST_ERROR_MAX_BYTES } from '../store/webhooks-store.ts';
+import { LAST_ERROR_MAX_BYTES } from '../store/index.ts';
 import { forbiddenAddressReason, safeLookup, type Resolver } from './url-safety.ts';
 
 /**

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { openStore } from '../../src/store/open.ts';
-import { hashToken } from '../../src/tenancy/tokens.ts';
+import { openStore } from '../../src/store/index.ts';
+import { hashToken } from '../../src/tenancy/index.ts';
 import { dropSchema, PG_URL, randomSchema } from '../store/pg.ts';
 import { tempDir } from '../store/tmp.ts';
 

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BusMessage } from '../../src/events/event-bus.ts';
+import type { BusMessage } from '../../src/events/index.ts';
 import { startReceiver, type Receiver } from '../webhooks/receiver.ts';
 import { newPhone, sleep, startGateway, type Gateway, type Instance } from '../harness/gateway.ts';
 

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { createGateway } from '../../src/gateway/index.ts';
-import { openStore } from '../../src/store/open.ts';
-import { bootstrapAdminToken } from '../../src/tenancy/admin-token.ts';
+import { openStore } from '../../src/store/index.ts';
+import { bootstrapAdminToken } from '../../src/tenancy/index.ts';
 import { ADMIN_TOKEN } from '../harness/gateway.ts';
 
 test('without SWITCHBOARD_SANDBOX there is no simulator and no /sandbox route; QR routes answer 409 when STOPPED', async (t) => {

@@ -57,7 +57,7 @@ test('process restart: running sessions come back (boot_restore) from stored cre
   await first.store.close();
   closed = true;
   const stored = await (async () => {
-    const { openStore } = await import('../../src/store/open.ts');
+    const { openStore } = await import('../../src/store/index.ts');
     const s = await openStore({ dataDir: first.dir });
     try {
       return (await s.getInstance(running.id))!;

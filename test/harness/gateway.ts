@@ -5,13 +5,13 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config.ts';
-import type { MessagingOptions } from '../../src/messaging/messaging-service.ts';
+import type { MessagingOptions } from '../../src/messaging/index.ts';
 import { createGateway, type SessionServices } from '../../src/gateway/index.ts';
-import type { SessionManagerDeps } from '../../src/sessions/manager.ts';
-import { openStore } from '../../src/store/open.ts';
-import type { Store } from '../../src/store/types.ts';
+import type { SessionManagerDeps } from '../../src/sessions/index.ts';
+import { openStore } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/index.ts';
 import type { Simulator } from '../../sim/index.ts';
-import { bootstrapAdminToken } from '../../src/tenancy/admin-token.ts';
+import { bootstrapAdminToken } from '../../src/tenancy/index.ts';
 
 /**
  * The whole gateway as main.ts assembles it (createGateway of src/gateway/), in sandbox mode: real HTTP on a

@@ -5,10 +5,10 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from '../../src/gateway/index.ts';
 import { loadConfig } from '../../src/config.ts';
-import type { RegistryHooks } from '../../src/tenancy/instance-registry.ts';
-import { openStore } from '../../src/store/open.ts';
-import type { Store } from '../../src/store/types.ts';
-import { bootstrapAdminToken } from '../../src/tenancy/admin-token.ts';
+import type { RegistryHooks } from '../../src/tenancy/index.ts';
+import { openStore } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/index.ts';
+import { bootstrapAdminToken } from '../../src/tenancy/index.ts';
 
 /** A real app on a real SQLite store in a throwaway data dir. */
 export interface TestApp {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sessionMeRoutes, type MeSource } from '../../src/http/routes/session-me.ts';
-import { meEntry } from '../../src/identity/identity-cache.ts';
-import type { MeAnswer } from '../../src/sessions/identity-tracker.ts';
-import { ManagerClosedError } from '../../src/sessions/session-errors.ts';
-import type { IdentityRecord } from '../../src/store/types.ts';
+import { meEntry } from '../../src/identity/index.ts';
+import type { MeAnswer } from '../../src/sessions/index.ts';
+import { ManagerClosedError } from '../../src/sessions/index.ts';
+import type { IdentityRecord } from '../../src/domain/index.ts';
 import { ACCEPTS, createAccount, createInstance, setup, type TestApp } from './helpers.ts';
 import { JOHN_DOE } from '../fixtures/identity.ts';
 

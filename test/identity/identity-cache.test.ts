@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IdentityCache, meEntry, strongEtag } from '../../src/identity/identity-cache.ts';
-import { phoneMismatch } from '../../src/sessions/identity-tracker.ts';
-import { meBody } from '../../src/identity/identity-record.ts';
-import { normalizePlatform, toCUsJid } from '../../src/identity/platform.ts';
-import type { IdentityRecord } from '../../src/store/types.ts';
+import { IdentityCache, meEntry, strongEtag } from '../../src/identity/index.ts';
+import { phoneMismatch } from '../../src/sessions/index.ts';
+import { meBody } from '../../src/identity/index.ts';
+import { normalizePlatform, toCUsJid } from '../../src/identity/index.ts';
+import type { IdentityRecord } from '../../src/domain/index.ts';
 import { JOHN_DOE } from '../fixtures/identity.ts';
 
 /** The pure parts of /me: body, display-name fallbacks, platform names, the cache's keep/replace/drop rules. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_BACKOFF, backoffDelay } from '../../src/lib/backoff.ts';
+import { DEFAULT_BACKOFF, backoffDelay } from '../../src/lib/index.ts';
 
 test('defaults: 1 s base, 60 s cap', () => {
   assert.equal(DEFAULT_BACKOFF.baseMs, 1000);

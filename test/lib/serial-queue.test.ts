@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KeyedSerialQueue, forEachLimited } from '../../src/lib/serial-queue.ts';
+import { KeyedSerialQueue, forEachLimited } from '../../src/lib/index.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

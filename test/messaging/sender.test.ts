@@ -4,13 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { EngineSession } from '../../src/engine/engine.ts';
+import type { EngineSession } from '../../src/engine/index.ts';
 import { OutboundSender } from '../../src/messaging/outbound-sender.ts';
-import { SlidingWindowLimiter } from '../../src/lib/rate-limiter.ts';
-import { openStore } from '../../src/store/open.ts';
-import type { NewOutbound } from '../../src/store/outbound-store.ts';
-import type { Store } from '../../src/store/types.ts';
-import { newInstanceId } from '../../src/lib/ids.ts';
+import { SlidingWindowLimiter } from '../../src/lib/index.ts';
+import { openStore } from '../../src/store/index.ts';
+import type { NewOutbound } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/index.ts';
+import { newInstanceId } from '../../src/lib/index.ts';
 import { FakeEngine, FakeSession } from '../sessions/fake-engine.ts';
 
 /** The outbound sender over a real SQLite store and a scripted engine session: order, rate limit, retries, outages. */

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseChatId, toCus } from '../../src/messaging/chat-id.ts';
+import { parseChatId, toCus } from '../../src/messaging/index.ts';
 import { renderSignature } from '../../src/messaging/text-signature.ts';
 
 /** chatId rules of POST /v2/send/text and the signature template. */

@@ -7,8 +7,8 @@ import {
   type EngineSent,
   type EngineStartOptions,
   type EngineTextMessage,
-} from '../../src/engine/engine.ts';
-import type { AuthKeyValue } from '../../src/store/types.ts';
+} from '../../src/engine/index.ts';
+import type { AuthKeyValue } from '../../src/domain/index.ts';
 
 /**
  * A scripted Engine for unit tests of the session policy: every start() creates a FakeSession the test drives

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { EventBus, type BusMessage } from '../../src/events/event-bus.ts';
-import { newInstanceId } from '../../src/lib/ids.ts';
-import { openStore } from '../../src/store/open.ts';
-import type { Store, InstanceConfig } from '../../src/store/types.ts';
-import { SessionManager, type SessionManagerDeps } from '../../src/sessions/manager.ts';
-import type { SessionStatus, StatusReason } from '../../src/domain/session-status.ts';
+import { EventBus, type BusMessage } from '../../src/events/index.ts';
+import { newInstanceId } from '../../src/lib/index.ts';
+import { openStore } from '../../src/store/index.ts';
+import type { Store, InstanceConfig } from '../../src/store/index.ts';
+import { SessionManager, type SessionManagerDeps } from '../../src/sessions/index.ts';
+import type { SessionStatus, StatusReason } from '../../src/domain/index.ts';
 import { FakeEngine } from './fake-engine.ts';
 
 /** A SessionManager over the real SQLite store (temp dir) and a scripted engine. */

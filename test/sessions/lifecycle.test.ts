@@ -12,7 +12,7 @@ import {
   type FromStatus,
   type LifecycleEvent,
 } from '../../src/sessions/lifecycle.ts';
-import type { EngineCloseReason } from '../../src/engine/engine.ts';
+import type { EngineCloseReason } from '../../src/engine/index.ts';
 
 /**
  * The expected table, written out independently of the implementation: for every event, the cell of each

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManagerClosedError } from '../../src/sessions/manager.ts';
+import { ManagerClosedError } from '../../src/sessions/index.ts';
 import type { FakeSession } from './fake-engine.ts';
 import { harness, historyOf, settle } from './harness.ts';
 
@@ -49,7 +49,7 @@ test('restoreAll: running instances resume as STARTING/boot_restore from stored 
   const failed = await h.createInstance({ status: 'FAILED', reason: 'device_removed' });
 
   // Second life on the same store.
-  const { SessionManager } = await import('../../src/sessions/manager.ts');
+  const { SessionManager } = await import('../../src/sessions/index.ts');
   const { pino } = await import('pino');
   const manager2 = new SessionManager({
     store: h.store,

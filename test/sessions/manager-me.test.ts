@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BusMessage } from '../../src/events/event-bus.ts';
-import type { EventEnvelope } from '../../src/events/envelope.ts';
-import { ManagerClosedError, type SessionManager } from '../../src/sessions/manager.ts';
-import type { MeAnswer } from '../../src/sessions/identity-tracker.ts';
-import type { SessionStatus } from '../../src/domain/session-status.ts';
+import type { BusMessage } from '../../src/events/index.ts';
+import type { EventEnvelope } from '../../src/events/index.ts';
+import { ManagerClosedError, type SessionManager } from '../../src/sessions/index.ts';
+import type { MeAnswer } from '../../src/sessions/index.ts';
+import type { SessionStatus } from '../../src/domain/index.ts';
 import { IDENTITY } from './fake-engine.ts';
 import { harness, settle, type Harness } from './harness.ts';
 

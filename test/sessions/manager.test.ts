@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvalidStateError, ManagerClosedError, SessionNotFoundError } from '../../src/sessions/manager.ts';
-import type { EventEnvelope } from '../../src/events/envelope.ts';
+import { InvalidStateError, ManagerClosedError, SessionNotFoundError } from '../../src/sessions/index.ts';
+import type { EventEnvelope } from '../../src/events/index.ts';
 import { IDENTITY } from './fake-engine.ts';
 import { harness, historyOf, settle } from './harness.ts';
 

@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AuthDecryptError, AuthVault } from '../../src/store/auth-vault.ts';
+import { AuthDecryptError, AuthVault } from '../../src/store/index.ts';
 import { createSqliteStore } from '../../src/store/sqlite/index.ts';
-import type { Store } from '../../src/store/types.ts';
+import type { Store } from '../../src/store/index.ts';
 import { tempDir } from './tmp.ts';
 
 const tmp = tempDir();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TransactionClosedError } from '../../src/store/sql/sql-driver.ts';
-import type { AuthWrite, Store } from '../../src/store/types.ts';
+import type { AuthWrite, Store } from '../../src/store/index.ts';
 import { ISO, newAccount, newInstance, unique, type GetStore } from './contract-helpers.ts';
 
 const buf = (text: string): Buffer => Buffer.from(text, 'utf8');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { newInstanceId } from '../../src/lib/ids.ts';
-import type { SessionStatus } from '../../src/domain/session-status.ts';
-import type { Account, InstanceRecord, Store } from '../../src/store/types.ts';
+import { newInstanceId } from '../../src/lib/index.ts';
+import type { SessionStatus } from '../../src/domain/index.ts';
+import type { Account, InstanceRecord, Store } from '../../src/store/index.ts';
 
 /** Each contract section gets the store lazily: it is opened in a `before` hook of storeContract. */
 export type GetStore = () => Store;

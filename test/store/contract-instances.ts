@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { IdentityRecord } from '../../src/store/types.ts';
+import type { IdentityRecord } from '../../src/domain/index.ts';
 import { ISO, newAccount, newInstance, timeline, type GetStore } from './contract-helpers.ts';
 
 const identity = (at: () => string, patch: Partial<IdentityRecord> = {}): IdentityRecord => ({

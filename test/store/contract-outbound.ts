@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { NewOutbound } from '../../src/store/outbound-store.ts';
+import type { NewOutbound } from '../../src/store/index.ts';
 import { ISO, newAccount, newInstance, timeline, unique, type GetStore } from './contract-helpers.ts';
 
 /** Contract: the durable outbound queue (per-instance order, single transition out of queued, cascade on delete). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { QuotaReachedError } from '../../src/store/types.ts';
-import { hashToken, generateToken } from '../../src/tenancy/tokens.ts';
+import { QuotaReachedError } from '../../src/store/index.ts';
+import { hashToken, generateToken } from '../../src/tenancy/index.ts';
 import { ISO, newAccount, newInstance, unique, type GetStore } from './contract-helpers.ts';
 
 /** Contract: settings, accounts, tokens, quota. */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { newId } from '../../src/lib/ids.ts';
-import type { Store } from '../../src/store/types.ts';
-import type { ClaimedLane, SubscriptionRecord } from '../../src/store/webhooks-store.ts';
+import { newId } from '../../src/lib/index.ts';
+import type { Store } from '../../src/store/index.ts';
+import type { ClaimedLane, SubscriptionRecord } from '../../src/store/index.ts';
 import { ISO, newAccount, newInstance, unique, type GetStore } from './contract-helpers.ts';
 
 const FAR = '9999-01-01T00:00:00.000Z';

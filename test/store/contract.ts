@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Store } from '../../src/store/types.ts';
+import type { Store } from '../../src/store/index.ts';
 import { tenancyContract } from './contract-tenancy.ts';
 import { instancesContract } from './contract-instances.ts';
 import { dataContract } from './contract-data.ts';

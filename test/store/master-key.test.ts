@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { loadMasterKey, parseMasterKey } from '../../src/store/master-key.ts';
+import { loadMasterKey, parseMasterKey } from '../../src/store/index.ts';
 import { tempDir } from './tmp.ts';
 
 const tmp = tempDir();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { openStore } from '../../src/store/open.ts';
+import { openStore } from '../../src/store/index.ts';
 import { isPostgresUrl } from '../../src/store/postgres/index.ts';
 import { dropSchema, PG_URL, randomSchema } from './pg.ts';
 import { tempDir } from './tmp.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { createPostgresStore } from '../../src/store/postgres/index.ts';
 import { MIGRATIONS } from '../../src/store/sql/migrations.ts';
-import { QuotaReachedError, type EventRecord, type Store } from '../../src/store/types.ts';
+import { QuotaReachedError, type EventRecord, type Store } from '../../src/store/index.ts';
 import { storeContract } from './contract.ts';
 import { PG_URL, dropSchema, pgQuery, randomSchema } from './pg.ts';
 

@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { sessionMeRoutes } from '../../src/http/routes/session-me.ts';
-import { meEntry } from '../../src/identity/identity-cache.ts';
+import { meEntry } from '../../src/identity/index.ts';
 import { SQLITE_FILE_NAME } from '../../src/store/sqlite/index.ts';
-import type { Account, InstanceRecord, Store, StoreChange, StoreChanges, TokenRecord } from '../../src/store/types.ts';
-import { AuthCache } from '../../src/tenancy/auth-cache.ts';
-import { hashToken } from '../../src/tenancy/tokens.ts';
+import type { Account, InstanceRecord, Store, StoreChange, StoreChanges, TokenRecord } from '../../src/store/index.ts';
+import { AuthCache } from '../../src/tenancy/index.ts';
+import { hashToken } from '../../src/tenancy/index.ts';
 import { createAccount, createInstance, setup, type TestApp } from '../http/helpers.ts';
 
 /**

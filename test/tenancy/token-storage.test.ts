@@ -3,9 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { openStore } from '../../src/store/open.ts';
-import { ADMIN_TOKEN_SETTING, bootstrapAdminToken, isAdminToken } from '../../src/tenancy/admin-token.ts';
-import { hashToken } from '../../src/tenancy/tokens.ts';
+import { openStore } from '../../src/store/index.ts';
+import { ADMIN_TOKEN_SETTING, bootstrapAdminToken, isAdminToken } from '../../src/tenancy/index.ts';
+import { hashToken } from '../../src/tenancy/index.ts';
 import { createAccount, setup } from '../http/helpers.ts';
 
 /** Every file of the SQLite database (main, -wal, -shm, journal) as one buffer. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
-import { signatureFor, verifySignature } from '../../src/webhooks/hmac-signature.ts';
+import { signatureFor, verifySignature } from '../../src/webhooks/index.ts';
 import { SecretBox } from '../../src/webhooks/secret-box.ts';
 
 test('signature is t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")> and verifies', () => {

@@ -6,7 +6,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { openStore } from '../../src/store/open.ts';
+import { openStore } from '../../src/store/index.ts';
 
 /**
  * The real gateway process (`node bin/switchboard.mjs`, sandbox, SQLite) is SIGKILLed while webhooks are in flight,

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { EventBus } from '../../src/events/event-bus.ts';
-import { WebhookDispatcher, retryDelay, type DispatcherOptions } from '../../src/webhooks/outbox-dispatcher.ts';
-import { verifySignature } from '../../src/webhooks/hmac-signature.ts';
-import { WebhookService } from '../../src/webhooks/subscriptions.ts';
-import { newId, newInstanceId } from '../../src/lib/ids.ts';
-import { openStore } from '../../src/store/open.ts';
-import type { Store } from '../../src/store/types.ts';
+import { EventBus } from '../../src/events/index.ts';
+import { WebhookDispatcher, retryDelay, type DispatcherOptions } from '../../src/webhooks/index.ts';
+import { verifySignature } from '../../src/webhooks/index.ts';
+import { WebhookService } from '../../src/webhooks/index.ts';
+import { newId, newInstanceId } from '../../src/lib/index.ts';
+import { openStore } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/index.ts';
 import { startReceiver, type Receiver, type Received } from './receiver.ts';
 
 /**

@@ -10,7 +10,7 @@ import {
   type SignalKeyStore,
 } from 'baileys';
 import type { Logger } from 'pino';
-import type { AuthKeyValue } from '../../store/types.ts';
+import type { AuthKeyValue } from '../../domain/index.ts';
 
 /**
  * Baileys' auth state (credentials + Signal keys) over Switchboard's per-instance AuthKeyValue.

@@ -1,6 +1,6 @@
 import makeWASocket, { type ConnectionState, type WASocket } from 'baileys';
 import type { Logger } from 'pino';
-import type { AuthKeyValue } from '../../store/types.ts';
+import type { AuthKeyValue } from '../../domain/index.ts';
 import { EngineSession, type EngineClose, type EngineIdentity, type EngineSent, type EngineTextMessage } from '../engine.ts';
 import { isHalfPaired, isLinkedCreds, loadAuthState, type PersistedAuthState } from './auth-state.ts';
 import { describeError, mapDisconnect } from './close-reasons.ts';

@@ -1,7 +1,7 @@
 import { generateMessageIDV2 } from 'baileys';
 import type { Logger } from 'pino';
 import type { Engine, EngineSession, EngineStartOptions } from '../engine.ts';
-import type { AuthKeyValue } from '../../store/types.ts';
+import type { AuthKeyValue } from '../../domain/index.ts';
 import { isLinkedCreds, readCreds } from './auth-state.ts';
 import { BaileysSession, type BaileysSessionConfig } from './baileys-session.ts';
 import { applyTrust } from './trust.ts';

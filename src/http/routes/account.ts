@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { PLATFORMS } from '../../identity/platform.ts';
-import { SESSION_STATUSES } from '../../domain/session-status.ts';
-import type { InstanceRegistry } from '../../tenancy/instance-registry.ts';
+import { PLATFORMS } from '../../identity/index.ts';
+import { SESSION_STATUSES } from '../../domain/index.ts';
+import type { InstanceRegistry } from '../../tenancy/index.ts';
 import { requestAccount } from '../auth.ts';
 import { accountQuery, errorResponses, MeSummarySchema, Nullable, SECURITY, SessionStatusSchema } from '../schemas.ts';
 

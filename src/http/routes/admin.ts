@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { createAccountWithToken, DEFAULT_MAX_INSTANCES, issueToken } from '../../tenancy/accounts.ts';
-import type { Store } from '../../store/types.ts';
+import { createAccountWithToken, DEFAULT_MAX_INSTANCES, issueToken } from '../../tenancy/index.ts';
+import type { Store } from '../../store/index.ts';
 import { errors } from '../api-errors.ts';
 import { errorResponses, SECURITY } from '../schemas.ts';
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { GatewayMetrics } from '../../metrics/prometheus.ts';
+import type { GatewayMetrics } from '../../metrics/index.ts';
 import { errorResponses, SECURITY } from '../schemas.ts';
 
 /** GET /metrics: Prometheus text format (admin token: counts span every account). */

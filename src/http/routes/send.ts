@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { parseChatId } from '../../messaging/chat-id.ts';
-import type { MessagingService } from '../../messaging/messaging-service.ts';
+import { parseChatId } from '../../messaging/index.ts';
+import type { MessagingService } from '../../messaging/index.ts';
 import { requestInstance } from '../auth.ts';
 import { errors } from '../api-errors.ts';
 import { Nullable, SECURITY, errorResponses, instanceBody, instanceQuery } from '../schemas.ts';

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import QRCode from 'qrcode';
-import type { SessionManager } from '../../sessions/manager.ts';
-import type { RegistryHooks } from '../../tenancy/instance-registry.ts';
+import type { SessionManager } from '../../sessions/index.ts';
+import type { RegistryHooks } from '../../tenancy/index.ts';
 import { requestInstance } from '../auth.ts';
 import { routeMethods } from '../routing.ts';
 import { SECURITY, SessionStatusSchema, errorResponses, instanceBody, instanceQuery } from '../schemas.ts';

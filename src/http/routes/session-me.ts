@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { strongEtag, type MeEntry } from '../../identity/identity-cache.ts';
-import type { MeAnswer } from '../../sessions/identity-tracker.ts';
-import { PLATFORMS } from '../../identity/platform.ts';
-import type { SessionStatus } from '../../domain/session-status.ts';
+import { strongEtag, type MeEntry } from '../../identity/index.ts';
+import type { MeAnswer } from '../../sessions/index.ts';
+import { PLATFORMS } from '../../identity/index.ts';
+import type { SessionStatus } from '../../domain/index.ts';
 import { requestInstance } from '../auth.ts';
 import { errors } from '../api-errors.ts';
 import { ifNoneMatchHits } from '../etag.ts';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { type InstanceRegistry, normalizePhone } from '../../tenancy/instance-registry.ts';
-import type { WebhookService } from '../../webhooks/subscriptions.ts';
+import { type InstanceRegistry, normalizePhone } from '../../tenancy/index.ts';
+import type { WebhookService } from '../../webhooks/index.ts';
 import { requestAccount, requestInstance } from '../auth.ts';
 import { errors } from '../api-errors.ts';
 import { routeMethods } from '../routing.ts';

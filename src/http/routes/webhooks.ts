@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { type Scope, type WebhookInput, type WebhookService, deliveryView } from '../../webhooks/subscriptions.ts';
-import type { InstanceRegistry } from '../../tenancy/instance-registry.ts';
-import { DELIVERY_STATUSES } from '../../store/webhooks-store.ts';
+import { type Scope, type WebhookInput, type WebhookService, deliveryView } from '../../webhooks/index.ts';
+import type { InstanceRegistry } from '../../tenancy/index.ts';
+import { DELIVERY_STATUSES } from '../../store/index.ts';
 import { requestAccount, requestInstance } from '../auth.ts';
 import { errors } from '../api-errors.ts';
 import { routeMethods } from '../routing.ts';

@@ -1,5 +1,5 @@
 import { SqlStore } from '../sql/sql-store.ts';
-import type { Store } from '../types.ts';
+import type { Store } from '../store.ts';
 import { PostgresDriver, type PostgresOptions } from './postgres-driver.ts';
 
 export type { PostgresOptions } from './postgres-driver.ts';

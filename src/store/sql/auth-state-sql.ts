@@ -1,5 +1,5 @@
-import type { AuthWrite } from '../types.ts';
-import { chunks } from '../../lib/chunks.ts';
+import type { AuthWrite } from '../store.ts';
+import { chunks } from '../../lib/index.ts';
 import type { SqlConn } from './sql-driver.ts';
 
 /** The auth_state statements of SqlStore (values arrive encrypted by AuthVault; this layer never sees plaintext). */

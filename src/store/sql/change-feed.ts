@@ -1,4 +1,4 @@
-import type { StoreChange, StoreChanges } from '../types.ts';
+import type { StoreChange, StoreChanges } from '../store.ts';
 import type { SqlDriver } from './sql-driver.ts';
 
 /** Store.changes of a SqlStore: the driver's external version plus this store's own writes, told to listeners. */

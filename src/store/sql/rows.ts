@@ -1,5 +1,6 @@
-import type { SessionStatus } from '../../domain/session-status.ts';
-import type { Account, EventRecord, IdentityRecord, InstanceRecord, StatusChange, TokenRecord } from '../types.ts';
+import type { SessionStatus } from '../../domain/index.ts';
+import type { Account, EventRecord, InstanceRecord, StatusChange, TokenRecord } from '../store.ts';
+import type { IdentityRecord } from '../../domain/index.ts';
 
 /**
  * Row → record mappers shared by both dialects. They absorb the driver differences in returned values:

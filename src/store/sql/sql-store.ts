@@ -1,18 +1,8 @@
-import { newId } from '../../lib/ids.ts';
-import type { SessionStatus } from '../../domain/session-status.ts';
-import { QuotaReachedError } from '../types.ts';
-import type {
-  Account,
-  AuthWrite,
-  EventRecord,
-  IdentityRecord,
-  InstanceConfig,
-  InstanceRecord,
-  NewEvent,
-  StatusChange,
-  Store,
-  TokenRecord,
-} from '../types.ts';
+import { newId } from '../../lib/index.ts';
+import type { SessionStatus } from '../../domain/index.ts';
+import { QuotaReachedError } from '../store.ts';
+import type { Account, AuthWrite, EventRecord, InstanceConfig, InstanceRecord, NewEvent, StatusChange, Store, TokenRecord } from '../store.ts';
+import type { IdentityRecord } from '../../domain/index.ts';
 import type { SqlConn, SqlDriver } from './sql-driver.ts';
 import { runMigrations, type MigrationLogger } from './migrate.ts';
 import { ChangeFeed } from './change-feed.ts';

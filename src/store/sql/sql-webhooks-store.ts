@@ -1,5 +1,5 @@
-import { newId } from '../../lib/ids.ts';
-import type { EventRecord } from '../types.ts';
+import { newId } from '../../lib/index.ts';
+import type { EventRecord } from '../store.ts';
 import {
   LAST_ERROR_MAX_BYTES,
   eventMatches,
@@ -13,7 +13,7 @@ import {
   type WebhookStore,
 } from '../webhooks-store.ts';
 import type { SqlConn, SqlDriver } from './sql-driver.ts';
-import { chunks } from '../../lib/chunks.ts';
+import { chunks } from '../../lib/index.ts';
 import {
   DELIVERY_COLS,
   SUBSCRIPTION_COLS,

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { StoreLogger } from '../store-logger.ts';
 import { SqlStore } from '../sql/sql-store.ts';
-import type { Store } from '../types.ts';
+import type { Store } from '../store.ts';
 import { SqliteDriver } from './sqlite-driver.ts';
 
 export const SQLITE_FILE_NAME = 'switchboard.db';

@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../src/gateway/index.ts';
-import { InstanceRegistry } from '../../../src/tenancy/instance-registry.ts';
+import { InstanceRegistry } from '../../../src/tenancy/index.ts';
 import { loadConfig } from '../../../src/config.ts';
-import { WebhookService } from '../../../src/webhooks/subscriptions.ts';
+import { WebhookService } from '../../../src/webhooks/index.ts';
 import { webhookRoutes } from '../../../src/http/routes/webhooks.ts';
-import { newId } from '../../../src/lib/ids.ts';
-import { openStore } from '../../../src/store/open.ts';
-import type { Store } from '../../../src/store/types.ts';
-import { bootstrapAdminToken } from '../../../src/tenancy/admin-token.ts';
+import { newId } from '../../../src/lib/index.ts';
+import { openStore } from '../../../src/store/index.ts';
+import type { Store } from '../../../src/store/index.ts';
+import { bootstrapAdminToken } from '../../../src/tenancy/index.ts';
 
 /** The webhook routes over HTTP (inject) on a real SQLite store, with the address rules ON (no private URLs). */
 

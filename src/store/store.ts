@@ -1,10 +1,12 @@
-import type { SessionStatus, StatusReason } from '../domain/session-status.ts';
+import type { IdentityRecord } from '../domain/index.ts';
+import type { SessionStatus, StatusReason } from '../domain/index.ts';
 import type { WebhookStore } from './webhooks-store.ts';
 import type { OutboundStore } from './outbound-store.ts';
 
 /**
- * The one storage contract. SQLite (embedded default) and PostgreSQL (several nodes) implement it and pass
- * the same contract tests (test/store/contract.ts). Rules, so PostgreSQL fits later (architecture.md):
+ * The storage contract, one interface per concern. SQLite (embedded default) and PostgreSQL (several nodes)
+ * implement all of them (Store) and pass the same contract tests (test/store/contract.ts); consumers depend on the
+ * narrow interface they use (SettingsStore, TokenStore, …). Rules, so PostgreSQL fits (docs/architecture.md):
  * - every method is async and atomic on its own; composite writes go through `tx(fn)`;
  * - no reliance on a single writer or in-process locks in place of database constraints
  *   (quota and uniqueness are enforced by the database inside the transaction);
@@ -45,20 +47,6 @@ export interface StatusChange {
   status: SessionStatus;
   reason: StatusReason;
   at: string;
-}
-
-/** Who is logged in on an instance (kept while disconnected, marked stale; cleared on logout/unlink). */
-export interface IdentityRecord {
-  /** Phone JID without device, e.g. "201012345678@s.whatsapp.net". */
-  phoneJid: string;
-  lid: string | null;
-  pushName: string | null;
-  businessName: string | null;
-  /** Raw platform as WhatsApp reported it ("android", "iphone", "smba", ...). */
-  platform: string | null;
-  firstSeenAt: string;
-  lastSeenAt: string;
-  stale: boolean;
 }
 
 /** An event appended to the outbox in the same transaction as the change that caused it. */
@@ -110,39 +98,29 @@ export interface StoreChanges {
   subscribe(listener: (change: StoreChange) => void): () => void;
 }
 
-export interface Store {
-  readonly kind: 'sqlite' | 'postgres';
-
-  /**
-   * For exact in-process caches of tokens, accounts and instances (src/tenancy/auth-cache.ts). Absent or
-   * `externalVersion() === null`: this store cannot tell when someone else wrote, so nothing may be cached.
-   */
-  readonly changes?: StoreChanges;
-
-  /** Apply pending versioned migrations; idempotent. */
-  migrate(): Promise<void>;
-  close(): Promise<void>;
-
-  /** Run fn inside one database transaction; every call on `tx` is part of it. Rolls back if fn throws. */
-  tx<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
-
-  // --- settings (e.g. the admin token hash) ---
+/** Key/value settings of the deployment (e.g. the admin token hash). */
+export interface SettingsStore {
   getSetting(key: string): Promise<string | null>;
   setSetting(key: string, value: string): Promise<void>;
+}
 
-  // --- accounts and tokens ---
+export interface AccountStore {
   createAccount(input: { name: string; maxInstances: number }): Promise<Account>;
   getAccount(id: string): Promise<Account | null>;
   listAccounts(): Promise<Account[]>;
-  /** Stores only the hash; the plaintext token never reaches the store. */
+}
+
+/** Access tokens, by hash only: the plaintext token never reaches the store. */
+export interface TokenStore {
   createToken(accountId: string, tokenHash: string): Promise<TokenRecord>;
   /** Resolves a non-revoked token by its SHA-256 hex hash. */
   findTokenByHash(tokenHash: string): Promise<{ token: TokenRecord; account: Account } | null>;
   listTokens(accountId: string): Promise<TokenRecord[]>;
   /** Returns false when the token does not exist or was already revoked. */
   revokeToken(tokenId: string): Promise<boolean>;
+}
 
-  // --- instances ---
+export interface InstanceStore {
   /** Inserts atomically with the quota check; throws QuotaReachedError when the account is full. */
   createInstance(input: {
     id: string;
@@ -159,44 +137,69 @@ export interface Store {
   updateInstanceConfig(id: string, patch: Partial<InstanceConfig> & { name?: string }): Promise<InstanceRecord | null>;
   /** Deletes the instance and everything that hangs off it (history, identity, auth state). */
   deleteInstance(id: string): Promise<boolean>;
+}
 
+/** An instance's status and its history. */
+export interface StatusHistoryStore {
   /** Sets status + reason + time and appends to the history, atomically. */
   recordStatus(id: string, change: StatusChange): Promise<void>;
   /** Newest first. */
   listStatusHistory(id: string, limit: number): Promise<StatusChange[]>;
+}
 
-  // --- identity ---
+export interface IdentityStore {
   getIdentity(instanceId: string): Promise<IdentityRecord | null>;
   saveIdentity(instanceId: string, identity: IdentityRecord): Promise<void>;
   clearIdentity(instanceId: string): Promise<void>;
+}
 
-  // --- event outbox ---
+/** The event outbox: the source of webhooks and live streams. */
+export interface EventStore {
   /** Also queues one delivery per matching active webhook subscription, in the same transaction. */
   appendEvent(event: NewEvent): Promise<EventRecord>;
   /** Events with seq > afterSeq, oldest first (optionally one account's). */
   listEvents(opts: { afterSeq: number; accountId?: string; limit: number }): Promise<EventRecord[]>;
+}
 
-  // --- WhatsApp auth state (values encrypted by src/store/auth-vault.ts before they get here) ---
+/** WhatsApp auth state; values encrypted by src/store/auth-vault.ts before they get here. */
+export interface AuthStateStore {
   readAuth(instanceId: string, type: string, ids: string[]): Promise<Map<string, Buffer>>;
   /** All writes land or none does. */
   writeAuth(instanceId: string, writes: AuthWrite[]): Promise<void>;
   clearAuth(instanceId: string): Promise<void>;
-
-  /** Webhook subscriptions, deliveries and dispatch lanes (webhook-types.ts); bound to the same transaction. */
-  readonly webhooks: WebhookStore;
-
-  /** The durable outbound message queue (outbound-types.ts); bound to the same transaction. */
-  readonly outbound: OutboundStore;
 }
 
-/**
- * Per-instance key/value view of the auth state that the engine reads and writes, values as plaintext strings
- * (JSON made by the engine). The implementation (src/store/auth-vault.ts) encrypts with the master key
- * (AES-256-GCM) and writes each batch in one transaction.
- */
-export interface AuthKeyValue {
-  get(type: string, ids: string[]): Promise<Record<string, string>>;
-  /** Atomic batch; null deletes. */
-  set(writes: Array<{ type: string; id: string; value: string | null }>): Promise<void>;
-  clear(): Promise<void>;
+/** Composite writes: every call on `tx` is part of one database transaction, rolled back if fn throws. */
+export interface Transactional {
+  tx<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+}
+
+/** The whole store: every concern above, bound to one connection (or one transaction inside `tx`). */
+export interface Store
+  extends SettingsStore,
+    AccountStore,
+    TokenStore,
+    InstanceStore,
+    StatusHistoryStore,
+    IdentityStore,
+    EventStore,
+    AuthStateStore,
+    Transactional {
+  readonly kind: 'sqlite' | 'postgres';
+
+  /**
+   * For exact in-process caches of tokens, accounts and instances (src/tenancy/auth-cache.ts). Absent or
+   * `externalVersion() === null`: this store cannot tell when someone else wrote, so nothing may be cached.
+   */
+  readonly changes?: StoreChanges;
+
+  /** Apply pending versioned migrations; idempotent. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Webhook subscriptions, deliveries and dispatch lanes (webhooks-store.ts); bound to the same transaction. */
+  readonly webhooks: WebhookStore;
+
+  /** The durable outbound message queue (outbound-store.ts); bound to the same transaction. */
+  readonly outbound: OutboundStore;
 }
