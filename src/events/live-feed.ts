@@ -1,4 +1,4 @@
-import type { Store } from '../store/index.ts';
+import type { EventStore } from '../store/index.ts';
 import type { BusMessage, EventBus } from './event-bus.ts';
 
 /**
@@ -20,7 +20,7 @@ export interface FeedItem {
 }
 
 export interface FeedOptions {
-  store: Store;
+  store: EventStore;
   bus: EventBus;
   accountId: string;
   instanceId?: string;

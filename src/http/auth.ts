@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify';
-import type { Account, InstanceRecord, Store } from '../store/index.ts';
+import type { Account, InstanceRecord, SettingsStore } from '../store/index.ts';
 import type { AuthenticatedAccount } from '../tenancy/index.ts';
 import { isAdminToken } from '../tenancy/index.ts';
 import type { AuthCache } from '../tenancy/index.ts';
@@ -57,7 +57,7 @@ function accountFound(found: AuthenticatedAccount | null): RequestAuth {
 /** What authentication reads: the token caches and, for the admin token, the store. */
 export interface AuthDeps {
   authCache: AuthCache;
-  store: Store;
+  store: SettingsStore;
 }
 
 type StepFn = (request: FastifyRequest) => Step;

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventBus } from '../events/index.ts';
 import { SESSION_STATUSES } from '../domain/index.ts';
-import type { Store } from '../store/index.ts';
+import type { InstanceStore } from '../store/index.ts';
 
 /**
  * Prometheus metrics of one gateway process (`GET /metrics`, admin token). A registry of its own, not prom-client's
@@ -13,7 +13,7 @@ export interface GatewayMetrics {
   close(): void;
 }
 
-export function createMetrics(deps: { store: Store; bus: EventBus }): GatewayMetrics {
+export function createMetrics(deps: { store: InstanceStore; bus: EventBus }): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'switchboard_' });
 

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { Account, Store, TokenRecord } from '../store/index.ts';
+import type { Account, TokenRecord, TokenStore, Transactional } from '../store/index.ts';
 import { generateToken, hashToken } from './tokens.ts';
 
 /**
@@ -15,7 +15,7 @@ export interface IssuedToken {
 }
 
 export async function createAccountWithToken(
-  store: Store,
+  store: Transactional,
   input: { name: string; maxInstances?: number },
 ): Promise<{ account: Account } & IssuedToken> {
   const accessToken = generateToken('sb');
@@ -30,7 +30,7 @@ export async function createAccountWithToken(
 }
 
 /** A new token for an existing account, or null when the account does not exist. */
-export async function issueToken(store: Store, accountId: string): Promise<IssuedToken | null> {
+export async function issueToken(store: Transactional, accountId: string): Promise<IssuedToken | null> {
   const accessToken = generateToken('sb');
   return store.tx(async (tx) => {
     if (!(await tx.getAccount(accountId))) return null;
@@ -48,7 +48,7 @@ export interface AuthenticatedAccount {
  * Resolves a presented access token to its account (revoked tokens never match). The lookup is by hash; when the
  * store hands the stored hash back, it is compared again in constant time so a lookup bug cannot let a token in.
  */
-export async function authenticateAccessToken(store: Store, token: string): Promise<AuthenticatedAccount | null> {
+export async function authenticateAccessToken(store: TokenStore, token: string): Promise<AuthenticatedAccount | null> {
   if (token.length === 0 || token.length > 512) return null;
   const hash = hashToken(token);
   const found = await store.findTokenByHash(hash);

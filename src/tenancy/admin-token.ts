@@ -1,4 +1,4 @@
-import type { Store } from '../store/index.ts';
+import type { SettingsStore } from '../store/index.ts';
 import { generateToken, hashToken, tokenMatchesHash } from './tokens.ts';
 
 /** Settings key holding the SHA-256 hash of the admin token (never the token itself). */
@@ -9,7 +9,7 @@ export const ADMIN_TOKEN_SETTING = 'admin_token_hash';
  * variable rotates the token); otherwise the first start generates one and returns it so the caller can show it once.
  * Later starts return null: the plaintext is gone, only the hash is kept.
  */
-export async function bootstrapAdminToken(store: Store, configured: string | null): Promise<{ generated: string | null }> {
+export async function bootstrapAdminToken(store: SettingsStore, configured: string | null): Promise<{ generated: string | null }> {
   if (configured !== null) {
     await store.setSetting(ADMIN_TOKEN_SETTING, hashToken(configured));
     return { generated: null };
@@ -21,7 +21,7 @@ export async function bootstrapAdminToken(store: Store, configured: string | nul
 }
 
 /** Constant-time check of a presented admin token against the stored hash. */
-export async function isAdminToken(store: Store, presented: string): Promise<boolean> {
+export async function isAdminToken(store: SettingsStore, presented: string): Promise<boolean> {
   if (presented.length === 0 || presented.length > 512) return false;
   const storedHash = await store.getSetting(ADMIN_TOKEN_SETTING);
   return storedHash !== null && tokenMatchesHash(presented, storedHash);

@@ -1,4 +1,4 @@
-import type { InstanceRecord, Store, StoreChange } from '../store/index.ts';
+import type { InstanceRecord, Store, StoreChange, InstanceStore, TokenStore } from '../store/index.ts';
 import { type AuthenticatedAccount, authenticateAccessToken } from './accounts.ts';
 import { hashToken } from './tokens.ts';
 
@@ -26,7 +26,7 @@ import { hashToken } from './tokens.ts';
 const DEFAULT_MAX_ENTRIES = 10_000;
 
 export class AuthCache {
-  readonly #store: Store;
+  readonly #store: InstanceStore & TokenStore & Pick<Store, 'changes'>;
   readonly #tokens = new Map<string, AuthenticatedAccount>();
   readonly #instances = new Map<string, InstanceRecord>();
   readonly #maxEntries: number;
@@ -35,7 +35,7 @@ export class AuthCache {
   #generation = 0;
   #externalVersion: number | null = null;
 
-  constructor(store: Store, opts: { maxEntries?: number } = {}) {
+  constructor(store: InstanceStore & TokenStore & Pick<Store, 'changes'>, opts: { maxEntries?: number } = {}) {
     this.#store = store;
     this.#maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.#unsubscribe = store.changes?.subscribe((change) => this.#onChange(change));

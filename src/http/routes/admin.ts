@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { createAccountWithToken, DEFAULT_MAX_INSTANCES, issueToken } from '../../tenancy/index.ts';
-import type { Store } from '../../store/index.ts';
+import type { AccountStore, TokenStore, Transactional } from '../../store/index.ts';
 import { errors } from '../api-errors.ts';
 import { errorResponses, SECURITY } from '../schemas.ts';
 
@@ -16,7 +16,7 @@ const AccountSchema = Type.Object({
 
 const common = { tags: ['admin'], security: SECURITY.admin };
 
-export const adminRoutes = (store: Store): FastifyPluginAsyncTypebox => async (app) => {
+export const adminRoutes = (store: AccountStore & TokenStore & Transactional): FastifyPluginAsyncTypebox => async (app) => {
   app.post(
     '/admin/accounts',
     {

@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventBus } from '../../events/index.ts';
 import { openFeed, parseLastEventId, type FeedItem } from '../../events/index.ts';
-import type { Store } from '../../store/index.ts';
+import type { TokenStore, EventStore } from '../../store/index.ts';
 import type { InstanceRegistry } from '../../tenancy/index.ts';
 import { authenticateAccessToken } from '../../tenancy/index.ts';
 import { requestAccount } from '../auth.ts';
@@ -60,7 +60,7 @@ function bearer(value: string | undefined): string | undefined {
 
 export interface EventStreamDeps {
   bus: EventBus;
-  store: Store;
+  store: TokenStore & EventStore;
   registry: InstanceRegistry;
 }
 
