@@ -245,9 +245,18 @@ export class SqlWebhookStore implements WebhookStore {
   async listDeliveries(filter: DeliveryFilter): Promise<DeliveryRecord[]> {
     const where = ['d.account_id = ?'];
     const params: unknown[] = [filter.accountId];
-    if (filter.instanceId !== undefined) (where.push('d.instance_id = ?'), params.push(filter.instanceId));
-    if (filter.status !== undefined) (where.push('d.status = ?'), params.push(filter.status));
-    if (filter.since !== undefined) (where.push('d.created_at >= ?'), params.push(filter.since));
+    if (filter.instanceId !== undefined) {
+      where.push('d.instance_id = ?');
+      params.push(filter.instanceId);
+    }
+    if (filter.status !== undefined) {
+      where.push('d.status = ?');
+      params.push(filter.status);
+    }
+    if (filter.since !== undefined) {
+      where.push('d.created_at >= ?');
+      params.push(filter.since);
+    }
     const rows = await this.db.all(
       `SELECT ${DELIVERY_COLS} FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
         WHERE ${where.join(' AND ')} ORDER BY d.created_at DESC, d.event_seq DESC, d.id DESC LIMIT ?`,
