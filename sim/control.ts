@@ -1,6 +1,6 @@
 /**
  * Tiny HTTP control surface for the standalone simulator (sim/cli.ts), mirroring the gateway's /sandbox routes
- * (docs/api.md) so the same request bodies work against both. No auth: bind it to loopback.
+ * (docs/http-api.md "Sandbox") so the same request bodies work against both. No auth: bind it to loopback.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SimError } from './errors.ts';

@@ -1,8 +1,8 @@
-/** The five statuses of the Wawp v2 session lifecycle (api.md). */
+/** The five statuses of the Wawp v2 session lifecycle (docs/http-api.md "Wawp routes"). */
 export const SESSION_STATUSES = ['STOPPED', 'STARTING', 'SCAN_QR_CODE', 'WORKING', 'FAILED'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
-/** Reasons carried by every status change (api.md lists these; more may be added, never renamed). */
+/** Reasons carried by every status change (docs/http-api.md "Wawp routes" lists these; more may be added, never renamed). */
 export type StatusReason =
   | 'created'
   | 'start_requested'

@@ -1,4 +1,4 @@
-/** Event envelope of api.md (Wawp v2 / WAHA style). */
+/** Event envelope of docs/http-api.md "Events" (Wawp v2 / WAHA style). */
 export interface EventEnvelope<P = unknown> {
   id: string;
   timestamp: number;

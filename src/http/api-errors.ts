@@ -1,5 +1,5 @@
 /**
- * The error model of api.md: one class, one factory per code. Messages are English and stable (clients match them),
+ * The error model of docs/http-api.md "Errors": one class, one factory per code. Messages are English and stable (clients match them),
  * so they live here and nowhere else. Routes throw `errors.x(...)`; the error handler (error-handler.ts) renders.
  */
 
@@ -54,7 +54,7 @@ export const errors = {
   upstream: () => make(502, 'wawp_upstream_error'),
 };
 
-/** The JSON body of an error (the other renditions are derived from it in render.ts). */
+/** The JSON body of an error (the other renditions are derived from it in renditions.ts). */
 export interface ErrorBody {
   status: number;
   code: string;

@@ -8,7 +8,7 @@ import { errors } from './api-errors.ts';
 import { takeDeferredBodyError } from './body.ts';
 
 /**
- * Authentication (api.md "Authentication"). It runs as a preValidation hook, i.e. after the body is parsed but
+ * Authentication (docs/http-api.md "Authentication"). It runs as a preValidation hook, i.e. after the body is parsed but
  * before any schema is checked, so a missing or wrong token is 401 even when other parameters are missing too.
  * Every route gets the hook; what it checks comes from `config.auth` or, by default, the path prefix.
  */

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errors } from './api-errors.ts';
 
 /**
- * Request bodies (api.md "Request and response conventions"): JSON, where an empty body is no body (Wawp's samples
+ * Request bodies (docs/http-api.md "Request and response conventions"): JSON, where an empty body is no body (Wawp's samples
  * send `Content-Type: application/json` on every call), invalid UTF-8 or JSON is 400 invalid_parameter, and
  * prototype-poisoning keys are refused by Fastify's secure parser. Form bodies are accepted too (curl -d).
  */
@@ -11,7 +11,7 @@ export const BODY_LIMIT = 1024 * 1024;
 
 /**
  * A body that cannot be parsed is not answered at once: the auth hook runs first and then throws it
- * (api.md: "a missing or wrong token is 401 even when other parameters are missing too").
+ * (docs/http-api.md "Authentication": "a missing or wrong token is 401 even when other parameters are missing too").
  */
 const deferredErrors = new WeakMap<FastifyRequest, Error>();
 

@@ -10,7 +10,7 @@ import { sendError } from './renditions.ts';
 import { validationToApiError } from './validation.ts';
 
 /**
- * Every failure becomes one of api.md's error bodies: thrown ApiErrors, schema failures, body-parser failures,
+ * Every failure becomes one of the error bodies of docs/http-api.md "Errors": thrown ApiErrors, schema failures, body-parser failures,
  * unknown routes (404 not_found), known paths with a wrong method (405 + Allow), and anything unexpected
  * (500 internal_error, logged with the request id, nothing internal in the body).
  */

@@ -1,7 +1,7 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
- * The process logger. Tokens never reach a log line (api.md): `access_token` is cut out of logged URLs (Fastify's
+ * The process logger. Tokens never reach a log line (docs/http-api.md "Authentication"): `access_token` is cut out of logged URLs (Fastify's
  * default request serializer logs the raw URL, query included) and the credential headers and body fields are
  * redacted wherever they appear.
  */

@@ -8,7 +8,7 @@ import { type ApiError, errors } from './api-errors.ts';
 /**
  * Schema validation with TypeBox's compiler: the route schemas that generate OpenAPI also validate. Bodies are
  * checked strictly (a number is not a string); query, params and headers arrive as text and are converted first.
- * Each failure carries `parameter` and whether it was missing, so the error handler can answer api.md's 400s.
+ * Each failure carries `parameter` and whether it was missing, so the error handler can answer the 400s of docs/http-api.md "Errors".
  */
 
 export interface ParameterIssue {
@@ -47,7 +47,7 @@ export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schem
   };
 };
 
-/** Maps a Fastify validation error (err.validation from the compiler above) to api.md's 400. */
+/** Maps a Fastify validation error (err.validation from the compiler above) to a 400 of docs/http-api.md "Errors". */
 export function validationToApiError(validation: unknown, context: string | undefined): ApiError {
   const issue = Array.isArray(validation) ? (validation[0] as Partial<ParameterIssue> | undefined) : undefined;
   const parameter = issue?.parameter ?? (context === 'querystring' ? 'query' : (context ?? 'body'));

@@ -1,5 +1,5 @@
 /**
- * Generic JSON → XML rendition (api.md): root element named after the resource, object keys as child elements,
+ * Generic JSON → XML rendition (docs/http-api.md "Request and response conventions"): root element named after the resource, object keys as child elements,
  * arrays as repeated <item>, null as <x nil="true"/>. The value is first normalised through JSON so the XML says
  * exactly what the JSON rendition says (toJSON, Dates, undefined keys dropped).
  */

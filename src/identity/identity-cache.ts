@@ -13,7 +13,7 @@ import type { SessionStatus } from '../domain/index.ts';
  */
 
 export interface MeEntry {
-  /** The body, key order as api.md (Wawp shape first); also the session.identity payload. */
+  /** The body, key order as docs/http-api.md "/v2/session/me" (Wawp shape first); also the session.identity payload. */
   readonly body: MeBody;
   /** JSON.stringify(body), computed once per identity change. */
   readonly json: string;

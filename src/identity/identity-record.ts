@@ -5,7 +5,7 @@ import { normalizePlatform, type Platform } from './platform.ts';
 
 /**
  * Who is linked on an instance, in the three shapes Switchboard needs: the stored record, the `me` of an event
- * envelope, and the `/v2/session/me` body (also the payload of `session.identity`, api.md).
+ * envelope, and the `/v2/session/me` body (also the payload of `session.identity`, docs/http-api.md "/v2/session/me").
  */
 
 const digitsOf = (jid: string): string => jid.split('@')[0]!.split(':')[0]!;

@@ -1,5 +1,5 @@
 /**
- * `chatId` of POST /v2/send/text (api.md): a phone number as digits (`+` and spaces removed), or its `@c.us` /
+ * `chatId` of POST /v2/send/text (docs/http-api.md "Wawp routes"): a phone number as digits (`+` and spaces removed), or its `@c.us` /
  * `@s.whatsapp.net` JID. Only 1:1 chats with a phone number: groups, LIDs and anything else are refused, rather than
  * guessed at, so a typo never reaches a stranger.
  */

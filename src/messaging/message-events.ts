@@ -8,7 +8,7 @@ import type { Store } from '../store/index.ts';
 import { toCus } from './chat-id.ts';
 
 /**
- * Inbound `message` and `message.ack` events (api.md payloads) into the durable outbox, then onto the bus, exactly as
+ * Inbound `message` and `message.ack` events (docs/http-api.md "Events" payloads) into the durable outbox, then onto the bus, exactly as
  * session events are: the outbox row's payload is the whole envelope, so webhooks, WebSocket/SSE replays and
  * redeliveries all carry the same bytes. One instance's events are written one at a time, in the order the engine
  * reported them, so outbox order is arrival order.

@@ -1,5 +1,5 @@
 /**
- * The instance's `signature` template (api.md: `POST /v2/session/config`), appended to every outbound text, e.g.
+ * The instance's `signature` template (docs/http-api.md "Wawp routes": `POST /v2/session/config`), appended to every outbound text, e.g.
  * "\n\nSent by: {{pushName}}". Known placeholders are replaced; anything else that looks like one is left exactly as
  * written and reported, so a typo such as {{pushname}} is visible in the send's `warnings` instead of silently eaten.
  */

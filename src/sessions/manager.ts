@@ -152,7 +152,7 @@ export class SessionManager {
   }
 
   /**
-   * Boot: every instance stored as running (WORKING, STARTING, SCAN_QR_CODE: api.md "instances that were
+   * Boot: every instance stored as running (WORKING, STARTING, SCAN_QR_CODE: docs/http-api.md "Wawp routes": "instances that were
    * running resume") goes to STARTING/boot_restore and connects with its stored credentials. At most
    * restoreConcurrency attempts handshake at once; resolves when every attempt has settled (QR, open or close).
    */

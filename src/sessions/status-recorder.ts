@@ -9,7 +9,7 @@ import type { SessionStatus, StatusReason } from '../domain/index.ts';
 
 /**
  * Writes a status change, the identity change that goes with it and their events in ONE store transaction
- * (architecture.md: "status + reason + history, in the same transaction as its event"), then publishes the
+ * (docs/architecture.md "What state lives where": "status + reason + history, in the same transaction as its event"), then publishes the
  * committed events on the bus. The outbox row's payload is the complete envelope, so a replay or a webhook
  * redelivery sends byte-for-byte the same event (same id, same timestamp) as the live one.
  */

@@ -17,7 +17,7 @@ export function parseMasterKey(text: string): Buffer | null {
 }
 
 /**
- * The key that encrypts WhatsApp credentials at rest (api.md): SWITCHBOARD_MASTER_KEY if set, else `<dataDir>/master.key`,
+ * The key that encrypts WhatsApp credentials at rest (README.md "Configuration"): SWITCHBOARD_MASTER_KEY if set, else `<dataDir>/master.key`,
  * generated on first start (mode 0600) and reused ever after. Losing it means every linked device must scan a QR again,
  * so it is never overwritten.
  *

@@ -1,6 +1,6 @@
 /**
  * The webhook part of the Store contract (`store.webhooks`): subscriptions, deliveries and the per-lane work queue the
- * dispatcher claims. Kept apart from types.ts so the core contract stays readable; a `tx.webhooks` handle is bound to
+ * dispatcher claims. Kept apart from store.ts so the core contract stays readable; a `tx.webhooks` handle is bound to
  * its transaction like every other `tx` call.
  *
  * Vocabulary:
@@ -23,7 +23,7 @@ export interface SubscriptionRecord {
   url: string;
   /** Event names, or "*" for all. */
   events: string[];
-  /** The signing secret as the caller sealed it (src/events/secrets.ts); opaque to the store. */
+  /** The signing secret as the caller sealed it (src/webhooks/secret-box.ts); opaque to the store. */
   secret: Buffer;
   isActive: boolean;
   createdAt: string;
@@ -82,7 +82,7 @@ export interface DeliveryFilter {
   limit: number;
 }
 
-/** Longest last_error kept (bytes of UTF-8; api.md: response bodies are not stored beyond 1 KB). */
+/** Longest last_error kept (bytes of UTF-8; docs/http-api.md "Events": response bodies are not stored beyond 1 KB). */
 export const LAST_ERROR_MAX_BYTES = 1024;
 
 export interface WebhookStore {

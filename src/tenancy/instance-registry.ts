@@ -160,7 +160,7 @@ export class InstanceRegistry {
     const byPlatform = Object.fromEntries(PLATFORMS.map((p) => [p, 0])) as Record<Platform, number>;
     for (const s of summaries) {
       if (s.status in byStatus) byStatus[s.status]++;
-      // Platform describes a live device, so only WORKING instances count (api.md).
+      // Platform describes a live device, so only WORKING instances count (docs/http-api.md "Wawp routes").
       if (s.status === 'WORKING') byPlatform[s.platform ?? 'unknown']++;
     }
     return { total: summaries.length, by_status: byStatus, by_platform: byPlatform };

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Webhook signatures (api.md): `X-Switchboard-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`.
+ * Webhook signatures (docs/http-api.md "Events"): `X-Switchboard-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`.
  * The timestamp is signed with the body so a captured request cannot be replayed later than the receiver's tolerance.
  * Each attempt is signed afresh (new t); X-Switchboard-Event-Id stays the same across attempts for de-duplication.
  */

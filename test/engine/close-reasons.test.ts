@@ -10,7 +10,7 @@ function boom(message: string, statusCode?: number): Error {
 
 type Row = [label: string, error: unknown, pairing: boolean, reason: EngineCloseReason, transient: boolean];
 
-// Every row is a case from protocol notes section 8 / 13.6, with the message Baileys actually produces.
+// Every row is a case from docs/whatsapp-protocol.md §8 / §13.6, with the message Baileys actually produces.
 const TABLE: Row[] = [
   ['401 failure (unknown device)', boom('Connection Failure', 401), false, 'device_removed', false],
   ['401 stream error device_removed', boom('Stream Errored (conflict)', 401), false, 'device_removed', false],

@@ -44,7 +44,7 @@ test('QR → scan → open with the identity from live creds; end(); start again
   assert.deepEqual(s1.identity(), r1.events.find((e) => e.name === 'open')?.value ?? null);
   assert.equal(await engine.isLinked(auth), true);
 
-  // A personal account's name arrives after open (protocol notes 7): one `identity` event with it.
+  // A personal account's name arrives after open (docs/whatsapp-protocol.md §7): one `identity` event with it.
   const renamed = await r1.next('identity', 25_000, (v) => v.pushName === 'John Doe');
   assert.equal(renamed.deviceJid, id.deviceJid);
   assert.equal(s1.identity()?.pushName, 'John Doe');

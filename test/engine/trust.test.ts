@@ -25,7 +25,7 @@ function flipBit(buf: Uint8Array): Buffer {
 }
 
 /**
- * A pair-success stanza as the phone sends it (protocol notes 5): correct HMAC with the companion's adv secret,
+ * A pair-success stanza as the phone sends it (docs/whatsapp-protocol.md §5): correct HMAC with the companion's adv secret,
  * account signature made by `signer` (the account key itself, or a forger's key).
  */
 function pairSuccess(creds: ReturnType<typeof initAuthCreds>, forge: boolean): BinaryNode {

@@ -20,7 +20,7 @@ after(() => t.close());
 
 const info = (opts: Partial<InjectOptions>) => t.app.inject({ method: 'POST', url: '/v2/session/info', ...opts });
 
-describe('credential sources (api.md precedence: query, body, headers)', () => {
+describe('credential sources (documented precedence: query, body, headers)', () => {
   test('query', async () => {
     const res = await t.app.inject({ method: 'GET', url: `/v2/session/info?access_token=${a.token}&instance_id=${instanceA}` });
     assert.equal(res.statusCode, 200);

@@ -81,7 +81,7 @@ describe('renderError', () => {
     });
   });
 
-  test('XML (api.md shape)', () => {
+  test('XML (documented shape)', () => {
     const r = renderError(errors.invalidAccessToken(), 'req_1', 'text/xml');
     assert.equal(r.contentType, 'text/xml; charset=utf-8');
     assert.equal(

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
 import { createAccount, createInstance, setup, type TestApp } from './helpers.ts';
 
-/** Bad input is the client's problem: never a 5xx, always one of api.md's error bodies. */
+/** Bad input is the client's problem: never a 5xx, always one of the error bodies of docs/http-api.md "Errors". */
 
 let t: TestApp;
 let a: { id: string; token: string };

@@ -70,7 +70,7 @@ describe('admin accounts', () => {
 });
 
 describe('POST /v2/session/create', () => {
-  test('201 with the api.md shape; name defaults to the instance id', async () => {
+  test('201 with the documented shape; name defaults to the instance id', async () => {
     const res = await t.app.inject({ method: 'POST', url: `/v2/session/create?${q()}` });
     assert.equal(res.statusCode, 201);
     const body = res.json();

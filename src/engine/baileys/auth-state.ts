@@ -44,7 +44,7 @@ export async function readCreds(auth: AuthKeyValue): Promise<AuthenticationCreds
 /**
  * A completed pairing. `creds.account` (the signed device identity) is set by pair-success in both the QR and the
  * code flow; `creds.me` alone is not enough, because requestPairingCode sets a provisional `me` (name "~") long
- * before — and whether or not — pairing succeeds (protocol notes 13.1, 13.6). `registered` is only set by the code
+ * before — and whether or not — pairing succeeds (docs/whatsapp-protocol.md §13.1, §13.6). `registered` is only set by the code
  * flow, so it cannot be the marker either.
  */
 export function isLinkedCreds(creds: AuthenticationCreds | null | undefined): boolean {

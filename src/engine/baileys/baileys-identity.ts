@@ -4,7 +4,7 @@ import { isLinkedCreds } from './auth-state.ts';
 
 /**
  * Identity from the LIVE credentials. Never from `sock.user`: every Baileys layer spreads the socket object,
- * which freezes `user` at construction (protocol notes section 7), so it misses names that arrive later.
+ * which freezes `user` at construction (docs/whatsapp-protocol.md §7), so it misses names that arrive later.
  */
 
 const BUSINESS_PLATFORMS = new Set(['smba', 'smbi']);

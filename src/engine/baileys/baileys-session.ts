@@ -9,7 +9,7 @@ import { isPhoneJid, textContent, wireMessageEvents } from './messages.ts';
 
 /**
  * One EngineSession over a chain of Baileys sockets sharing one auth state. The chain exists because pairing always
- * ends the first socket with 515 "restart required" and Baileys never reconnects by itself (protocol notes 5): we
+ * ends the first socket with 515 "restart required" and Baileys never reconnects by itself (docs/whatsapp-protocol.md §5): we
  * open the next socket silently. Every other end of a socket ends the session: `close` is emitted exactly once,
  * after pending auth writes have landed, and nothing is emitted afterwards.
  */
@@ -190,7 +190,7 @@ export class BaileysSession extends EngineSession {
         printQRInTerminal: false,
         markOnlineOnConnect: false,
         syncFullHistory: false,
-        // Baileys' default accepts forged app-state patches (protocol notes 14.8).
+        // Baileys' default accepts forged app-state patches (docs/whatsapp-protocol.md §14.8).
         appStateMacVerification: { patch: true, snapshot: true },
       });
     } catch (err) {
@@ -224,7 +224,7 @@ export class BaileysSession extends EngineSession {
   }
 
   #onQr(value: string): void {
-    // Baileys' own schedule: the first ref lives qrTimeout || 60 s, later ones qrTimeout || 20 s (protocol notes 5).
+    // Baileys' own schedule: the first ref lives qrTimeout || 60 s, later ones qrTimeout || 20 s (docs/whatsapp-protocol.md §5).
     const lifetime = this.#cfg.qrTimeoutMs || (this.#qrCount === 0 ? 60_000 : 20_000);
     this.#qrCount += 1;
     if (!this.#registrationReached) {

@@ -1,7 +1,7 @@
 import type { EngineClose, EngineCloseReason } from '../engine.ts';
 
 /**
- * The ONE mapping from how a Baileys socket ended (Boom statusCode + message, protocol notes section 8) to our
+ * The ONE mapping from how a Baileys socket ended (Boom statusCode + message, docs/whatsapp-protocol.md §8) to our
  * close reason and whether retrying with the same credentials can help. Rules are tried in order; the first match
  * wins. Own intents (logout → logged_out, end → stopped) and 515 restart-required are decided by the session
  * before it gets here; 515 only arrives here when the restart budget is spent.

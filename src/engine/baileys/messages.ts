@@ -19,7 +19,7 @@ import type { EngineAck, EngineAckLevel, EngineMessage, EngineTextMessage } from
 /**
  * Baileys' message events → our EngineMessage / EngineAck, and our text → Baileys' message content. Pure functions
  * except for the LID → phone lookup, which the caller passes in: WhatsApp may address a 1:1 chat by the contact's LID
- * (protocol notes), while everything above the engine speaks phone JIDs.
+ * (docs/whatsapp-protocol.md), while everything above the engine speaks phone JIDs.
  */
 
 /** LID JID → phone JID, or null if unknown (Baileys' own LID mapping store). */

@@ -2,7 +2,7 @@ import { Curve, WA_CERT_DETAILS, generateSignalPubKey } from 'baileys';
 import * as libsignalCurve from 'libsignal/src/curve.js';
 
 /**
- * The ONE place where Switchboard changes how Baileys decides whom to trust (protocol notes, sections 3 and 11).
+ * The ONE place where Switchboard changes how Baileys decides whom to trust (docs/whatsapp-protocol.md §3 and §11).
  * Applied by createBaileysEngine() before the first socket exists; both changes are process-wide because Baileys
  * reads them from shared module objects on every handshake and every pairing.
  *

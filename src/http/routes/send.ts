@@ -7,7 +7,7 @@ import { errors } from '../api-errors.ts';
 import { Nullable, SECURITY, errorResponses, instanceBody, instanceQuery } from '../schemas.ts';
 
 /**
- * POST /v2/send/text (api.md). `text` is accepted as an alias of `message`, as Wawp's generated client code sends it.
+ * POST /v2/send/text (docs/http-api.md "Wawp routes"). `text` is accepted as an alias of `message`, as Wawp's generated client code sends it.
  * The instance's signature template is appended; the answer's `body` is the text exactly as sent.
  */
 

@@ -13,7 +13,7 @@ import { errorResponses, instanceQuery, Nullable, SECURITY } from '../schemas.ts
 import { toXml } from '../xml.ts';
 
 /**
- * GET /v2/session/me (api.md): who is logged in on a WORKING instance. Served from the session layer's in-memory
+ * GET /v2/session/me (docs/http-api.md "/v2/session/me"): who is logged in on a WORKING instance. Served from the session layer's in-memory
  * identity cache (no store read, no engine round-trip): the JSON bytes and the strong ETag were made once when
  * the identity last changed; the XML rendition is made on its first request and kept with the same cache entry,
  * so it goes away with it. `private, no-cache`: clients may keep a copy but must revalidate (If-None-Match → 304),
@@ -73,7 +73,7 @@ function representation(entry: MeEntry, accept: string | string[] | undefined): 
     // application/xml and text/xml are the same bytes, hence the same tag; Vary: Accept keeps caches apart.
     return { contentType: `${wanted.mediaType}; charset=utf-8`, payload: xml.payload, etag: xml.etag };
   }
-  // JSON for JSON and also for text/plain and text/html (api.md: those renditions are for errors only).
+  // JSON for JSON and also for text/plain and text/html (docs/http-api.md "Request and response conventions": those renditions are for errors only).
   return { contentType: JSON_CONTENT_TYPE, payload: entry.json, etag: entry.etag };
 }
 

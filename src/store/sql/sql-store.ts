@@ -187,7 +187,7 @@ export class SqlStore implements Store {
           at,
         ],
       );
-      // The creation is the first entry of the history (api.md: "(new) → STOPPED, created").
+      // The creation is the first entry of the history (docs/http-api.md "Wawp routes": "(new) → STOPPED, created").
       await db.run('INSERT INTO status_history (instance_id, status, reason, at) VALUES (?, ?, ?, ?)', [
         input.id,
         input.status,

@@ -110,7 +110,7 @@ async function complete(db: SqlConn, id: string, generation: number, outcome: De
   return changed > 0;
 }
 
-/** The webhook half of the SQL store (see webhook-types.ts); `db` is the store's connection or its transaction's. */
+/** The webhook half of the SQL store (see webhooks-store.ts); `db` is the store's connection or its transaction's. */
 export class SqlWebhookStore implements WebhookStore {
   constructor(
     private readonly driver: SqlDriver,
