@@ -5,7 +5,7 @@ import { register } from 'tsx/esm/api';
 register();
 const command = process.argv[2];
 if (command === 'accounts' || command === 'tokens') {
-  await import('../src/cli/main.ts');
+  await import('../src/cli/admin-cli.ts');
 } else {
   await import('../src/main.ts');
 }
