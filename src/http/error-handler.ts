@@ -59,7 +59,7 @@ export const DOMAIN_ERRORS: readonly DomainError[] = [
   domain(SimError, simToApi),
 ];
 
-function fromDomain(err: Error): ApiError | null {
+export function fromDomain(err: Error): ApiError | null {
   for (const entry of DOMAIN_ERRORS) if (err instanceof entry.type) return entry.toApi(err);
   return null;
 }
