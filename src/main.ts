@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './config.ts';
-import { createLogger } from './http/pino-logger.ts';
+import { createLogger } from './http/index.ts';
 import { loadMasterKey } from './store/index.ts';
 import { createGateway } from './gateway/index.ts';
 import { openStore } from './store/index.ts';
@@ -39,7 +39,10 @@ async function main(): Promise<void> {
   }
   // Resume the sessions that were running before the last exit (in the background: /health answers meanwhile).
   void sessions.manager.restoreAll().catch((err) => logger.error({ err }, 'boot restore failed'));
-  logger.info({ url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}` }, 'switchboard listening');
+  logger.info(
+    { url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}` },
+    'switchboard listening',
+  );
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -3,17 +3,22 @@ import { hostname } from 'node:os';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import { registerAuth } from '../http/auth.ts';
-import { BODY_LIMIT, registerBodyParsers } from '../http/body.ts';
-import { frameworkErrors, registerErrorHandling } from '../http/error-handler.ts';
-import { registerOpenApi } from '../http/openapi.ts';
-import { registerRenditions } from '../http/renditions.ts';
-import { genReqId, registerRequestId } from '../http/request-id.ts';
-import { accountRoutes } from '../http/routes/account.ts';
-import { adminRoutes } from '../http/routes/admin.ts';
-import { healthRoutes } from '../http/routes/health.ts';
-import { sessionRoutes } from '../http/routes/session.ts';
-import { typeboxValidatorCompiler } from '../http/validation.ts';
+import {
+  registerAuth,
+  BODY_LIMIT,
+  registerBodyParsers,
+  frameworkErrors,
+  registerErrorHandling,
+  registerOpenApi,
+  registerRenditions,
+  genReqId,
+  registerRequestId,
+  accountRoutes,
+  adminRoutes,
+  healthRoutes,
+  sessionRoutes,
+  typeboxValidatorCompiler,
+} from '../http/index.ts';
 import { AuthCache } from '../tenancy/index.ts';
 import { InstanceRegistry, type RegistryHooks } from '../tenancy/index.ts';
 import type { Store } from '../store/index.ts';

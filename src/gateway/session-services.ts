@@ -6,20 +6,23 @@ import { createBaileysEngine } from '../engine/baileys/index.ts';
 import { EventBus } from '../events/index.ts';
 import { WebhookDispatcher, type DispatcherOptions } from '../webhooks/index.ts';
 import { WebhookService } from '../webhooks/index.ts';
-import { eventStreamRoutes } from '../http/routes/event-streams.ts';
-import { webhookRoutes } from '../http/routes/webhooks.ts';
-import { authQrRoutes } from '../http/routes/auth-qr.ts';
-import { sandboxRoutes } from '../http/routes/sandbox.ts';
-import { lifecycleRegistryHooks, sessionLifecycleRoutes } from '../http/routes/session-lifecycle.ts';
-import { sessionMeRoutes } from '../http/routes/session-me.ts';
-import { sendRoutes } from '../http/routes/send.ts';
+import {
+  eventStreamRoutes,
+  webhookRoutes,
+  authQrRoutes,
+  sandboxRoutes,
+  lifecycleRegistryHooks,
+  sessionLifecycleRoutes,
+  sessionMeRoutes,
+  sendRoutes,
+  metricsRoutes,
+} from '../http/index.ts';
 import { EngineTap } from '../messaging/index.ts';
 import { MessagingService, type MessagingOptions } from '../messaging/index.ts';
 import { SessionManager, type SessionManagerDeps } from '../sessions/index.ts';
 import { InstanceRegistry } from '../tenancy/index.ts';
 import type { Store } from '../store/index.ts';
 import { createMetrics } from '../metrics/index.ts';
-import { metricsRoutes } from '../http/routes/metrics.ts';
 
 /**
  * Composition of the session side for main.ts (and the end-to-end tests, which boot the same thing): the sandbox
@@ -117,7 +120,10 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     logger: logger.child({ module: 'messaging' }),
     options: {
       ...input.messagingOptions,
-      sender: { ...(config.sendRatePerMin ? { ratePerMin: config.sendRatePerMin } : {}), ...input.messagingOptions?.sender },
+      sender: {
+        ...(config.sendRatePerMin ? { ratePerMin: config.sendRatePerMin } : {}),
+        ...input.messagingOptions?.sender,
+      },
     },
   });
   const metrics = createMetrics({ store: input.store, bus });
@@ -150,7 +156,8 @@ export async function createSessionServices(input: SessionServicesInput): Promis
         await manager.shutdown().catch((err) => logger.error({ err }, 'session shutdown failed'));
         // Deliveries in flight finish (bounded by their timeout); whatever is left stays queued in the store.
         await dispatcher.stop().catch((err) => logger.error({ err }, 'webhook dispatcher stop failed'));
-        if (ownSim && !opts.keepSimulator) await sim?.stop().catch((err) => logger.error({ err }, 'simulator stop failed'));
+        if (ownSim && !opts.keepSimulator)
+          await sim?.stop().catch((err) => logger.error({ err }, 'simulator stop failed'));
       })();
       return closing;
     },

@@ -30,7 +30,11 @@ type TypedRoute<S extends FastifySchema> = RouteOptions<
   FastifyBaseLogger
 >;
 
-export function routeMethods<S extends FastifySchema>(app: TypedApp, methods: HTTPMethods[], route: Omit<TypedRoute<S>, 'method'>): void {
+export function routeMethods<S extends FastifySchema>(
+  app: TypedApp,
+  methods: HTTPMethods[],
+  route: Omit<TypedRoute<S>, 'method'>,
+): void {
   for (const method of methods) {
     let schema: FastifySchema | undefined = route.schema;
     if (schema && BODYLESS.has(method)) {
