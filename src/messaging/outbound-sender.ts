@@ -43,7 +43,7 @@ export class OutboundSender {
   #closed = false;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'outbound'>,
     private readonly target: SendTarget,
     private readonly log: Logger,
     options: Partial<SenderOptions> = {},

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { EngineIdentity } from '../engine/index.ts';
-import type { Store } from '../store/index.ts';
+import type { InstanceStore } from '../store/index.ts';
 import type { IdentityRecord } from '../domain/index.ts';
 import { IdentityCache, type MeEntry } from '../identity/index.ts';
 import { InstanceGoneError, type StatusRecorder } from './status-recorder.ts';
@@ -46,7 +46,7 @@ export class IdentityTracker {
   readonly cache = new IdentityCache();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: InstanceStore,
     private readonly recorder: StatusRecorder,
     private readonly log: Logger,
   ) {}

@@ -1,5 +1,5 @@
 import { newInstanceId } from '../lib/index.ts';
-import type { Account, InstanceConfig, InstanceRecord, StatusChange, Store } from '../store/index.ts';
+import type { Account, InstanceConfig, InstanceRecord, StatusChange, InstanceStore, IdentityStore, StatusHistoryStore } from '../store/index.ts';
 import { SESSION_STATUSES, type SessionStatus, type StatusReason } from '../domain/index.ts';
 import { PLATFORMS, type Platform, meSummary, normalizePlatform } from '../identity/index.ts';
 
@@ -68,7 +68,7 @@ export function normalizePhone(raw: string): string | null {
 
 export class InstanceRegistry {
   constructor(
-    private readonly store: Store,
+    private readonly store: InstanceStore & IdentityStore & StatusHistoryStore,
     private readonly hooks: RegistryHooks = {},
   ) {}
 
