@@ -1,6 +1,6 @@
 /**
  * Switchboard's WhatsApp network simulator: a local stand-in for WhatsApp's servers and the user's phone, speaking
- * the real multi-device protocol to unmodified Baileys. See sim/README.md and /work/shared/docs/whatsapp-protocol.md.
+ * the real multi-device protocol to unmodified Baileys. See sim/README.md and docs/whatsapp-protocol.md.
  */
 import { createSimulator } from './server.ts';
 import type { Simulator, SimulatorOptions } from './types.ts';
