@@ -12,7 +12,7 @@ import {
 } from 'baileys';
 import { Curve as DeepCurve } from 'baileys/lib/Utils/crypto.js';
 import { WA_CERT_DETAILS as DeepCertDetails } from 'baileys/lib/Defaults/index.js';
-import { applyTrust, isTrustApplied, strictVerify } from '../../src/engine/baileys/trust.ts';
+import { applyTrust, isTrustApplied, strictVerify } from '../../../src/engine/baileys/trust.ts';
 
 // One process per test file (node:test), so the order below is real: first the hole, then the fix.
 

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { proto, type WAMessage, type WAMessageUpdate } from 'baileys';
-import { chatPhoneJid, textContent, textOf, toEngineAck, toEngineMessage } from '../../src/engine/baileys/messages.ts';
+import { chatPhoneJid, textContent, textOf, toEngineAck, toEngineMessage } from '../../../src/engine/baileys/messages.ts';
 
 /** Baileys' message events → EngineMessage / EngineAck: what counts as a contact's text, and how acks map. */
 

@@ -8,7 +8,7 @@ import {
   lidWithoutDevice,
   normalizePhone,
   phoneFromJid,
-} from '../../src/engine/baileys/baileys-identity.ts';
+} from '../../../src/engine/baileys/baileys-identity.ts';
 
 function linked(me: AuthenticationCreds['me'], platform?: string): AuthenticationCreds {
   const creds = initAuthCreds();

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Simulator } from '../../sim/index.ts';
+import type { Simulator } from '../../../sim/index.ts';
 import { endAll, engineFor, enterCodeSoon, eventually, newPhone, Recorder, startSim } from './fixtures/harness.ts';
 import { openVaultFixture, type VaultFixture } from './fixtures/vault.ts';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeError, mapDisconnect } from '../../src/engine/baileys/close-reasons.ts';
-import type { EngineCloseReason } from '../../src/engine/index.ts';
+import { describeError, mapDisconnect } from '../../../src/engine/baileys/close-reasons.ts';
+import type { EngineCloseReason } from '../../../src/engine/index.ts';
 
 /** The shape Baileys' Boom errors have (lib/Socket/socket.js builds them with `new Boom(message, { statusCode })`). */
 function boom(message: string, statusCode?: number): Error {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { isLibsignalLine, quietLibsignal } from '../../src/engine/baileys/libsignal-console.ts';
+import { isLibsignalLine, quietLibsignal } from '../../../src/engine/baileys/libsignal-console.ts';
 
 /** libsignal's "Closing session:" line carries a session record with private keys: it must never reach stdout. */
 test('libsignal lines become debug log entries without their objects; other console output passes through', () => {

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { initAuthCreds, proto } from 'baileys';
-import { CREDS_ID, CREDS_TYPE, encodeValue, loadAuthState, readCreds } from '../../src/engine/baileys/auth-state.ts';
-import { createBaileysEngine } from '../../src/engine/baileys/index.ts';
+import { CREDS_ID, CREDS_TYPE, encodeValue, loadAuthState, readCreds } from '../../../src/engine/baileys/auth-state.ts';
+import { createBaileysEngine } from '../../../src/engine/baileys/index.ts';
 import { MemoryAuth } from './fixtures/memory-auth.ts';
 
 const logger = pino({ level: 'silent' });

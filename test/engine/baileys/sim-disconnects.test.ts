@@ -1,13 +1,13 @@
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Curve } from 'baileys';
-import type { Simulator } from '../../sim/index.ts';
-import type { Engine } from '../../src/engine/index.ts';
-import { createBaileysEngine } from '../../src/engine/baileys/index.ts';
-import { strictVerify } from '../../src/engine/baileys/trust.ts';
+import type { Simulator } from '../../../sim/index.ts';
+import type { Engine } from '../../../src/engine/index.ts';
+import { createBaileysEngine } from '../../../src/engine/baileys/index.ts';
+import { strictVerify } from '../../../src/engine/baileys/trust.ts';
 import { delay, endAll, engineFor, eventually, newPhone, Recorder, silent, startSim } from './fixtures/harness.ts';
 import { MemoryAuth } from './fixtures/memory-auth.ts';
-import type { AuthKeyValue } from '../../src/domain/index.ts';
+import type { AuthKeyValue } from '../../../src/domain/index.ts';
 
 // How sessions end, against the local simulator: each case maps to one close reason (close-reasons.ts).
 
