@@ -4,7 +4,7 @@ import { type ApiError, errorBody } from './api-errors.ts';
 import { escapeXml, toXml } from './xml.ts';
 
 /**
- * Content negotiation and renditions (docs/http-api.md "Request and response conventions"). Errors come in four renditions; success
+ * Content negotiation and renditions (docs/http-api.md "Body format by Accept"). Errors come in four renditions; success
  * bodies in JSON or XML (text/plain and text/html prefer-ers get JSON for success answers).
  */
 

@@ -7,7 +7,7 @@ import { SESSION_STATUSES, type SessionStatus, type StatusReason } from '../doma
  * A pair that is not in the table is illegal and throws, so a bug shows up instead of being silently applied.
  * A pair mapped to IGNORE is legal and changes nothing (idempotent commands, QR rotation).
  *
- * docs/http-api.md "Wawp routes" (where each event leads) is the specification; deviations are commented where they happen.
+ * docs/http-api.md "Where each event leads" is the specification; deviations are commented where they happen.
  */
 
 /** Status before the instance exists. */
@@ -100,7 +100,7 @@ function from(statuses: readonly FromStatus[], entry: TableEntry): Row {
 export const TRANSITIONS: Readonly<Record<LifecycleEvent, Row>> = Object.freeze({
   create: { NEW: t('STOPPED', 'created', 'keep') },
 
-  // Idempotent on a running session: no reconnect (docs/http-api.md "Wawp routes" /v2/session/start).
+  // Idempotent on a running session: no reconnect (docs/http-api.md "Where each event leads").
   start: {
     ...from(['STOPPED', 'FAILED'], t('STARTING', 'start_requested', 'connect')),
     ...from(RUNNING, IGNORE),
@@ -113,7 +113,7 @@ export const TRANSITIONS: Readonly<Record<LifecycleEvent, Row>> = Object.freeze(
     ...from([...RUNNING, 'FAILED'], t('STOPPED', 'stop_requested', 'end', 'keep', 'stale')),
     STOPPED: IGNORE,
   },
-  // docs/http-api.md "Wawp routes": WORKING → SCAN_QR_CODE, logout_requested; credentials and identity cleared, fresh QR.
+  // docs/http-api.md "Where each event leads": WORKING → SCAN_QR_CODE, logout_requested; credentials and identity cleared, fresh QR.
   // From the other statuses there is nothing live to unlink; we still clear and show a fresh QR, so
   // "logout" always means "forget this account and let me link another".
   logout: from(
