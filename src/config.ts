@@ -34,6 +34,8 @@ export interface Config {
   /** Outbound texts per minute per instance (SWITCHBOARD_SEND_RATE_PER_MIN, default 60). */
   sendRatePerMin: number;
   logLevel: LogLevel;
+  /** One `request completed` line per request at `info` (SWITCHBOARD_ACCESS_LOG, default on; 0 turns it off). */
+  accessLog: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -53,10 +55,11 @@ const FLAGS: Record<string, string> = {
   SWITCHBOARD_WEBHOOK_RETRY_HORIZON: 'webhook-retry-horizon',
   SWITCHBOARD_SEND_RATE_PER_MIN: 'send-rate-per-min',
   LOG_LEVEL: 'log-level',
+  SWITCHBOARD_ACCESS_LOG: 'access-log',
 };
 const VARIABLE_BY_FLAG = new Map(Object.entries(FLAGS).map(([variable, flag]) => [flag, variable]));
 /** Flags that may stand alone (`--sandbox` means true). */
-const BOOLEAN_FLAGS = new Set(['sandbox', 'webhook-allow-private']);
+const BOOLEAN_FLAGS = new Set(['sandbox', 'webhook-allow-private', 'access-log']);
 
 /** Parses `--name value`, `--name=value` and bare boolean flags into variable → value. */
 function parseFlags(argv: string[]): Env {
@@ -165,6 +168,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     ),
     sendRatePerMin: Number(rateRaw),
     logLevel: logLevel as LogLevel,
+    accessLog: bool('SWITCHBOARD_ACCESS_LOG', merged.SWITCHBOARD_ACCESS_LOG, true),
   };
 }
 

@@ -22,7 +22,14 @@ describe('loadConfig', () => {
       webhookRetryHorizonMs: 24 * 3_600_000,
       sendRatePerMin: 60,
       logLevel: 'info',
+      accessLog: true,
     });
+  });
+
+  test('SWITCHBOARD_ACCESS_LOG=0 (or --access-log=false) turns the access lines off', () => {
+    assert.equal(loadConfig({ SWITCHBOARD_ACCESS_LOG: '0' }, []).accessLog, false);
+    assert.equal(loadConfig({}, ['--access-log=false']).accessLog, false);
+    assert.equal(loadConfig({ SWITCHBOARD_ACCESS_LOG: '0' }, ['--access-log']).accessLog, true);
   });
 
   test('SWITCHBOARD_WA_ROOT_KEY is 32 bytes of hex (env or --wa-root-key)', () => {
@@ -111,6 +118,7 @@ describe('loadConfig', () => {
     ['SWITCHBOARD_WA_ROOT_KEY', { SWITCHBOARD_WA_ROOT_KEY: 'z'.repeat(64) }, []],
     ['SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE', { SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE: '2' }, []],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, []],
+    ['SWITCHBOARD_ACCESS_LOG', { SWITCHBOARD_ACCESS_LOG: 'off' }, []],
     ['--bogus', {}, ['--bogus', '1']],
   ];
   for (const [variable, env, argv] of bad) {

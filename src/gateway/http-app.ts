@@ -4,6 +4,8 @@ import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import {
+  AccessLog,
+  lazyChildLogger,
   registerAuth,
   BODY_LIMIT,
   registerBodyParsers,
@@ -54,7 +56,14 @@ export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.js
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     // A silent logger is no logger: Fastify then skips the per-request child logger (bindings, level methods).
-    ...(deps.logger && deps.logger.level !== 'silent' ? { loggerInstance: deps.logger } : { logger: false }),
+    ...(deps.logger && deps.logger.level !== 'silent'
+      ? {
+          loggerInstance: deps.logger,
+          // One access line per request, and request.log children only for requests that log (http/access-log.ts).
+          logController: new AccessLog(deps.logger, deps.config.accessLog ?? true),
+          childLoggerFactory: lazyChildLogger,
+        }
+      : { logger: false }),
     genReqId,
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT,

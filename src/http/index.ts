@@ -2,6 +2,7 @@
  * The HTTP layer's public entry, for the composition root (src/gateway/): the foundation's register functions and
  * the route plugins, each a factory that takes its services. Nothing below the gateway imports the HTTP layer.
  */
+export { AccessLog, lazyChildLogger } from './access-log.ts';
 export { registerAuth } from './auth.ts';
 export { BODY_LIMIT, registerBodyParsers } from './body.ts';
 export { frameworkErrors, registerErrorHandling } from './error-handler.ts';

@@ -23,12 +23,12 @@ export interface TestApp {
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 export async function setup(
-  opts: { logger?: Logger; plugins?: FastifyPluginAsync[]; registryHooks?: RegistryHooks } = {},
+  opts: { logger?: Logger; plugins?: FastifyPluginAsync[]; registryHooks?: RegistryHooks; accessLog?: boolean } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-http-'));
   const store = await openStore({ dataDir: dir });
   await bootstrapAdminToken(store, ADMIN_TOKEN);
-  const config = { ...loadConfig({}, []), dataDir: dir };
+  const config = { ...loadConfig({}, []), dataDir: dir, ...(opts.accessLog === undefined ? {} : { accessLog: opts.accessLog }) };
   const app = buildApp({
     config,
     store,
