@@ -1,0 +1,121 @@
+/**
+ * Processes for the HTTP bench: the gateway exactly as `npm start` runs it (`node bin/switchboard.mjs serve`, its
+ * own process, configured only through the environment), a bare Fastify server in a process of its own, and
+ * autocannon in a third. Nothing of the gateway is imported here: what is measured is what a user runs.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sleep } from './stats.ts';
+
+const repoDir = fileURLToPath(new URL('../..', import.meta.url));
+const autocannonCli = join(createRequire(import.meta.url).resolve('autocannon/package.json'), '..', 'autocannon.js');
+
+/** A free loopback port (the gateway takes PORT from the environment and refuses 0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Served {
+  child: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function untilAnswers(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url}: process exited with ${child.exitCode} before answering`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url}: no answer within ${timeoutMs} ms`);
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM'); // the gateway's own shutdown path: close HTTP, end sessions, flush the log
+    });
+}
+
+/**
+ * `npm start` in a process of its own: stdout and stderr go to `logFile` (as `npm start > file` would; a file, not
+ * a pipe, so reading the log costs this process nothing while the gateway is measured).
+ */
+export async function startGatewayProcess(opts: { env: Record<string, string>; logFile: string; nodeArgs?: string[] }): Promise<Served> {
+  const port = await freePort();
+  const fd = openSync(opts.logFile, 'a');
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(repoDir, 'bin/switchboard.mjs'), 'serve'], {
+    cwd: repoDir,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...opts.env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  const url = `http://127.0.0.1:${port}`;
+  await untilAnswers(`${url}/health`, child, 60_000);
+  return { child, url, stop: stopper(child) };
+}
+
+/** bench/lib/bare-server.ts in its own process, answering GET /me with `body` (an object, serialised per request). */
+export async function startBareProcess(body: unknown): Promise<Served> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bare-server.ts', import.meta.url))], {
+    cwd: repoDir,
+    env: { ...process.env, BARE_PORT: String(port), BARE_BODY: JSON.stringify(body) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await untilAnswers(`${url}/me`, child, 30_000);
+  return { child, url, stop: stopper(child) };
+}
+
+export interface LoadRun {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** One autocannon run in a child process (never on a measured event loop); its --json summary. */
+export function autocannon(url: string, connections: number, seconds: number): Promise<LoadRun> {
+  return new Promise((resolve, reject) => {
+    const child = fork(autocannonCli, ['-c', String(connections), '-d', String(seconds), '-j', url], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.resume();
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`autocannon exited ${code}`));
+      const r = JSON.parse(out);
+      resolve({
+        rps: r.requests.average,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        requests: r.requests.total,
+        non2xx: r.non2xx,
+        errors: r.errors,
+      });
+    });
+  });
+}
