@@ -44,8 +44,13 @@ function expect(a: { status: number; body: any }, status: number, what: string):
 
 /** An account, an instance started and scanned by a simulated phone: the /me URL once the name has synced. */
 async function workingMe(base: string): Promise<{ url: string; body: unknown }> {
-  const account = expect(await json(`${base}/admin/accounts`, { method: 'POST', admin: true, body: '{"name":"bench"}' }), 201, 'account');
-  const q = (extra: Record<string, string> = {}) => new URLSearchParams({ access_token: account.access_token, ...extra });
+  const account = expect(
+    await json(`${base}/admin/accounts`, { method: 'POST', admin: true, body: '{"name":"bench"}' }),
+    201,
+    'account',
+  );
+  const q = (extra: Record<string, string> = {}) =>
+    new URLSearchParams({ access_token: account.access_token, ...extra });
   const { instance_id: id } = expect(await json(`${base}/v2/session/create?${q()}`, { method: 'POST' }), 201, 'create');
   expect(await json(`${base}/v2/session/start?${q({ instance_id: id })}`, { method: 'POST' }), 200, 'start');
   let qr: string | null = null;
@@ -119,10 +124,34 @@ try {
 
   const targets: Target[] = [
     { name: 'bare Fastify (own process), same JSON', url: `${bare.url}/me`, pid: bare.child.pid!, runs: [] },
-    { name: '`GET /v2/session/me`, default settings', url: meDefault.url, pid: def.child.pid!, logFile: def.logFile, runs: [] },
-    { name: '`GET /health`, default settings', url: `${def.url}/health`, pid: def.child.pid!, logFile: def.logFile, runs: [] },
-    { name: '`GET /v2/session/me`, `LOG_LEVEL=warn`', url: meWarn.url, pid: warn.child.pid!, logFile: warn.logFile, runs: [] },
-    { name: '`GET /health`, `LOG_LEVEL=warn`', url: `${warn.url}/health`, pid: warn.child.pid!, logFile: warn.logFile, runs: [] },
+    {
+      name: '`GET /v2/session/me`, default settings',
+      url: meDefault.url,
+      pid: def.child.pid!,
+      logFile: def.logFile,
+      runs: [],
+    },
+    {
+      name: '`GET /health`, default settings',
+      url: `${def.url}/health`,
+      pid: def.child.pid!,
+      logFile: def.logFile,
+      runs: [],
+    },
+    {
+      name: '`GET /v2/session/me`, `LOG_LEVEL=warn`',
+      url: meWarn.url,
+      pid: warn.child.pid!,
+      logFile: warn.logFile,
+      runs: [],
+    },
+    {
+      name: '`GET /health`, `LOG_LEVEL=warn`',
+      url: `${warn.url}/health`,
+      pid: warn.child.pid!,
+      logFile: warn.logFile,
+      runs: [],
+    },
   ];
   // Warm-up (JIT, keep-alive pools), not recorded.
   for (const t of targets) await autocannon(t.url, connections, 2);
@@ -133,9 +162,13 @@ try {
 
   const m = (t: Target, k: 'rps' | 'p50' | 'p99' | 'cpuUsPerReq') => median(t.runs.map((x) => x[k]));
   const base = targets[0];
-  console.log(`Command: \`npm run bench -- http --connections ${connections} --duration ${duration} --rounds ${rounds}\``);
+  console.log(
+    `Command: \`npm run bench -- http --connections ${connections} --duration ${duration} --rounds ${rounds}\``,
+  );
   console.log('');
-  console.log('| target | req/s (median) | p50 | p99 | ÷ bare req/s | p99 ÷ bare p99 | server CPU per request | log lines per request |');
+  console.log(
+    '| target | req/s (median) | p50 | p99 | ÷ bare req/s | p99 ÷ bare p99 | server CPU per request | log lines per request |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const t of targets) {
     const ratio = t === base ? '' : `**${(m(t, 'rps') / m(base, 'rps')).toFixed(2)}×**`;

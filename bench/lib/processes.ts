@@ -59,12 +59,22 @@ function stopper(child: ChildProcess): () => Promise<void> {
  * `npm start` in a process of its own: stdout and stderr go to `logFile` (as `npm start > file` would; a file, not
  * a pipe, so reading the log costs this process nothing while the gateway is measured).
  */
-export async function startGatewayProcess(opts: { env: Record<string, string>; logFile: string; nodeArgs?: string[] }): Promise<Served> {
+export async function startGatewayProcess(opts: {
+  env: Record<string, string>;
+  logFile: string;
+  nodeArgs?: string[];
+}): Promise<Served> {
   const port = await freePort();
   const fd = openSync(opts.logFile, 'a');
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(repoDir, 'bin/switchboard.mjs'), 'serve'], {
     cwd: repoDir,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...opts.env, PORT: String(port), HOST: '127.0.0.1' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...opts.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
@@ -76,11 +86,15 @@ export async function startGatewayProcess(opts: { env: Record<string, string>; l
 /** bench/lib/bare-server.ts in its own process, answering GET /me with `body` (an object, serialised per request). */
 export async function startBareProcess(body: unknown): Promise<Served> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bare-server.ts', import.meta.url))], {
-    cwd: repoDir,
-    env: { ...process.env, BARE_PORT: String(port), BARE_BODY: JSON.stringify(body) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./bare-server.ts', import.meta.url))],
+    {
+      cwd: repoDir,
+      env: { ...process.env, BARE_PORT: String(port), BARE_BODY: JSON.stringify(body) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   await untilAnswers(`${url}/me`, child, 30_000);
   return { child, url, stop: stopper(child) };

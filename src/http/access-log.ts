@@ -33,12 +33,18 @@ export class AccessLog extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (error) {
-      this.#logger.error({ reqId: request.id, req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+      this.#logger.error(
+        { reqId: request.id, req: request, res: reply, err: error, responseTime: reply.elapsedTime },
+        'request errored',
+      );
       return;
     }
     if (!this.#enabled || !this.#lines.isLevelEnabled('info')) return;
     // A logger made once, not request.log: no child (bindings serialised, level methods rebuilt) per request.
-    this.#lines.info({ reqId: request.id, req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    this.#lines.info(
+      { reqId: request.id, req: request, res: reply, responseTime: reply.elapsedTime },
+      'request completed',
+    );
   }
 
   override routeNotFound(): void {
@@ -119,6 +125,10 @@ class LazyRequestLogger {
 }
 
 /** Fastify's `childLoggerFactory`: a lazy child per request. */
-export function lazyChildLogger(logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
+export function lazyChildLogger(
+  logger: FastifyBaseLogger,
+  bindings: Bindings,
+  options: ChildLoggerOptions,
+): FastifyBaseLogger {
   return new LazyRequestLogger(logger as unknown as Logger, bindings, options) as unknown as FastifyBaseLogger;
 }

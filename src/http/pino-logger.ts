@@ -21,7 +21,10 @@ export function redactUrl(url: string): string {
   const q = url.indexOf('?');
   if (q === -1) return url;
   if (!url.includes('%', q)) {
-    return url.slice(0, q + 1) + url.slice(q + 1).replace(PLAIN_SECRET_PAIR, (_m, amp: string, key: string) => `${amp}${key}=${REDACTED}`);
+    return (
+      url.slice(0, q + 1) +
+      url.slice(q + 1).replace(PLAIN_SECRET_PAIR, (_m, amp: string, key: string) => `${amp}${key}=${REDACTED}`)
+    );
   }
   const pairs = url
     .slice(q + 1)

@@ -28,7 +28,11 @@ export async function setup(
   const dir = mkdtempSync(join(tmpdir(), 'sb-http-'));
   const store = await openStore({ dataDir: dir });
   await bootstrapAdminToken(store, ADMIN_TOKEN);
-  const config = { ...loadConfig({}, []), dataDir: dir, ...(opts.accessLog === undefined ? {} : { accessLog: opts.accessLog }) };
+  const config = {
+    ...loadConfig({}, []),
+    dataDir: dir,
+    ...(opts.accessLog === undefined ? {} : { accessLog: opts.accessLog }),
+  };
   const app = buildApp({
     config,
     store,
