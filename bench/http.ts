@@ -6,14 +6,18 @@
  *
  * Both gateways run in sandbox mode (SWITCHBOARD_SANDBOX=1): /me answers 200 only for a WORKING session, and the
  * embedded simulator is the only way to get one without a phone. The session is idle while measured.
+ * Last, a pairing storm on the default gateway: N sessions pair at once while /me is called back to back, with the
+ * latency of those calls and the gateway's event-loop lag (its /metrics) over the storm.
  *
- *   npm run bench -- http [--connections 50] [--duration 5] [--rounds 3] [--cpu-prof | --cpu-prof-dir DIR]
+ *   npm run bench -- http [--connections 50] [--duration 5] [--rounds 3] [--pair 10] [--callers 4]
+ *                          [--cpu-prof | --cpu-prof-dir DIR]
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { autocannon, startBareProcess, startGatewayProcess, type LoadRun, type Served } from './lib/processes.ts';
 import { profileSummary } from './lib/profile-summary.ts';
+import { pairingStorm, SandboxClient } from './lib/sandbox-pairing.ts';
 import { boolFlag, intFlag, median, procUsage, sleep, stringFlag } from './lib/stats.ts';
 
 const argv = process.argv.slice(2);
@@ -23,52 +27,19 @@ const rounds = intFlag(argv, 'rounds', 3);
 /** --cpu-prof: V8 CPU profiles of both gateways (whole life, setup included), summarised after the tables. */
 const keptProfiles = stringFlag(argv, 'cpu-prof-dir'); // keeps the .cpuprofile files there (else a temp dir)
 const cpuProf = boolFlag(argv, 'cpu-prof') || keptProfiles !== undefined;
+/** --pair N: after the rounds, N sessions pair at once while /me is called (0: skip); --callers: concurrent /me loops. */
+const storm = intFlag(argv, 'pair', 10);
+const callers = Math.max(1, intFlag(argv, 'callers', 4));
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 
 interface Gateway extends Served {
   logFile: string;
 }
 
-async function json(url: string, init: RequestInit & { admin?: boolean } = {}): Promise<{ status: number; body: any }> {
-  const headers: Record<string, string> = { ...(init.admin ? { authorization: `Bearer ${ADMIN}` } : {}) };
-  if (init.body) headers['content-type'] = 'application/json';
-  const res = await fetch(url, { ...init, headers });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-function expect(a: { status: number; body: any }, status: number, what: string): any {
-  if (a.status !== status) throw new Error(`${what}: HTTP ${a.status} ${JSON.stringify(a.body)}`);
-  return a.body;
-}
-
-/** An account, an instance started and scanned by a simulated phone: the /me URL once the name has synced. */
-async function workingMe(base: string): Promise<{ url: string; body: unknown }> {
-  const account = expect(
-    await json(`${base}/admin/accounts`, { method: 'POST', admin: true, body: '{"name":"bench"}' }),
-    201,
-    'account',
-  );
-  const q = (extra: Record<string, string> = {}) =>
-    new URLSearchParams({ access_token: account.access_token, ...extra });
-  const { instance_id: id } = expect(await json(`${base}/v2/session/create?${q()}`, { method: 'POST' }), 201, 'create');
-  expect(await json(`${base}/v2/session/start?${q({ instance_id: id })}`, { method: 'POST' }), 200, 'start');
-  let qr: string | null = null;
-  for (let i = 0; i < 400 && !qr; i++) {
-    const a = await json(`${base}/v2/auth/qr?${q({ instance_id: id })}`);
-    if (a.status === 200) qr = a.body.value;
-    else await sleep(50);
-  }
-  if (!qr) throw new Error('no QR');
-  const scan = { qr, phone: '201012345678', push_name: 'John Doe', platform: 'android' };
-  expect(await json(`${base}/sandbox/scan`, { method: 'POST', admin: true, body: JSON.stringify(scan) }), 200, 'scan');
-  const url = `${base}/v2/session/me?${q({ instance_id: id })}`;
-  for (let i = 0; i < 600; i++) {
-    const a = await json(url);
-    if (a.status === 200 && a.body.pushName === 'John Doe') return { url, body: a.body };
-    await sleep(50);
-  }
-  throw new Error('/me never answered with the synced name');
+/** An account and one instance paired by a simulated phone: the /me URL and body once the name has synced. */
+async function workingMe(c: SandboxClient): Promise<{ url: string; body: unknown }> {
+  const me = await c.pair(await c.account('bench'), '201012345678', 'John Doe');
+  return { url: `${c.base}${me.mePath}`, body: me.body };
 }
 
 const newlines = (file: string, from: number): number => {
@@ -118,7 +89,8 @@ try {
   };
   const def = await gateway('default', {});
   const warn = await gateway('warn', { LOG_LEVEL: 'warn' });
-  const [meDefault, meWarn] = await Promise.all([workingMe(def.url), workingMe(warn.url)]);
+  const [defClient, warnClient] = [new SandboxClient(def.url, ADMIN), new SandboxClient(warn.url, ADMIN)];
+  const [meDefault, meWarn] = await Promise.all([workingMe(defClient), workingMe(warnClient)]);
   const bare = await startBareProcess(meDefault.body);
   started.push(bare);
 
@@ -186,6 +158,31 @@ try {
       targets.map((t) => t.runs.map((x) => x.rps.toFixed(0)).join('/')).join(' · ') +
       '.',
   );
+
+  if (storm > 0) {
+    // Last, so the sessions it adds never weigh on the rounds above.
+    process.stderr.write(`http: pairing ${storm} sessions at once while ${callers} callers poll /me…\n`);
+    const r = await pairingStorm(
+      defClient,
+      new URL(meDefault.url).pathname + new URL(meDefault.url).search,
+      storm,
+      callers,
+    );
+    console.log('');
+    console.log(
+      `While ${r.sessions} sessions pair at once (default settings gateway; ${callers} callers calling \`/me\` back to back from ` +
+        "the bench process; event-loop lag from the gateway's own `/metrics`, reset just before):",
+    );
+    console.log('');
+    console.log(
+      '| pairing wall time | `/me` calls answered | `/me` p50 | `/me` p99 | `/me` max | event-loop lag p99 | event-loop lag max |',
+    );
+    console.log('|---|---|---|---|---|---|---|');
+    const f = (v: number) => `${v.toFixed(v < 10 ? 1 : 0)} ms`;
+    console.log(
+      `| ${(r.wallMs / 1000).toFixed(1)} s | ${r.meCalls} | ${f(r.meP50)} | **${f(r.meP99)}** | ${f(r.meMax)} | **${f(r.lagP99Ms)}** | ${f(r.lagMaxMs)} |`,
+    );
+  }
 } catch (err) {
   process.stderr.write(`http bench failed: ${(err as Error).stack ?? err}\n`);
   process.exitCode = 1;
