@@ -25,6 +25,7 @@ import { AuthCache } from '../tenancy/index.ts';
 import { InstanceRegistry, type RegistryHooks } from '../tenancy/index.ts';
 import type { Store } from '../store/index.ts';
 import type { WebhookService } from '../webhooks/index.ts';
+import { dashboardRoutes } from '../dashboard/index.ts';
 
 /**
  * Assembles the HTTP application: the foundation (request ids, bodies, errors, auth, renditions, OpenAPI), then
@@ -96,6 +97,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.register(adminRoutes(store));
   app.register(sessionRoutes({ registry, serverName: deps.serverName ?? hostname(), webhooks: deps.webhooks }));
   app.register(accountRoutes(registry));
+  app.register(dashboardRoutes());
   for (const plugin of deps.plugins ?? []) app.register(plugin);
   return app;
 }
