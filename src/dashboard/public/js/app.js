@@ -65,6 +65,7 @@ async function route() {
   main.append(view.el);
   unmount = view.unmount ?? null;
   document.title = `${view.title} · Switchboard`;
+  if (!performance.getEntriesByName('switchboard:view').length) performance.mark('switchboard:view');
   if (!view.keepFocus) main.focus({ preventScroll: true });
 }
 
