@@ -308,6 +308,32 @@ describe('dashboard in Chromium', () => {
     await page.getByText('0 of 3 instances used').waitFor();
   });
 
+  test('200 instances: one card each, and a live event updates its card', async () => {
+    const fleet = (await gw.admin('POST', '/admin/accounts', { name: 'Fleet', max_instances: 250 })).body;
+    const ids: string[] = [];
+    for (let i = 0; i < 200; i += 20) {
+      const batch = await Promise.all(Array.from({ length: 20 }, (_, j) =>
+        gw.call('POST', '/v2/session/create', { query: { access_token: fleet.access_token }, body: { name: `Desk ${i + j + 1}` } })));
+      ids.push(...batch.map((r) => r.body.instance_id as string));
+    }
+    const p = await newPage();
+    await signIn(p, gw.url, fleet.access_token);
+    await p.getByText('200 instances').waitFor();
+    assert.equal(await p.locator('article.card').count(), 200);
+    // Informative (not asserted): a fresh load of the list with 200 cards, from navigation start to cards in the DOM.
+    await p.reload();
+    await p.getByText('200 instances').waitFor();
+    const rendered = await p.evaluate(() => performance.getEntriesByName('switchboard:instances-rendered')[0]?.startTime ?? null);
+    writeFileSync(join(ARTIFACTS, 'dashboard-200-instances.json'), `${JSON.stringify({ instances: 200, cardsRenderedMs: rendered }, null, 2)}\n`);
+    await live(p);
+    const target = ids[150]!;
+    await gw.call('POST', '/v2/session/start', { query: { access_token: fleet.access_token, instance_id: target } });
+    await p.locator(`article.card[data-id="${target}"][data-status="SCAN_QR_CODE"]`).waitFor();
+    assert.equal(await p.locator('article.card[data-status="SCAN_QR_CODE"]').count(), 1);
+    await gw.call('POST', '/v2/session/stop', { query: { access_token: fleet.access_token, instance_id: target } });
+    await p.close();
+  });
+
   test('a revoked token signs the page out', async () => {
     const issued = await gw.admin('POST', `/admin/accounts/${account.id}/tokens`);
     const other = await newPage();

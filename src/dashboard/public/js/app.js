@@ -87,7 +87,11 @@ export function signOut(message = 'Signed out.') {
 
 onUnauthorized(() => signOut('The gateway refused your token (revoked or wrong): you are signed out.'));
 document.getElementById('signout').addEventListener('click', () => signOut());
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => {
+  // A notice belongs to the view it was given on; the sign-out notice is given on the way to the sign-in view.
+  if (location.hash !== '#/signin') notify('');
+  route();
+});
 window.addEventListener('switchboard:signedin', signedIn);
 if (load().account) startLive(() => signOut('Your access token was revoked: you are signed out.'));
 route();

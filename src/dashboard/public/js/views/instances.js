@@ -61,6 +61,7 @@ export function instancesView() {
     for (const row of rows) if (!cards.has(row.instance_id)) addCard(fromSummary(row), fragment);
     grid.append(fragment);
     updateCount();
+    performance.mark('switchboard:instances-rendered', { detail: { count: cards.size } });
     await pool([...cards.values()].map((c) => c.model).filter((m) => m.status === 'WORKING'), 4, enrich);
   };
 
