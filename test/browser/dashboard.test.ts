@@ -276,7 +276,7 @@ describe('dashboard in Chromium', () => {
     assert.match(String(await chart.getAttribute('aria-label')), /Android: 2/);
     await page.locator('dd[data-status="WORKING"]').filter({ hasText: '2' }).waitFor();
     await page.locator('dd[data-status="STOPPED"]').filter({ hasText: '1' }).waitFor();
-    await page.getByText('3 instances in use').waitFor();
+    await page.getByText('3 of 20 instances used').waitFor();
     await screenshot(page, 'overview');
     await assertAccessible(page, 'overview');
   });

@@ -266,6 +266,7 @@ describe('/v2/account/instances and /v2/account/stats', () => {
       total: 9,
       by_status: { STOPPED: 1, STARTING: 0, SCAN_QR_CODE: 1, WORKING: 6, FAILED: 1 },
       by_platform: { android: 2, ios: 2, web: 1, unknown: 1 },
+      max_instances: 10,
     });
     const xml = await t.app.inject({ method: 'GET', url: `/v2/account/instances?access_token=${acc.token}`, headers: { accept: 'application/xml' } });
     assert.match(xml.body, /^<\?xml[^>]+\?><instances>(<item>.*?<\/item>){9}<\/instances>$/);
@@ -277,6 +278,7 @@ describe('/v2/account/instances and /v2/account/stats', () => {
       total: 0,
       by_status: { STOPPED: 0, STARTING: 0, SCAN_QR_CODE: 0, WORKING: 0, FAILED: 0 },
       by_platform: { android: 0, ios: 0, web: 0, unknown: 0 },
+      max_instances: 10,
     });
   });
 });

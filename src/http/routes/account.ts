@@ -46,14 +46,22 @@ export const accountRoutes = (registry: InstanceRegistry): FastifyPluginAsyncTyp
       config: { auth: 'account', xmlRoot: 'stats' },
       schema: {
         ...common,
-        summary: 'Instance counts by status, and by platform (WORKING only)',
+        summary: 'Instance counts by status, and by platform (WORKING only); max_instances is the quota',
         querystring: accountQuery(),
         response: {
-          200: Type.Object({ total: Type.Integer(), by_status: counts(SESSION_STATUSES), by_platform: counts(PLATFORMS) }),
+          200: Type.Object({
+            total: Type.Integer(),
+            by_status: counts(SESSION_STATUSES),
+            by_platform: counts(PLATFORMS),
+            max_instances: Type.Integer({ description: 'The account quota (create answers 403 quota_reached beyond it)' }),
+          }),
           ...errorResponses(401),
         },
       },
     },
-    async (request) => registry.stats(requestAccount(request).id),
+    async (request) => {
+      const account = requestAccount(request);
+      return { ...(await registry.stats(account.id)), max_instances: account.maxInstances };
+    },
   );
 };
