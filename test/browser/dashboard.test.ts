@@ -109,7 +109,7 @@ describe('dashboard in Chromium', () => {
   test('link an instance through the sandbox panel: "Connected as John Doe" appears live', async () => {
     await page.getByLabel('Name', { exact: true }).fill('Sales desk');
     await page.getByRole('button', { name: 'Create instance' }).click();
-    await page.getByRole('heading', { name: 'Sales desk' }).waitFor();
+    await page.getByRole('heading', { name: 'Sales desk', exact: true }).waitFor();
     instanceId = page.url().split('/').pop()!;
     await page.evaluate(() => ((window as any).__sameDocument = true));
     await page.getByRole('button', { name: 'Start', exact: true }).click();
@@ -119,7 +119,7 @@ describe('dashboard in Chromium', () => {
     const sandbox = region(page, 'Simulated phone (sandbox)');
     await sandbox.getByLabel('Admin token').fill(ADMIN_TOKEN);
     await sandbox.getByRole('button', { name: 'Use admin token' }).click();
-    await screenshot(page, 'instance-qr');
+    await screenshot(page, 'instance-qr', { fullPage: false });
     await assertAccessible(page, 'instance (QR)');
     await sandbox.getByLabel('Phone number').first().fill('+20 101 234 5678');
     await sandbox.getByLabel('Name on the phone').fill('John Doe');
@@ -159,6 +159,12 @@ describe('dashboard in Chromium', () => {
     await send.getByLabel('Message').fill('Your ticket is solved.');
     await send.getByLabel('Signature template').fill('\n-- Sent by {{pushName}}');
     await send.getByText('Your ticket is solved.\n-- Sent by John Renamed').waitFor();
+    // A failed send shows the API's message and keeps what was typed.
+    await send.getByLabel('To (phone number)').fill('group@g.us');
+    await send.getByRole('button', { name: 'Send test text' }).click();
+    await send.getByRole('alert').filter({ hasText: 'Bad Request - Invalid Parameter' }).waitFor();
+    assert.equal(await send.getByLabel('Message').inputValue(), 'Your ticket is solved.');
+    await send.getByLabel('To (phone number)').fill('+20 123 456 7890');
     await send.getByRole('button', { name: 'Send test text' }).click();
     await send.getByText('Sent (PENDING): “Your ticket is solved.\n-- Sent by John Renamed”').waitFor();
   });
@@ -216,7 +222,7 @@ describe('dashboard in Chromium', () => {
   test('wrong phone: the identity-mismatch alert', async () => {
     const created = await gw.call('POST', '/v2/session/create', { query: { access_token: account.access_token }, body: { name: 'Front desk' } });
     await page.goto(`${gw.url}/dashboard#/instances/${created.body.instance_id}`);
-    await page.getByRole('heading', { name: 'Front desk' }).waitFor();
+    await page.getByRole('heading', { name: 'Front desk', exact: true }).waitFor();
     const settings = region(page, 'Settings');
     await settings.getByLabel('Expected phone').fill('+20 100 000 0001');
     await settings.getByRole('button', { name: 'Save settings' }).click();
@@ -229,13 +235,13 @@ describe('dashboard in Chromium', () => {
     await page.getByRole('alert').filter({ hasText: 'Wrong phone' }).waitFor();
     await page.getByText('expects +20 100 000 0001').waitFor();
     assert.equal(await status(page).textContent(), 'STOPPED');
-    await screenshot(page, 'instance-mismatch');
+    await screenshot(page, 'instance-mismatch', { fullPage: false });
   });
 
   test('pair by code', async () => {
     const created = await gw.call('POST', '/v2/session/create', { query: { access_token: account.access_token }, body: { name: 'Pairing' } });
     await page.goto(`${gw.url}/dashboard#/instances/${created.body.instance_id}`);
-    await page.getByRole('heading', { name: 'Pairing' }).waitFor();
+    await page.getByRole('heading', { name: 'Pairing', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     const link = region(page, 'Link a phone');
     await link.getByRole('img').waitFor();

@@ -9,7 +9,11 @@ function apply(el, attrs) {
     else if (key === 'class') el.setAttribute('class', value);
     else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
     else if (key === 'dataset') Object.assign(el.dataset, value);
-    else if (key === 'value' && 'value' in el) el.value = value;
+    // defaultValue too, so form.reset() returns to it (and a textarea shows it).
+    else if (key === 'value' && 'value' in el) {
+      if ('defaultValue' in el) el.defaultValue = value;
+      el.value = value;
+    }
     else el.setAttribute(key, value === true ? '' : String(value));
   }
   return el;

@@ -89,14 +89,14 @@ export function adminView() {
   });
 
   void load();
-  const table = h('table', {}, h('caption', {}, 'Accounts'),
+  const table = h('table', {}, h('caption', { class: 'visually-hidden' }, 'Accounts'),
     h('thead', {}, h('tr', {}, ['Name', 'Id', 'Max instances', 'Created', 'Tokens'].map((t) => h('th', { scope: 'col' }, t)))), rows);
   return {
     el: h('div', {}, h('h1', {}, 'Administration'),
       section('New account', create),
       shown,
       section('Accounts', h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Accounts' }, table), listErr),
-      section('Tokens issued here', issued, h('h3', {}, 'Revoke any token by id'), revoke)),
+      section('Tokens issued here', h('p', { class: 'muted' }, 'Tokens issued with “New token” in this tab, to revoke them in one click.'), issued, h('h3', {}, 'Revoke any token by id'), revoke)),
     title: 'Admin',
   };
 }
