@@ -358,3 +358,29 @@ describe('dashboard in Chromium', () => {
     assert.deepEqual(pageErrors, []);
   });
 });
+
+describe('QR rotation (a gateway whose QR codes live 2 s)', () => {
+  let fast: Gateway;
+  before(async () => {
+    fast = await startGateway({ qrTimeoutMs: 2000 });
+  });
+  after(() => fast?.close());
+
+  test('the QR image is replaced as WhatsApp rotates it, without a reload', async () => {
+    const inst = await fast.newInstance('Rotating');
+    const p = await newPage();
+    await signIn(p, fast.url, inst.token);
+    await p.getByRole('heading', { name: 'Instances', exact: true }).waitFor();
+    await p.goto(`${fast.url}/dashboard#/instances/${inst.id}`);
+    await p.getByRole('heading', { name: 'Rotating', exact: true }).waitFor();
+    await p.getByRole('button', { name: 'Start', exact: true }).click();
+    const img = region(p, 'Link a phone').getByRole('img');
+    await img.waitFor();
+    const first = await img.getAttribute('data-qr');
+    const src = await img.getAttribute('src');
+    assert.match(String(src), /^blob:/);
+    await p.locator(`img.qr:not([data-qr="${first}"])`).waitFor();
+    assert.notEqual(await img.getAttribute('src'), src);
+    await p.close();
+  });
+});
