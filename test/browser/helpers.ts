@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 
 /** Screenshots and measurements of a run (gitignored); the README's pictures are copied from here. */
 export const ARTIFACTS = join(process.cwd(), 'test-artifacts');
@@ -46,3 +46,21 @@ export async function signIn(page: Page, url: string, token: string, kind: 'acco
   await page.getByLabel('Token', { exact: true }).fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
+
+/**
+ * A new tab (its own sessionStorage) that may load axe-core and records CSP violations and script errors into
+ * `problems`, which a test asserts empty at the end.
+ */
+export async function trackedPage(context: BrowserContext, problems: string[]): Promise<Page> {
+  const p = await context.newPage();
+  p.setDefaultTimeout(15_000);
+  await allowAxe(p);
+  p.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
+  });
+  p.on('pageerror', (e) => problems.push(`script error: ${e.message}`));
+  return p;
+}
+
+/** The page's live stream is connected (so an event that happens next reaches it). */
+export const live = (p: Page): Promise<void> => p.locator('body[data-live="on"]').waitFor();
