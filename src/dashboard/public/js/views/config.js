@@ -2,6 +2,7 @@
 
 import { instance as api } from '../api.js';
 import { errorBox, field, h, section } from '../dom.js';
+import { formatPhone } from '../format.js';
 import { notify, run } from '../ui.js';
 
 /** POST /v2/session/config with no field answers the current config unchanged (api.md "Extensions"). */
@@ -15,7 +16,7 @@ export function configPanel(id, { onSaved }) {
   const form = h('form', {}, name.wrap, expected.wrap, err, h('button', { type: 'submit' }, 'Save settings'));
   const fill = (cfg) => {
     name.input.value = cfg.name ?? '';
-    expected.input.value = cfg.expected_phone ? `+${cfg.expected_phone}` : '';
+    expected.input.value = cfg.expected_phone ? formatPhone(cfg.expected_phone) : '';
   };
   readConfig(id).then(fill, (e) => {
     err.textContent = e.message;

@@ -4,7 +4,7 @@
 
 import { admin, call } from '../api.js';
 import { errorBox, field, h, section, select, uid } from '../dom.js';
-import { digitsOf } from '../format.js';
+import { formatPhone } from '../format.js';
 import { load, update } from '../session.js';
 import { confirmAction, notify, run } from '../ui.js';
 
@@ -67,7 +67,7 @@ function codeForm(ctx) {
   form.addEventListener('focusin', () => {
     const c = ctx.pairingCode();
     if (c && !code.input.value) code.input.value = c.code;
-    if (c && !phone.input.value) phone.input.value = `+${c.phone}`;
+    if (c && !phone.input.value) phone.input.value = formatPhone(c.phone);
   });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -80,7 +80,7 @@ function codeForm(ctx) {
 }
 
 function phoneForms(ctx) {
-  const linked = () => (ctx.linkedPhone() ? `+${digitsOf(ctx.linkedPhone())}` : '');
+  const linked = () => (ctx.linkedPhone() ? formatPhone(ctx.linkedPhone()) : '');
   const renamePhone = field('Phone number', { name: 'phone', inputmode: 'tel', required: true });
   const newName = field('New name', { name: 'push_name', required: true, maxlength: 100 });
   const renameErr = errorBox();
