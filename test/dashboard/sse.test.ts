@@ -14,7 +14,7 @@ function streamOf(chunks: string[]): Response {
 }
 
 function run(response: Response) {
-  return new Promise<{ envelopes: unknown[]; revoked?: unknown; ended?: unknown; headers: Record<string, string> }>((resolve) => {
+  return new Promise<{ envelopes: unknown[]; revoked?: unknown; ended?: unknown; answer?: unknown; headers: Record<string, string> }>((resolve) => {
     const envelopes: unknown[] = [];
     let headers: Record<string, string> = {};
     openEventStream({
@@ -27,7 +27,7 @@ function run(response: Response) {
       },
       onEnvelope: (e: unknown) => envelopes.push(e),
       onRevoked: (body: unknown) => resolve({ envelopes, revoked: body, headers }),
-      onEnd: (reason: unknown) => resolve({ envelopes, ended: reason, headers }),
+      onEnd: (reason: unknown, answer?: unknown) => resolve({ envelopes, ended: reason, answer, headers }),
     });
   });
 }
@@ -66,7 +66,9 @@ describe('dashboard SSE reader', () => {
   test('a 401 answer is a revocation; another failure is an end', async () => {
     const body = JSON.stringify({ status: 401, code: 'invalid_access_token', message: 'Unauthorized - Invalid or Missing Access Token' });
     assert.equal((await run(new Response(body, { status: 401 }))).revoked !== undefined, true);
-    const other = await run(new Response(JSON.stringify({ message: 'Bad Gateway - Connection Failed to Upstream' }), { status: 502 }));
-    assert.equal(other.ended, 'Bad Gateway - Connection Failed to Upstream');
+    const refused = { status: 429, code: 'quota_reached', message: 'Forbidden - Quota or Limit Reached' };
+    const other = await run(new Response(JSON.stringify(refused), { status: 429 }));
+    assert.equal(other.ended, 'Forbidden - Quota or Limit Reached');
+    assert.deepEqual(other.answer, { status: 429, body: refused });
   });
 });

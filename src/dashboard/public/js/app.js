@@ -93,5 +93,7 @@ window.addEventListener('hashchange', () => {
   route();
 });
 window.addEventListener('switchboard:signedin', signedIn);
+// The stream restarted without replay: reload the current view so nothing missed stays on screen.
+window.addEventListener('switchboard:resync', route);
 if (load().account) startLive(() => signOut('Your access token was revoked: you are signed out.'));
 route();

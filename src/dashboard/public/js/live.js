@@ -22,15 +22,28 @@ function setState(state) {
   if (el) el.textContent = state === 'on' ? 'Live' : state === 'off' ? 'Offline' : 'Reconnecting…';
 }
 
-/** A plain end of the stream: a revoked token answers 401 here (and the 401 handler signs out), else reconnect. */
-async function ended(lastId) {
+let failures = 0;
+
+/**
+ * The stream ended without a revocation: a revoked token answers 401 here (and the 401 handler signs out), else
+ * reconnect, backing off while it keeps failing (e.g. 429 past the account's stream limit). A resume point the server
+ * no longer replays (400 on last_event_id) restarts live-only, and the views reload what they show.
+ */
+async function ended(lastId, answer) {
   setState('retry');
   try {
     await account('GET', '/v2/account/stats');
   } catch (err) {
     if (err.status === 401) return;
   }
-  timer = setTimeout(() => connect(lastId), 1000);
+  let resume = lastId;
+  if (answer?.status === 400 && answer.body?.details?.parameter === 'last_event_id') {
+    resume = null;
+    window.dispatchEvent(new Event('switchboard:resync'));
+  }
+  const delay = Math.min(30_000, 1000 * 2 ** failures);
+  failures += 1;
+  timer = setTimeout(() => connect(resume), delay);
 }
 
 function connect(lastId) {
@@ -40,12 +53,15 @@ function connect(lastId) {
     url: '/v2/events/sse',
     headers: { 'access-token': creds.account.token },
     lastEventId: lastId,
-    onOpen: () => setState('on'),
+    onOpen: () => {
+      failures = 0;
+      setState('on');
+    },
     onEnvelope: (envelope) => {
       for (const fn of [...listeners]) fn(envelope);
     },
     onRevoked: (body) => revokedHandler(body),
-    onEnd: () => ended(current.lastEventId),
+    onEnd: (_reason, answer) => ended(current.lastEventId, answer),
   });
   stream = current;
 }

@@ -17,7 +17,7 @@ export interface EventStreamOptions {
   onOpen?: () => void;
   onEnvelope: (envelope: any, seq: string | null) => void;
   onRevoked: (body: any) => void;
-  onEnd: (reason: string) => void;
+  onEnd: (reason: string, answer?: { status: number; body: any }) => void;
   fetchImpl?: (url: string, init: any) => Promise<Response>;
 }
 

@@ -50,8 +50,8 @@ function parseJson(text) {
 
 /**
  * Reads `url` as an event stream with the given headers. Calls onOpen() once the stream is answered, onEnvelope(envelope, seq) per event, then exactly one
- * of onRevoked(body) (a 401 answer or an `event: error` with status 401) or onEnd(reason) (the stream ended or
- * failed otherwise). close() stops without calling either.
+ * of onRevoked(body) (a 401 answer or an `event: error` with status 401) or onEnd(reason, answer?) (the stream ended
+ * or failed otherwise; `answer` = {status, body} when the server refused the stream). close() stops without calling either.
  */
 export function openEventStream({ url, headers, lastEventId, onOpen, onEnvelope, onRevoked, onEnd, fetchImpl = fetch }) {
   const controller = new AbortController();
@@ -70,7 +70,7 @@ export function openEventStream({ url, headers, lastEventId, onOpen, onEnvelope,
     if (!res.ok) {
       const body = parseJson(await res.text());
       if (isRevocation(res.status, body)) finish(onRevoked, body);
-      else finish(onEnd, body?.message ?? `HTTP ${res.status}`);
+      else finish(() => onEnd(body?.message ?? `HTTP ${res.status}`, { status: res.status, body }));
       return;
     }
     onOpen?.();

@@ -105,7 +105,7 @@ export function webhooksPanel(id) {
   const refresh = h('button', { type: 'button', class: 'secondary' }, 'Refresh deliveries');
   refresh.addEventListener('click', () => void loadDeliveries());
   return {
-    el: section('Webhooks', list, listErr, form, secret, h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Recent deliveries' }, table), delErr, refresh),
+    el: section('Webhooks', h('p', { class: 'muted' }, 'Test sends this instance’s events of the last 15 minutes again to its active webhooks (same event ids).'), list, listErr, form, secret, h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Recent deliveries' }, table), delErr, refresh),
     stop: () => clearInterval(timer),
   };
 }
