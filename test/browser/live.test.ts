@@ -67,6 +67,8 @@ describe('dashboard over time', () => {
     await gw.call('POST', '/v2/session/start', { query: { access_token: fleet.access_token, instance_id: target } });
     await p.locator(`article.card[data-id="${target}"][data-status="SCAN_QR_CODE"]`).waitFor();
     assert.equal(await p.locator('article.card[data-status="SCAN_QR_CODE"]').count(), 1);
+    await p.getByLabel('Filter').fill('Desk 151');
+    assert.deepEqual(await p.locator('article.card:visible h3').allTextContents(), ['Desk 151']);
     await gw.call('POST', '/v2/session/stop', { query: { access_token: fleet.access_token, instance_id: target } });
     await p.close();
   });

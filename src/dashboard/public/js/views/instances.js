@@ -37,6 +37,16 @@ export function instancesView() {
     });
   });
 
+  // Filter by name, id, phone or display name: hides cards, so the list is not rebuilt on each keystroke.
+  const search = field('Filter', { type: 'search', name: 'filter', placeholder: 'Name, number or status' });
+  const matches = (m, q) =>
+    !q || [m.name, m.id, m.status, m.me?.id, m.me?.pushName, m.me?.displayName].some((v) => String(v ?? '').toLowerCase().includes(q));
+  const applyFilter = () => {
+    const q = search.input.value.trim().toLowerCase();
+    for (const c of cards.values()) c.el.hidden = !matches(c.model, q);
+  };
+  search.input.addEventListener('input', applyFilter);
+
   const enrich = (model) =>
     instanceCall(model.id, 'GET', '/v2/session/me').then((me) => {
       if (model.status !== 'WORKING') return;
@@ -92,7 +102,7 @@ export function instancesView() {
     {},
     h('h1', {}, 'Instances'),
     section('New instance', form),
-    h('section', { 'aria-labelledby': 'list-title', class: 'list' }, h('h2', { id: 'list-title', class: 'visually-hidden' }, 'All instances'), count, listErr, grid),
+    h('section', { 'aria-labelledby': 'list-title', class: 'list' }, h('h2', { id: 'list-title', class: 'visually-hidden' }, 'All instances'), h('div', { class: 'row wrap list-head' }, count, search.wrap), listErr, grid),
   );
   return {
     el,
