@@ -18,6 +18,8 @@ let browser: LaunchedBrowser;
 let page: Page;
 let account: { id: string; access_token: string };
 let instanceId = '';
+let pairingId = '';
+let pairingPhone = '';
 const problems: string[] = [];
 
 const hooks: { eventId: string; body: string }[] = [];
@@ -228,12 +230,14 @@ describe('dashboard in Chromium', () => {
 
   test('pair by code', async () => {
     const created = await gw.call('POST', '/v2/session/create', { query: { access_token: account.access_token }, body: { name: 'Pairing' } });
-    await page.goto(`${gw.url}/dashboard#/instances/${created.body.instance_id}`);
+    pairingId = created.body.instance_id;
+    await page.goto(`${gw.url}/dashboard#/instances/${pairingId}`);
     await page.getByRole('heading', { name: 'Pairing', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     const link = region(page, 'Link a phone');
     await link.getByRole('img').waitFor();
     const phone = newPhone();
+    pairingPhone = phone;
     await link.getByLabel('Phone number').fill(`+${phone}`);
     await link.getByRole('button', { name: 'Get pairing code' }).click();
     const code = (await link.locator('.pair-code strong').textContent())!;
@@ -277,6 +281,20 @@ describe('dashboard in Chromium', () => {
     await page.getByText('3 of 20 instances used').waitFor();
     await screenshot(page, 'overview');
     await assertAccessible(page, 'overview');
+  });
+
+  test('unlink from the sandbox panel: the instance sees its device removed', async () => {
+    await page.getByRole('link', { name: 'Instances' }).click();
+    await page.getByRole('link', { name: 'Pairing' }).click();
+    await page.getByText('Connected as John Doe').waitFor();
+    const unlink = region(page, 'Simulated phone (sandbox)').locator('form').filter({ has: page.getByRole('button', { name: 'Unlink device' }) });
+    assert.equal((await unlink.getByLabel('Phone number').inputValue()).replace(/\D/g, ''), pairingPhone);
+    await unlink.getByRole('button', { name: 'Unlink device' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Unlink' }).click();
+    await status(page).filter({ hasText: 'FAILED' }).waitFor();
+    await page.locator('#instance-status .reason').filter({ hasText: 'device_removed' }).waitFor();
+    await page.getByText('No phone linked').waitFor();
+    assert.ok(pairingId);
   });
 
   test('sign out forgets the token', async () => {
