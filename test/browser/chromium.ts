@@ -15,10 +15,15 @@ export function ensureChromium(): string {
   if (existsSync(CHROMIUM)) return CHROMIUM;
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (root && existsSync('/etc/debian_version')) {
-    execFileSync('sh', ['-c', 'apt-get update && apt-get install -y chromium'], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
+    execFileSync('sh', ['-c', 'apt-get update && apt-get install -y chromium'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 600_000,
+    });
     if (existsSync(CHROMIUM)) return CHROMIUM;
   }
-  throw new Error(`Chromium is missing at ${CHROMIUM}: install it with "sudo apt-get install -y chromium" (Debian) or set SWITCHBOARD_CHROMIUM to a Chromium binary.`);
+  throw new Error(
+    `Chromium is missing at ${CHROMIUM}: install it with "sudo apt-get install -y chromium" (Debian) or set SWITCHBOARD_CHROMIUM to a Chromium binary.`,
+  );
 }
 
 export interface LaunchedBrowser {

@@ -58,7 +58,13 @@ describe('dashboard in Chromium', () => {
   test('first load: sign-in page, its weight and time to first render; accessible', async () => {
     const sizes: Promise<number>[] = [];
     const onResponse = (res: import('playwright-core').Response) => {
-      if (res.url().startsWith(gw.url)) sizes.push(res.request().sizes().then((s) => s.responseBodySize + s.responseHeadersSize));
+      if (res.url().startsWith(gw.url))
+        sizes.push(
+          res
+            .request()
+            .sizes()
+            .then((s) => s.responseBodySize + s.responseHeadersSize),
+        );
     };
     page.on('response', onResponse);
     await page.goto(`${gw.url}/dashboard`);
@@ -70,7 +76,12 @@ describe('dashboard in Chromium', () => {
       const fcp = performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null;
       const view = performance.getEntriesByName('switchboard:view')[0]?.startTime ?? null;
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-      return { firstContentfulPaintMs: fcp, firstViewRenderedMs: view, domContentLoadedMs: nav.domContentLoadedEventEnd, loadMs: nav.loadEventEnd };
+      return {
+        firstContentfulPaintMs: fcp,
+        firstViewRenderedMs: view,
+        domContentLoadedMs: nav.domContentLoadedEventEnd,
+        loadMs: nav.loadEventEnd,
+      };
     });
     const metrics = { requests: sizes.length, bytesTransferred: bytes, ...timing };
     writeFileSync(join(ARTIFACTS, 'dashboard-first-load.json'), `${JSON.stringify(metrics, null, 2)}\n`);
@@ -92,7 +103,10 @@ describe('dashboard in Chromium', () => {
     await signIn(page, gw.url, account.access_token);
     await page.getByRole('heading', { name: 'Instances', exact: true }).waitFor();
     await live(page);
-    assert.match(await page.evaluate(() => sessionStorage.getItem('switchboard.dashboard') ?? ''), new RegExp(account.access_token));
+    assert.match(
+      await page.evaluate(() => sessionStorage.getItem('switchboard.dashboard') ?? ''),
+      new RegExp(account.access_token),
+    );
     assert.equal(urls.filter((u) => u.includes(account.access_token)).length, 0);
   });
 
@@ -194,14 +208,20 @@ describe('dashboard in Chromium', () => {
     const button = delivered.getByRole('button', { name: 'Redeliver' });
     const deliveryId = await button.getAttribute('data-delivery');
     const before = hooks.length;
-    const row = await gw.call('GET', '/v2/webhooks/deliveries', { query: { access_token: account.access_token, instance_id: instanceId } });
+    const row = await gw.call('GET', '/v2/webhooks/deliveries', {
+      query: { access_token: account.access_token, instance_id: instanceId },
+    });
     const eventId = row.body.find((d: any) => d.id === deliveryId).event_id;
     await button.click();
     await page.getByText(`Delivery ${deliveryId} queued again.`).waitFor();
-    for (let i = 0; i < 100 && !hooks.slice(before).some((h) => h.eventId === eventId); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && !hooks.slice(before).some((h) => h.eventId === eventId); i++)
+      await new Promise((r) => setTimeout(r, 100));
     assert.equal(hooks.filter((h) => h.eventId === eventId).length, 2, 'the receiver got the same event twice');
     // A redelivery is the same row queued again (attempts start over) and delivered again.
-    await hooksPanel.locator(`tr[data-status="delivered"]:has(button[data-delivery="${deliveryId}"]) td.num`).filter({ hasText: /^1$/ }).waitFor();
+    await hooksPanel
+      .locator(`tr[data-status="delivered"]:has(button[data-delivery="${deliveryId}"]) td.num`)
+      .filter({ hasText: /^1$/ })
+      .waitFor();
     await hooksPanel.getByRole('button', { name: 'Test' }).click();
     await page.getByText(/^Test: \d+ recent event\(s\) queued again/).waitFor();
     // Pause: the webhook is kept, inactive.
@@ -210,7 +230,10 @@ describe('dashboard in Chromium', () => {
   });
 
   test('wrong phone: the identity-mismatch alert', async () => {
-    const created = await gw.call('POST', '/v2/session/create', { query: { access_token: account.access_token }, body: { name: 'Front desk' } });
+    const created = await gw.call('POST', '/v2/session/create', {
+      query: { access_token: account.access_token },
+      body: { name: 'Front desk' },
+    });
     await page.goto(`${gw.url}/dashboard#/instances/${created.body.instance_id}`);
     await page.getByRole('heading', { name: 'Front desk', exact: true }).waitFor();
     const settings = region(page, 'Settings');
@@ -229,7 +252,10 @@ describe('dashboard in Chromium', () => {
   });
 
   test('pair by code', async () => {
-    const created = await gw.call('POST', '/v2/session/create', { query: { access_token: account.access_token }, body: { name: 'Pairing' } });
+    const created = await gw.call('POST', '/v2/session/create', {
+      query: { access_token: account.access_token },
+      body: { name: 'Pairing' },
+    });
     pairingId = created.body.instance_id;
     await page.goto(`${gw.url}/dashboard#/instances/${pairingId}`);
     await page.getByRole('heading', { name: 'Pairing', exact: true }).waitFor();
@@ -243,7 +269,9 @@ describe('dashboard in Chromium', () => {
     const code = (await link.locator('.pair-code strong').textContent())!;
     assert.match(code, /^[A-Z0-9]{4}-?[A-Z0-9]{4}$/);
     const sandbox = region(page, 'Simulated phone (sandbox)');
-    const enter = sandbox.locator('form').filter({ has: page.getByRole('button', { name: 'Enter the code on this phone' }) });
+    const enter = sandbox
+      .locator('form')
+      .filter({ has: page.getByRole('button', { name: 'Enter the code on this phone' }) });
     await enter.getByLabel('Pairing code').click();
     assert.equal(await enter.getByLabel('Pairing code').inputValue(), code);
     await enter.getByRole('button', { name: 'Enter the code on this phone' }).click();
@@ -262,11 +290,17 @@ describe('dashboard in Chromium', () => {
     await screenshot(page, 'instances');
     await assertAccessible(page, 'instances');
     await page.setViewportSize({ width: 375, height: 800 });
-    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 375), 'no horizontal scrolling at 375 px');
+    assert.ok(
+      await page.evaluate(() => document.documentElement.scrollWidth <= 375),
+      'no horizontal scrolling at 375 px',
+    );
     await screenshot(page, 'instances-375');
     await page.goto(`${gw.url}/dashboard#/instances/${instanceId}`);
     await page.getByText('Connected as Global Sales Dept.').waitFor();
-    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 375), 'instance page: no horizontal scrolling at 375 px');
+    assert.ok(
+      await page.evaluate(() => document.documentElement.scrollWidth <= 375),
+      'instance page: no horizontal scrolling at 375 px',
+    );
     await screenshot(page, 'instance-375');
     await page.setViewportSize({ width: 1280, height: 900 });
   });
@@ -287,7 +321,9 @@ describe('dashboard in Chromium', () => {
     await page.getByRole('link', { name: 'Instances' }).click();
     await page.getByRole('link', { name: 'Pairing' }).click();
     await page.getByText('Connected as John Doe').waitFor();
-    const unlink = region(page, 'Simulated phone (sandbox)').locator('form').filter({ has: page.getByRole('button', { name: 'Unlink device' }) });
+    const unlink = region(page, 'Simulated phone (sandbox)')
+      .locator('form')
+      .filter({ has: page.getByRole('button', { name: 'Unlink device' }) });
     assert.equal((await unlink.getByLabel('Phone number').inputValue()).replace(/\D/g, ''), pairingPhone);
     await unlink.getByRole('button', { name: 'Unlink device' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Unlink' }).click();
@@ -341,4 +377,3 @@ describe('dashboard in Chromium', () => {
     assert.deepEqual(problems, []);
   });
 });
-

@@ -19,7 +19,12 @@ export async function assertAccessible(page: Page, view: string): Promise<void> 
   }
   const result = await page.evaluate(async () => {
     const r = await (window as any).axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => n.target.join(' ')).slice(0, 5) }));
+    return r.violations.map((v: any) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n: any) => n.target.join(' ')).slice(0, 5),
+    }));
   });
   const bad = result.filter((v: { impact: string }) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(bad, [], `${view}: accessibility violations\n${JSON.stringify(bad, null, 2)}`);
@@ -40,7 +45,12 @@ export async function screenshot(page: Page, name: string, opts: { fullPage?: bo
 /** A section of the page by its heading (sections are labelled by their h2). */
 export const region = (page: Page, name: string): Locator => page.getByRole('region', { name, exact: true });
 
-export async function signIn(page: Page, url: string, token: string, kind: 'account' | 'admin' = 'account'): Promise<void> {
+export async function signIn(
+  page: Page,
+  url: string,
+  token: string,
+  kind: 'account' | 'admin' = 'account',
+): Promise<void> {
   await page.goto(`${url}/dashboard`);
   if (kind === 'admin') await page.getByRole('radio', { name: 'Admin token' }).check();
   await page.getByLabel('Token', { exact: true }).fill(token);

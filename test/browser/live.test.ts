@@ -49,8 +49,14 @@ describe('dashboard over time', () => {
     const fleet = (await gw.admin('POST', '/admin/accounts', { name: 'Fleet', max_instances: 250 })).body;
     const ids: string[] = [];
     for (let i = 0; i < 200; i += 20) {
-      const batch = await Promise.all(Array.from({ length: 20 }, (_, j) =>
-        gw.call('POST', '/v2/session/create', { query: { access_token: fleet.access_token }, body: { name: `Desk ${i + j + 1}` } })));
+      const batch = await Promise.all(
+        Array.from({ length: 20 }, (_, j) =>
+          gw.call('POST', '/v2/session/create', {
+            query: { access_token: fleet.access_token },
+            body: { name: `Desk ${i + j + 1}` },
+          }),
+        ),
+      );
       ids.push(...batch.map((r) => r.body.instance_id as string));
     }
     const p = await newPage();
@@ -60,8 +66,13 @@ describe('dashboard over time', () => {
     // Informative (not asserted): a fresh load of the list with 200 cards, from navigation start to cards in the DOM.
     await p.reload();
     await p.getByText('200 instances').waitFor();
-    const rendered = await p.evaluate(() => performance.getEntriesByName('switchboard:instances-rendered')[0]?.startTime ?? null);
-    writeFileSync(join(ARTIFACTS, 'dashboard-200-instances.json'), `${JSON.stringify({ instances: 200, cardsRenderedMs: rendered }, null, 2)}\n`);
+    const rendered = await p.evaluate(
+      () => performance.getEntriesByName('switchboard:instances-rendered')[0]?.startTime ?? null,
+    );
+    writeFileSync(
+      join(ARTIFACTS, 'dashboard-200-instances.json'),
+      `${JSON.stringify({ instances: 200, cardsRenderedMs: rendered }, null, 2)}\n`,
+    );
     await live(p);
     const target = ids[150]!;
     await gw.call('POST', '/v2/session/start', { query: { access_token: fleet.access_token, instance_id: target } });

@@ -15,7 +15,14 @@ describe('/dashboard assets', () => {
     assert.equal(res.statusCode, 200);
     assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
     assert.equal(res.headers['content-security-policy'], CONTENT_SECURITY_POLICY);
-    for (const directive of ["default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "connect-src 'self'"]) {
+    for (const directive of [
+      "default-src 'none'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+      "connect-src 'self'",
+    ]) {
       assert.ok(CONTENT_SECURITY_POLICY.includes(directive), directive);
     }
     assert.doesNotMatch(CONTENT_SECURITY_POLICY, /unsafe-|\*/);
@@ -28,7 +35,11 @@ describe('/dashboard assets', () => {
   test('If-None-Match answers 304 with no body', async () => {
     const first = await t.app.inject({ method: 'GET', url: '/dashboard/js/app.js' });
     assert.equal(first.headers['content-type'], 'text/javascript; charset=utf-8');
-    const again = await t.app.inject({ method: 'GET', url: '/dashboard/js/app.js', headers: { 'if-none-match': String(first.headers.etag) } });
+    const again = await t.app.inject({
+      method: 'GET',
+      url: '/dashboard/js/app.js',
+      headers: { 'if-none-match': String(first.headers.etag) },
+    });
     assert.equal(again.statusCode, 304);
     assert.equal(again.body, '');
   });
@@ -39,7 +50,12 @@ describe('/dashboard assets', () => {
     assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/i, 'inline <script>');
     assert.doesNotMatch(html, /<style|\sstyle=|\son[a-z]+=/i, 'inline style or handler');
     for (const a of assets) {
-      if (a.path.endsWith('.js')) assert.doesNotMatch(a.body.toString('utf8'), /\.(?:inner|outer)HTML\s*=|insertAdjacentHTML|\beval\(|new Function|setAttribute\('style'/, a.path);
+      if (a.path.endsWith('.js'))
+        assert.doesNotMatch(
+          a.body.toString('utf8'),
+          /\.(?:inner|outer)HTML\s*=|insertAdjacentHTML|\beval\(|new Function|setAttribute\('style'/,
+          a.path,
+        );
     }
     for (const ref of html.matchAll(/(?:src|href)="(\/dashboard[^"]*)"/g)) {
       assert.equal((await t.app.inject({ method: 'GET', url: ref[1] })).statusCode, 200, ref[1]);
@@ -60,6 +76,9 @@ describe('/dashboard assets', () => {
   test('hidden from the OpenAPI document', async () => {
     const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     assert.ok(Object.keys(doc.paths).length > 0);
-    assert.deepEqual(Object.keys(doc.paths).filter((p) => p.startsWith('/dashboard')), []);
+    assert.deepEqual(
+      Object.keys(doc.paths).filter((p) => p.startsWith('/dashboard')),
+      [],
+    );
   });
 });

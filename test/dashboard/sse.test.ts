@@ -14,7 +14,13 @@ function streamOf(chunks: string[]): Response {
 }
 
 function run(response: Response) {
-  return new Promise<{ envelopes: unknown[]; revoked?: unknown; ended?: unknown; answer?: unknown; headers: Record<string, string> }>((resolve) => {
+  return new Promise<{
+    envelopes: unknown[];
+    revoked?: unknown;
+    ended?: unknown;
+    answer?: unknown;
+    headers: Record<string, string>;
+  }>((resolve) => {
     const envelopes: unknown[] = [];
     let headers: Record<string, string> = {};
     openEventStream({
@@ -57,14 +63,23 @@ describe('dashboard SSE reader', () => {
   });
 
   test('an `event: error` with status 401 (token revoked) is a revocation', async () => {
-    const data = JSON.stringify({ status: 401, code: 'invalid_access_token', message: 'Unauthorized - Invalid or Missing Access Token', reason: 'token_revoked' });
+    const data = JSON.stringify({
+      status: 401,
+      code: 'invalid_access_token',
+      message: 'Unauthorized - Invalid or Missing Access Token',
+      reason: 'token_revoked',
+    });
     const r = await run(streamOf([`event: error\ndata: ${data}\n\n`, 'data: {"never":true}\n\n']));
     assert.deepEqual(r.revoked, JSON.parse(data));
     assert.deepEqual(r.envelopes, []);
   });
 
   test('a 401 answer is a revocation; another failure is an end', async () => {
-    const body = JSON.stringify({ status: 401, code: 'invalid_access_token', message: 'Unauthorized - Invalid or Missing Access Token' });
+    const body = JSON.stringify({
+      status: 401,
+      code: 'invalid_access_token',
+      message: 'Unauthorized - Invalid or Missing Access Token',
+    });
     assert.equal((await run(new Response(body, { status: 401 }))).revoked !== undefined, true);
     const refused = { status: 429, code: 'quota_reached', message: 'Forbidden - Quota or Limit Reached' };
     const other = await run(new Response(JSON.stringify(refused), { status: 429 }));

@@ -42,7 +42,13 @@ export async function call(method, path, opts = {}) {
   }
   let res;
   try {
-    res = await fetch(`${path}${qs ? `?${qs}` : ''}`, { method, headers, body, cache: 'no-store', signal: opts.signal });
+    res = await fetch(`${path}${qs ? `?${qs}` : ''}`, {
+      method,
+      headers,
+      body,
+      cache: 'no-store',
+      signal: opts.signal,
+    });
   } catch (err) {
     if (err?.name === 'AbortError') throw err;
     throw new ApiError(0, null);

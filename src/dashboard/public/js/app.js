@@ -31,7 +31,8 @@ function renderChrome(creds) {
   nav.hidden = !signedIn;
   for (const li of nav.querySelectorAll('[data-need]')) li.hidden = !creds[li.dataset.need];
   for (const a of nav.querySelectorAll('a')) {
-    if (a.getAttribute('href') === location.hash.replace(/^(#\/instances)\/.*$/, '$1')) a.setAttribute('aria-current', 'page');
+    if (a.getAttribute('href') === location.hash.replace(/^(#\/instances)\/.*$/, '$1'))
+      a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   const who = document.getElementById('who');
@@ -39,9 +40,11 @@ function renderChrome(creds) {
   const live = document.body.dataset.live;
   const liveText = live === 'on' ? 'Live' : live === 'retry' ? 'Reconnecting…' : 'Offline';
   if (creds.account) {
-    who.append(creds.account.name ? `Account: ${creds.account.name} ` : 'Signed in with an access token ', h('span', { id: 'live', class: 'live' }, liveText));
-  }
-  else if (creds.admin) who.append('Administrator');
+    who.append(
+      creds.account.name ? `Account: ${creds.account.name} ` : 'Signed in with an access token ',
+      h('span', { id: 'live', class: 'live' }, liveText),
+    );
+  } else if (creds.admin) who.append('Administrator');
   document.getElementById('signout').hidden = !signedIn;
 }
 

@@ -13,8 +13,7 @@ function apply(el, attrs) {
     else if (key === 'value' && 'value' in el) {
       if ('defaultValue' in el) el.defaultValue = value;
       el.value = value;
-    }
-    else el.setAttribute(key, value === true ? '' : String(value));
+    } else el.setAttribute(key, value === true ? '' : String(value));
   }
   return el;
 }
@@ -58,14 +57,24 @@ export function field(label, attrs = {}, hint) {
   const input = h(attrs.tag ?? 'input', { ...attrs, tag: undefined, id });
   const hintId = hint ? `${id}-hint` : undefined;
   if (hintId) input.setAttribute('aria-describedby', hintId);
-  const wrap = h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('small', { id: hintId }, hint) : null);
+  const wrap = h(
+    'div',
+    { class: 'field' },
+    h('label', { for: id }, label),
+    input,
+    hint ? h('small', { id: hintId }, hint) : null,
+  );
   return { wrap, input };
 }
 
 /** A select with options [[value, label]…]. */
 export function select(label, options, attrs = {}) {
   const id = uid();
-  const input = h('select', { ...attrs, id }, options.map(([value, text]) => h('option', { value }, text)));
+  const input = h(
+    'select',
+    { ...attrs, id },
+    options.map(([value, text]) => h('option', { value }, text)),
+  );
   return { wrap: h('div', { class: 'field' }, h('label', { for: id }, label), input), input };
 }
 

@@ -5,11 +5,16 @@ import { svg } from './dom.js';
 // ITU-T E.164 country codes are prefix-free: these are the 1- and 2-digit ones; every other code has 3 digits.
 const CC1 = new Set(['1', '7']);
 const CC2 = new Set(
-  '20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98'.split(' '),
+  '20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98'.split(
+    ' ',
+  ),
 );
 
 export function digitsOf(jidOrPhone) {
-  return String(jidOrPhone ?? '').split('@')[0].split(':')[0].replace(/\D/g, '');
+  return String(jidOrPhone ?? '')
+    .split('@')[0]
+    .split(':')[0]
+    .replace(/\D/g, '');
 }
 
 /** "201012345678@c.us" → "+20 101 234 5678" (country code, then groups of three with a final four). */
@@ -67,16 +72,44 @@ const ICONS = {
     ['path', { d: 'M8 3l1.5 2.5M16 3l-1.5 2.5', fill: 'none', stroke: 'currentColor', 'stroke-width': '1.5' }],
   ],
   ios: [
-    ['rect', { x: '7', y: '2', width: '10', height: '20', rx: '2.5', fill: 'none', stroke: 'currentColor', 'stroke-width': '1.8' }],
+    [
+      'rect',
+      {
+        x: '7',
+        y: '2',
+        width: '10',
+        height: '20',
+        rx: '2.5',
+        fill: 'none',
+        stroke: 'currentColor',
+        'stroke-width': '1.8',
+      },
+    ],
     ['circle', { cx: '12', cy: '18.5', r: '1.2' }],
   ],
   web: [
     ['circle', { cx: '12', cy: '12', r: '9', fill: 'none', stroke: 'currentColor', 'stroke-width': '1.8' }],
-    ['path', { d: 'M3 12h18M12 3c3 3 3 15 0 18M12 3c-3 3-3 15 0 18', fill: 'none', stroke: 'currentColor', 'stroke-width': '1.5' }],
+    [
+      'path',
+      {
+        d: 'M3 12h18M12 3c3 3 3 15 0 18M12 3c-3 3-3 15 0 18',
+        fill: 'none',
+        stroke: 'currentColor',
+        'stroke-width': '1.5',
+      },
+    ],
   ],
   unknown: [
     ['circle', { cx: '12', cy: '12', r: '9', fill: 'none', stroke: 'currentColor', 'stroke-width': '1.8' }],
-    ['path', { d: 'M9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.7.3-1 .8-1 1.5v.7', fill: 'none', stroke: 'currentColor', 'stroke-width': '1.8' }],
+    [
+      'path',
+      {
+        d: 'M9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.7.3-1 .8-1 1.5v.7',
+        fill: 'none',
+        stroke: 'currentColor',
+        'stroke-width': '1.8',
+      },
+    ],
     ['circle', { cx: '12', cy: '17', r: '1.1' }],
   ],
 };
@@ -86,7 +119,15 @@ export function platformIcon(platform) {
   const parts = ICONS[platform] ?? ICONS.unknown;
   return svg(
     'svg',
-    { class: `icon icon-${platform}`, viewBox: '0 0 24 24', width: '18', height: '18', 'aria-hidden': 'true', focusable: 'false', fill: 'currentColor' },
+    {
+      class: `icon icon-${platform}`,
+      viewBox: '0 0 24 24',
+      width: '18',
+      height: '18',
+      'aria-hidden': 'true',
+      focusable: 'false',
+      fill: 'currentColor',
+    },
     parts.map(([tag, attrs]) => svg(tag, attrs)),
   );
 }

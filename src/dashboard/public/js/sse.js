@@ -53,7 +53,16 @@ function parseJson(text) {
  * of onRevoked(body) (a 401 answer or an `event: error` with status 401) or onEnd(reason, answer?) (the stream ended
  * or failed otherwise; `answer` = {status, body} when the server refused the stream). close() stops without calling either.
  */
-export function openEventStream({ url, headers, lastEventId, onOpen, onEnvelope, onRevoked, onEnd, fetchImpl = fetch }) {
+export function openEventStream({
+  url,
+  headers,
+  lastEventId,
+  onOpen,
+  onEnvelope,
+  onRevoked,
+  onEnd,
+  fetchImpl = fetch,
+}) {
   const controller = new AbortController();
   let finished = false;
   const finish = (fn, arg) => {

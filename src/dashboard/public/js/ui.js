@@ -24,19 +24,23 @@ export function confirmAction(title, text, okLabel = 'Confirm') {
 /** A button that copies text() to the clipboard and says so. */
 export function copyButton(label, text) {
   const status = h('span', { class: 'copied', role: 'status' });
-  const button = h('button', {
-    type: 'button',
-    class: 'secondary',
-    onclick: async () => {
-      try {
-        await navigator.clipboard.writeText(typeof text === 'function' ? text() : text);
-        status.textContent = 'Copied';
-      } catch {
-        status.textContent = 'Copy failed: select the text and copy it by hand';
-      }
-      setTimeout(() => (status.textContent = ''), 3000);
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      onclick: async () => {
+        try {
+          await navigator.clipboard.writeText(typeof text === 'function' ? text() : text);
+          status.textContent = 'Copied';
+        } catch {
+          status.textContent = 'Copy failed: select the text and copy it by hand';
+        }
+        setTimeout(() => (status.textContent = ''), 3000);
+      },
     },
-  }, label);
+    label,
+  );
   return h('span', { class: 'copy' }, button, status);
 }
 
@@ -67,7 +71,12 @@ export function secretBox(label, value, extra) {
     'div',
     { class: 'secret', role: 'group', 'aria-label': label },
     h('p', {}, h('strong', {}, label), ' — shown only once: copy it now.'),
-    h('div', { class: 'row' }, h('input', { type: 'text', readonly: true, value, 'aria-label': label, class: 'mono' }), copyButton('Copy', value)),
+    h(
+      'div',
+      { class: 'row' },
+      h('input', { type: 'text', readonly: true, value, 'aria-label': label, class: 'mono' }),
+      copyButton('Copy', value),
+    ),
     extra,
   );
 }

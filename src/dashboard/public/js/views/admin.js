@@ -26,7 +26,14 @@ export function adminView() {
     const err = errorBox();
     const b = h('button', { type: 'button', class: 'danger' }, 'Revoke');
     b.addEventListener('click', async () => {
-      if (!(await confirmAction('Revoke token', `Token ${tokenId} stops working at once, for every client using it.`, 'Revoke'))) return;
+      if (
+        !(await confirmAction(
+          'Revoke token',
+          `Token ${tokenId} stops working at once, for every client using it.`,
+          'Revoke',
+        ))
+      )
+        return;
       run(b, err, async () => {
         await admin('DELETE', `/admin/tokens/${encodeURIComponent(tokenId)}`);
         notify(`Token ${tokenId} revoked.`);
@@ -37,7 +44,9 @@ export function adminView() {
   };
 
   const showToken = (acc, token, tokenId) => {
-    shown.replaceChildren(secretBox(`Access token for ${acc.name}`, token, h('div', { class: 'row wrap' }, openAs(acc, token))));
+    shown.replaceChildren(
+      secretBox(`Access token for ${acc.name}`, token, h('div', { class: 'row wrap' }, openAs(acc, token))),
+    );
     if (tokenId) {
       const li = h('li', {}, h('span', { class: 'mono' }, tokenId), ` (${acc.name}) `);
       li.append(revokeButton(tokenId, () => li.remove()));
@@ -48,27 +57,56 @@ export function adminView() {
   const load = async () => {
     await run(rows, listErr, async () => {
       const accounts = await admin('GET', '/admin/accounts');
-      rows.replaceChildren(...accounts.map((acc) => {
-        const err = errorBox();
-        const issue = h('button', { type: 'button', class: 'secondary' }, 'New token');
-        issue.addEventListener('click', () => run(issue, err, async () => {
-          const t = await admin('POST', `/admin/accounts/${encodeURIComponent(acc.id)}/tokens`);
-          showToken(acc, t.access_token, t.token_id);
-        }));
-        return h('tr', {}, h('td', {}, acc.name), h('td', { class: 'mono' }, acc.id), h('td', { class: 'num' }, String(acc.max_instances)), h('td', {}, dateTime(acc.created_at)), h('td', {}, issue, err));
-      }));
-      if (accounts.length === 0) rows.append(h('tr', {}, h('td', { colspan: '5', class: 'muted' }, 'No accounts yet.')));
+      rows.replaceChildren(
+        ...accounts.map((acc) => {
+          const err = errorBox();
+          const issue = h('button', { type: 'button', class: 'secondary' }, 'New token');
+          issue.addEventListener('click', () =>
+            run(issue, err, async () => {
+              const t = await admin('POST', `/admin/accounts/${encodeURIComponent(acc.id)}/tokens`);
+              showToken(acc, t.access_token, t.token_id);
+            }),
+          );
+          return h(
+            'tr',
+            {},
+            h('td', {}, acc.name),
+            h('td', { class: 'mono' }, acc.id),
+            h('td', { class: 'num' }, String(acc.max_instances)),
+            h('td', {}, dateTime(acc.created_at)),
+            h('td', {}, issue, err),
+          );
+        }),
+      );
+      if (accounts.length === 0)
+        rows.append(h('tr', {}, h('td', { colspan: '5', class: 'muted' }, 'No accounts yet.')));
     });
   };
 
   const name = field('Account name', { name: 'name', required: true, maxlength: 200 });
-  const max = field('Max instances', { name: 'max_instances', type: 'number', min: '0', max: '100000', value: '10', required: true });
+  const max = field('Max instances', {
+    name: 'max_instances',
+    type: 'number',
+    min: '0',
+    max: '100000',
+    value: '10',
+    required: true,
+  });
   const createErr = errorBox();
-  const create = h('form', { class: 'inline-form' }, name.wrap, max.wrap, h('button', { type: 'submit' }, 'Create account'), createErr);
+  const create = h(
+    'form',
+    { class: 'inline-form' },
+    name.wrap,
+    max.wrap,
+    h('button', { type: 'submit' }, 'Create account'),
+    createErr,
+  );
   create.addEventListener('submit', (e) => {
     e.preventDefault();
     run(create, createErr, async () => {
-      const acc = await admin('POST', '/admin/accounts', { body: { name: name.input.value.trim(), max_instances: Number(max.input.value) } });
+      const acc = await admin('POST', '/admin/accounts', {
+        body: { name: name.input.value.trim(), max_instances: Number(max.input.value) },
+      });
       showToken(acc, acc.access_token, null);
       create.reset();
       await load();
@@ -77,7 +115,13 @@ export function adminView() {
 
   const tokenId = field('Token id', { name: 'token_id', required: true, class: 'mono' });
   const revokeErr = errorBox();
-  const revoke = h('form', { class: 'inline-form' }, tokenId.wrap, h('button', { type: 'submit', class: 'danger' }, 'Revoke token'), revokeErr);
+  const revoke = h(
+    'form',
+    { class: 'inline-form' },
+    tokenId.wrap,
+    h('button', { type: 'submit', class: 'danger' }, 'Revoke token'),
+    revokeErr,
+  );
   revoke.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (!(await confirmAction('Revoke token', `Token ${tokenId.input.value} stops working at once.`, 'Revoke'))) return;
@@ -89,14 +133,41 @@ export function adminView() {
   });
 
   void load();
-  const table = h('table', {}, h('caption', { class: 'visually-hidden' }, 'Accounts'),
-    h('thead', {}, h('tr', {}, ['Name', 'Id', 'Max instances', 'Created', 'Tokens'].map((t) => h('th', { scope: 'col' }, t)))), rows);
+  const table = h(
+    'table',
+    {},
+    h('caption', { class: 'visually-hidden' }, 'Accounts'),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['Name', 'Id', 'Max instances', 'Created', 'Tokens'].map((t) => h('th', { scope: 'col' }, t)),
+      ),
+    ),
+    rows,
+  );
   return {
-    el: h('div', {}, h('h1', {}, 'Administration'),
+    el: h(
+      'div',
+      {},
+      h('h1', {}, 'Administration'),
       section('New account', create),
       shown,
-      section('Accounts', h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Accounts' }, table), listErr),
-      section('Tokens issued here', h('p', { class: 'muted' }, 'Tokens issued with “New token” in this tab, to revoke them in one click.'), issued, h('h3', {}, 'Revoke any token by id'), revoke)),
+      section(
+        'Accounts',
+        h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Accounts' }, table),
+        listErr,
+      ),
+      section(
+        'Tokens issued here',
+        h('p', { class: 'muted' }, 'Tokens issued with “New token” in this tab, to revoke them in one click.'),
+        issued,
+        h('h3', {}, 'Revoke any token by id'),
+        revoke,
+      ),
+    ),
     title: 'Admin',
   };
 }

@@ -40,7 +40,11 @@ export function createCard(model) {
     const working = m.status === 'WORKING';
     who.replaceChildren();
     if (me && working) who.append('Connected as ', h('strong', { class: 'display-name' }, displayNameOf(me)));
-    else if (me) who.append(h('span', { class: 'last-known' }, 'Last known: '), h('strong', { class: 'display-name' }, displayNameOf(me)));
+    else if (me)
+      who.append(
+        h('span', { class: 'last-known' }, 'Last known: '),
+        h('strong', { class: 'display-name' }, displayNameOf(me)),
+      );
     else who.append(h('span', { class: 'muted' }, 'No phone linked'));
     details.hidden = !me;
     if (me) {

@@ -10,8 +10,11 @@ export const readConfig = (id) => api(id, 'POST', '/v2/session/config', { body: 
 
 export function configPanel(id, { onSaved }) {
   const name = field('Name', { name: 'name', maxlength: 200 });
-  const expected = field('Expected phone', { name: 'expected_phone', inputmode: 'tel', placeholder: '+20 101 234 5678' },
-    'With country code; empty: any phone may link. A different phone is unlinked at once and reported.');
+  const expected = field(
+    'Expected phone',
+    { name: 'expected_phone', inputmode: 'tel', placeholder: '+20 101 234 5678' },
+    'With country code; empty: any phone may link. A different phone is unlinked at once and reported.',
+  );
   const err = errorBox();
   const form = h('form', {}, name.wrap, expected.wrap, err, h('button', { type: 'submit' }, 'Save settings'));
   const fill = (cfg) => {

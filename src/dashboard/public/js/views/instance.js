@@ -15,9 +15,27 @@ import { webhooksPanel } from './webhooks.js';
 
 const ACTIONS = [
   ['start', 'Start', 'POST', '/v2/session/start', null],
-  ['stop', 'Stop', 'POST', '/v2/session/stop', 'Stop this instance? Its credentials are kept; start it again without scanning.'],
-  ['restart', 'Restart', 'POST', '/v2/session/restart', 'Restart this instance (stop, then start with the saved credentials)?'],
-  ['logout', 'Log out', 'POST', '/v2/session/logout', 'Log out? The device is unlinked from the phone and a new QR code must be scanned.'],
+  [
+    'stop',
+    'Stop',
+    'POST',
+    '/v2/session/stop',
+    'Stop this instance? Its credentials are kept; start it again without scanning.',
+  ],
+  [
+    'restart',
+    'Restart',
+    'POST',
+    '/v2/session/restart',
+    'Restart this instance (stop, then start with the saved credentials)?',
+  ],
+  [
+    'logout',
+    'Log out',
+    'POST',
+    '/v2/session/logout',
+    'Log out? The device is unlinked from the phone and a new QR code must be scanned.',
+  ],
   ['delete', 'Delete', 'DELETE', '/v2/session/delete', 'Delete this instance for good? This cannot be undone.'],
 ];
 
@@ -27,7 +45,15 @@ export function instanceView(id) {
   const badge = h('span', { class: 'badge' });
   const reason = h('span', { class: 'reason' });
   const since = h('time');
-  const statusLine = h('p', { class: 'status-line', id: 'instance-status', 'aria-live': 'polite' }, badge, ' ', reason, ' · since ', since);
+  const statusLine = h(
+    'p',
+    { class: 'status-line', id: 'instance-status', 'aria-live': 'polite' },
+    badge,
+    ' ',
+    reason,
+    ' · since ',
+    since,
+  );
   const alertBox = h('div', { class: 'alert', role: 'alert', hidden: true });
   const who = h('p', { class: 'who-line big' });
   const facts = h('dl', { class: 'facts' });
@@ -37,14 +63,22 @@ export function instanceView(id) {
   const actionErr = errorBox();
   const actionsBar = h('div', { class: 'row wrap', role: 'group', 'aria-label': 'Instance actions' });
   const qr = qrPanel(id);
-  const sandbox = sandboxPanel({ qrValue: () => qr.value(), pairingCode: () => qr.code(), linkedPhone: () => model.me?.id });
+  const sandbox = sandboxPanel({
+    qrValue: () => qr.value(),
+    pairingCode: () => qr.code(),
+    linkedPhone: () => model.me?.id,
+  });
   const send = sendPanel(id, { identity: () => model.me });
   const hooks = webhooksPanel(id);
   const config = configPanel(id, { onSaved: () => refresh() });
   let stopped = false;
 
   for (const [key, label, method, path, question] of ACTIONS) {
-    const button = h('button', { type: 'button', class: key === 'delete' || key === 'logout' ? 'danger' : '', dataset: { action: key } }, label);
+    const button = h(
+      'button',
+      { type: 'button', class: key === 'delete' || key === 'logout' ? 'danger' : '', dataset: { action: key } },
+      label,
+    );
     button.addEventListener('click', async () => {
       if (question && !(await confirmAction(`${label} instance`, question, label))) return;
       await run(button, actionErr, async () => {
@@ -70,16 +104,24 @@ export function instanceView(id) {
     since.textContent = model.since ? `${timeAgo(model.since)} (${dateTime(model.since)})` : '';
     const me = model.me;
     who.replaceChildren();
-    if (me && model.status === 'WORKING') who.append('Connected as ', h('strong', { class: 'display-name' }, displayNameOf(me)));
-    else if (me) who.append(h('span', { class: 'last-known' }, 'Last known: '), h('strong', { class: 'display-name' }, displayNameOf(me)));
+    if (me && model.status === 'WORKING')
+      who.append('Connected as ', h('strong', { class: 'display-name' }, displayNameOf(me)));
+    else if (me)
+      who.append(
+        h('span', { class: 'last-known' }, 'Last known: '),
+        h('strong', { class: 'display-name' }, displayNameOf(me)),
+      );
     else who.append(h('span', { class: 'muted' }, 'No phone linked'));
     facts.replaceChildren();
     if (me) {
       const p = me.platform ?? platformOf(me.platformRaw);
       facts.append(
-        h('dt', {}, 'Phone'), h('dd', {}, formatPhone(me.id)),
-        h('dt', {}, 'LID'), h('dd', {}, me.lid ?? '—'),
-        h('dt', {}, 'Platform'), h('dd', {}, platformIcon(p), ` ${me.platformRaw ?? p}`),
+        h('dt', {}, 'Phone'),
+        h('dd', {}, formatPhone(me.id)),
+        h('dt', {}, 'LID'),
+        h('dd', {}, me.lid ?? '—'),
+        h('dt', {}, 'Platform'),
+        h('dd', {}, platformIcon(p), ` ${me.platformRaw ?? p}`),
       );
     }
     const mismatch = model.mismatch ?? (model.reason === 'identity_mismatch' ? {} : null);
@@ -126,7 +168,15 @@ export function instanceView(id) {
     if (!info.me) model.me = null;
     history.replaceChildren(
       ...info.history.map((e) =>
-        h('li', {}, h('span', { class: `badge s-${e.status}` }, e.status), ' ', h('span', { class: 'reason' }, e.reason), ' ', h('time', { datetime: e.at }, dateTime(e.at))),
+        h(
+          'li',
+          {},
+          h('span', { class: `badge s-${e.status}` }, e.status),
+          ' ',
+          h('span', { class: 'reason' }, e.reason),
+          ' ',
+          h('time', { datetime: e.at }, dateTime(e.at)),
+        ),
       ),
     );
     render();
@@ -151,18 +201,26 @@ export function instanceView(id) {
     heading,
     statusLine,
     alertBox,
-    h('div', { class: 'columns' },
-      h('div', {},
-        section('Identity', who, facts, h('h3', {}, '/v2/session/me'), mePre, meErr, copyButton('Copy /me answer', () => mePre.textContent)),
+    h(
+      'div',
+      { class: 'columns' },
+      h(
+        'div',
+        {},
+        section(
+          'Identity',
+          who,
+          facts,
+          h('h3', {}, '/v2/session/me'),
+          mePre,
+          meErr,
+          copyButton('Copy /me answer', () => mePre.textContent),
+        ),
         section('Actions', actionsBar, actionErr),
         qr.el,
         sandbox.el,
       ),
-      h('div', {},
-        config.el,
-        section('History', history),
-        send.el,
-      ),
+      h('div', {}, config.el, section('History', history), send.el),
     ),
     hooks.el,
   );

@@ -10,9 +10,11 @@ import { createCard } from './card.js';
 /** Runs fn over items, at most `limit` at a time (a page with 200 instances must not open 200 requests at once). */
 async function pool(items, limit, fn) {
   const queue = [...items];
-  await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, async () => {
-    while (queue.length) await fn(queue.shift()).catch(() => {});
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, queue.length) }, async () => {
+      while (queue.length) await fn(queue.shift()).catch(() => {});
+    }),
+  );
 }
 
 export function instancesView() {
@@ -23,13 +25,26 @@ export function instancesView() {
   let stopped = false;
 
   const name = field('Name', { name: 'name', maxlength: 200, placeholder: 'Sales desk' });
-  const expected = field('Expected phone (optional)', { name: 'expected_phone', inputmode: 'tel', placeholder: '+20 101 234 5678' },
-    'With country code. A different phone is refused at link time.');
+  const expected = field(
+    'Expected phone (optional)',
+    { name: 'expected_phone', inputmode: 'tel', placeholder: '+20 101 234 5678' },
+    'With country code. A different phone is refused at link time.',
+  );
   const createErr = errorBox();
-  const form = h('form', { class: 'inline-form' }, name.wrap, expected.wrap, h('button', { type: 'submit' }, 'Create instance'), createErr);
+  const form = h(
+    'form',
+    { class: 'inline-form' },
+    name.wrap,
+    expected.wrap,
+    h('button', { type: 'submit' }, 'Create instance'),
+    createErr,
+  );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    const body = { name: name.input.value.trim() || undefined, expected_phone: expected.input.value.trim() || undefined };
+    const body = {
+      name: name.input.value.trim() || undefined,
+      expected_phone: expected.input.value.trim() || undefined,
+    };
     run(form, createErr, async () => {
       const created = await account('POST', '/v2/session/create', { body });
       form.reset();
@@ -40,7 +55,12 @@ export function instancesView() {
   // Filter by name, id, phone or display name: hides cards, so the list is not rebuilt on each keystroke.
   const search = field('Filter', { type: 'search', name: 'filter', placeholder: 'Name, number or status' });
   const matches = (m, q) =>
-    !q || [m.name, m.id, m.status, m.me?.id, m.me?.pushName, m.me?.displayName].some((v) => String(v ?? '').toLowerCase().includes(q));
+    !q ||
+    [m.name, m.id, m.status, m.me?.id, m.me?.pushName, m.me?.displayName].some((v) =>
+      String(v ?? '')
+        .toLowerCase()
+        .includes(q),
+    );
   const applyFilter = () => {
     const q = search.input.value.trim().toLowerCase();
     for (const c of cards.values()) c.el.hidden = !matches(c.model, q);
@@ -72,11 +92,16 @@ export function instancesView() {
     grid.append(fragment);
     updateCount();
     performance.mark('switchboard:instances-rendered', { detail: { count: cards.size } });
-    await pool([...cards.values()].map((c) => c.model).filter((m) => m.status === 'WORKING'), 4, enrich);
+    await pool(
+      [...cards.values()].map((c) => c.model).filter((m) => m.status === 'WORKING'),
+      4,
+      enrich,
+    );
   };
 
   const updateCount = () => {
-    count.textContent = cards.size === 0 ? 'No instances yet: create one above.' : `${cards.size} instance${cards.size === 1 ? '' : 's'}`;
+    count.textContent =
+      cards.size === 0 ? 'No instances yet: create one above.' : `${cards.size} instance${cards.size === 1 ? '' : 's'}`;
   };
 
   const unsubscribe = subscribe((env) => {
@@ -85,12 +110,23 @@ export function instancesView() {
     if (!card) {
       if (env.event !== 'session.status') return;
       // An instance created elsewhere (another tab, the API): it appears on its first status event.
-      addCard({ id, name: env.payload?.name ?? id, status: env.payload?.status, reason: env.payload?.reason, since: null, me: null }, grid);
+      addCard(
+        {
+          id,
+          name: env.payload?.name ?? id,
+          status: env.payload?.status,
+          reason: env.payload?.reason,
+          since: null,
+          me: null,
+        },
+        grid,
+      );
       updateCount();
       card = cards.get(id);
     }
     if (applyEvent(card.model, env)) card.update(card.model);
-    if (env.event === 'session.status' && env.payload?.status === 'WORKING' && !card.model.me?.platformRaw) void enrich(card.model);
+    if (env.event === 'session.status' && env.payload?.status === 'WORKING' && !card.model.me?.platformRaw)
+      void enrich(card.model);
   });
   const ticker = setInterval(() => {
     for (const c of cards.values()) c.tick();
@@ -102,7 +138,14 @@ export function instancesView() {
     {},
     h('h1', {}, 'Instances'),
     section('New instance', form),
-    h('section', { 'aria-labelledby': 'list-title', class: 'list' }, h('h2', { id: 'list-title', class: 'visually-hidden' }, 'All instances'), h('div', { class: 'row wrap list-head' }, count, search.wrap), listErr, grid),
+    h(
+      'section',
+      { 'aria-labelledby': 'list-title', class: 'list' },
+      h('h2', { id: 'list-title', class: 'visually-hidden' }, 'All instances'),
+      h('div', { class: 'row wrap list-head' }, count, search.wrap),
+      listErr,
+      grid,
+    ),
   );
   return {
     el,

@@ -5,10 +5,20 @@ import { errorBox, field, h, section } from '../dom.js';
 import { run } from '../ui.js';
 
 export function qrPanel(id) {
-  const img = h('img', { class: 'qr', alt: 'WhatsApp QR code: scan it with the phone (Settings → Linked devices → Link a device)', width: '264', height: '264', hidden: true });
+  const img = h('img', {
+    class: 'qr',
+    alt: 'WhatsApp QR code: scan it with the phone (Settings → Linked devices → Link a device)',
+    width: '264',
+    height: '264',
+    hidden: true,
+  });
   const countdown = h('p', { class: 'countdown', 'aria-live': 'off' });
   const qrErr = errorBox();
-  const phone = field('Phone number', { name: 'phone', inputmode: 'tel', autocomplete: 'tel', placeholder: '+20 101 234 5678' }, 'The number of the phone that will enter the code.');
+  const phone = field(
+    'Phone number',
+    { name: 'phone', inputmode: 'tel', autocomplete: 'tel', placeholder: '+20 101 234 5678' },
+    'The number of the phone that will enter the code.',
+  );
   const codeOut = h('output', { class: 'pair-code', 'aria-live': 'polite' });
   const codeErr = errorBox();
   const codeForm = h('form', {}, phone.wrap, h('button', { type: 'submit' }, 'Get pairing code'), codeErr, codeOut);
@@ -26,7 +36,9 @@ export function qrPanel(id) {
 
   const tick = () => {
     const left = Math.max(0, Math.round((expiry - Date.now()) / 1000));
-    countdown.textContent = value ? `This code expires in ${left} s; a new one replaces it automatically.` : 'Waiting for a QR code…';
+    countdown.textContent = value
+      ? `This code expires in ${left} s; a new one replaces it automatically.`
+      : 'Waiting for a QR code…';
   };
 
   /** Polls the raw QR (small JSON) each second; fetches the PNG only when the value changed. */

@@ -10,15 +10,23 @@ import { readConfig } from './config.js';
 /** The gateway's substitution (README "Sending texts and signatures"): {{pushName}}, {{phone}}; others stay. */
 export function renderSignature(template, me) {
   return template
-    .replaceAll('{{pushName}}', me ? me.pushName ?? displayNameOf(me) ?? '' : '{{pushName}}')
+    .replaceAll('{{pushName}}', me ? (me.pushName ?? displayNameOf(me) ?? '') : '{{pushName}}')
     .replaceAll('{{phone}}', me ? `+${digitsOf(me.id)}` : '{{phone}}');
 }
 
 export function sendPanel(id, { identity }) {
-  const to = field('To (phone number)', { name: 'chatId', inputmode: 'tel', required: true, placeholder: '+20 123 456 7890' });
+  const to = field('To (phone number)', {
+    name: 'chatId',
+    inputmode: 'tel',
+    required: true,
+    placeholder: '+20 123 456 7890',
+  });
   const message = field('Message', { tag: 'textarea', name: 'message', required: true, rows: '3', maxlength: '4096' });
-  const signature = field('Signature template', { tag: 'textarea', name: 'signature', rows: '2', maxlength: '1000' },
-    'Appended to every text this instance sends. {{pushName}}: the linked account\'s name now; {{phone}}: its number.');
+  const signature = field(
+    'Signature template',
+    { tag: 'textarea', name: 'signature', rows: '2', maxlength: '1000' },
+    "Appended to every text this instance sends. {{pushName}}: the linked account's name now; {{phone}}: its number.",
+  );
   const preview = h('pre', { class: 'preview', id: `preview-${id}`, 'aria-live': 'polite' });
   const err = errorBox();
   const result = h('output', { class: 'result' });
@@ -31,14 +39,27 @@ export function sendPanel(id, { identity }) {
   };
   message.input.addEventListener('input', updatePreview);
   signature.input.addEventListener('input', updatePreview);
-  readConfig(id).then((cfg) => {
-    savedSignature = cfg.signature ?? '';
-    if (!signature.input.value) signature.input.value = savedSignature;
-    updatePreview();
-  }, () => {});
+  readConfig(id).then(
+    (cfg) => {
+      savedSignature = cfg.signature ?? '';
+      if (!signature.input.value) signature.input.value = savedSignature;
+      updatePreview();
+    },
+    () => {},
+  );
 
-  const form = h('form', {}, to.wrap, message.wrap, signature.wrap, h('p', { class: 'label' }, 'Preview'), preview, err,
-    h('button', { type: 'submit' }, 'Send test text'), result);
+  const form = h(
+    'form',
+    {},
+    to.wrap,
+    message.wrap,
+    signature.wrap,
+    h('p', { class: 'label' }, 'Preview'),
+    preview,
+    err,
+    h('button', { type: 'submit' }, 'Send test text'),
+    result,
+  );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     run(form, err, async () => {
@@ -47,7 +68,9 @@ export function sendPanel(id, { identity }) {
         await api(id, 'POST', '/v2/session/config', { body: { signature: sig || null } });
         savedSignature = sig;
       }
-      const sent = await api(id, 'POST', '/v2/send/text', { body: { chatId: to.input.value, message: message.input.value } });
+      const sent = await api(id, 'POST', '/v2/send/text', {
+        body: { chatId: to.input.value, message: message.input.value },
+      });
       result.textContent = `Sent (${sent.ackName}): “${sent.body}”`;
       message.input.value = '';
       updatePreview();
@@ -60,7 +83,16 @@ export function sendPanel(id, { identity }) {
     refreshPreview: updatePreview,
     onMessage(msg) {
       if (msg.fromMe) return;
-      inbox.prepend(h('li', {}, h('strong', {}, `${msg.pushName ?? formatPhone(msg.from)}: `), msg.body ?? '', ' ', h('time', { class: 'muted' }, dateTime(msg.timestamp * (msg.timestamp < 1e12 ? 1000 : 1)))));
+      inbox.prepend(
+        h(
+          'li',
+          {},
+          h('strong', {}, `${msg.pushName ?? formatPhone(msg.from)}: `),
+          msg.body ?? '',
+          ' ',
+          h('time', { class: 'muted' }, dateTime(msg.timestamp * (msg.timestamp < 1e12 ? 1000 : 1))),
+        ),
+      );
       while (inbox.children.length > 20) inbox.lastChild.remove();
     },
   };

@@ -6,15 +6,23 @@ import { update } from '../session.js';
 import { run } from '../ui.js';
 
 export function signInView(done) {
-  const token = field('Token', { type: 'password', name: 'token', required: true, autocomplete: 'off', spellcheck: 'false', class: 'mono' },
-    'Kept in this browser tab only (sessionStorage) and sent as a request header.');
+  const token = field(
+    'Token',
+    { type: 'password', name: 'token', required: true, autocomplete: 'off', spellcheck: 'false', class: 'mono' },
+    'Kept in this browser tab only (sessionStorage) and sent as a request header.',
+  );
   const kindName = uid('kind');
   const kinds = [
     ['account', 'Account access token'],
     ['admin', 'Admin token'],
   ].map(([value, label], i) => {
     const id = uid();
-    return h('div', { class: 'choice' }, h('input', { type: 'radio', name: kindName, id, value, checked: i === 0 }), h('label', { for: id }, label));
+    return h(
+      'div',
+      { class: 'choice' },
+      h('input', { type: 'radio', name: kindName, id, value, checked: i === 0 }),
+      h('label', { for: id }, label),
+    );
   });
   const err = errorBox();
   const form = h(

@@ -14,42 +14,92 @@ const asInput = (hooks) => hooks.map((w) => ({ url: w.url, events: w.events, is_
 export function webhooksPanel(id) {
   const list = h('ul', { class: 'hooks' });
   const listErr = errorBox();
-  const url = field('Webhook URL', { type: 'url', name: 'url', required: true, placeholder: 'https://example.com/hook' });
-  const events = field('Events', { name: 'events', value: '*', required: true }, 'Comma-separated: session.status, session.identity, message, … or * for all.');
+  const url = field('Webhook URL', {
+    type: 'url',
+    name: 'url',
+    required: true,
+    placeholder: 'https://example.com/hook',
+  });
+  const events = field(
+    'Events',
+    { name: 'events', value: '*', required: true },
+    'Comma-separated: session.status, session.identity, message, … or * for all.',
+  );
   const addErr = errorBox();
   const secret = h('div');
-  const form = h('form', { class: 'inline-form' }, url.wrap, events.wrap, h('button', { type: 'submit' }, 'Add webhook'), addErr);
+  const form = h(
+    'form',
+    { class: 'inline-form' },
+    url.wrap,
+    events.wrap,
+    h('button', { type: 'submit' }, 'Add webhook'),
+    addErr,
+  );
   const rows = h('tbody');
   const delErr = errorBox();
-  const table = h('table', { class: 'deliveries' },
+  const table = h(
+    'table',
+    { class: 'deliveries' },
     h('caption', {}, 'Recent deliveries (newest first)'),
-    h('thead', {}, h('tr', {}, ['Event', 'URL', 'Status', 'Attempts', 'Last error', 'When', ''].map((t) => h('th', { scope: 'col' }, t || h('span', { class: 'visually-hidden' }, 'Actions'))))),
-    rows);
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['Event', 'URL', 'Status', 'Attempts', 'Last error', 'When', ''].map((t) =>
+          h('th', { scope: 'col' }, t || h('span', { class: 'visually-hidden' }, 'Actions')),
+        ),
+      ),
+    ),
+    rows,
+  );
   let hooks = [];
   let timer = null;
 
   const save = (next) => api(id, 'POST', '/v2/session/webhook', { body: { webhooks: asInput(next) } });
 
   const renderHooks = () => {
-    list.replaceChildren(...hooks.map((w) => {
-      const err = errorBox();
-      const toggle = h('button', { type: 'button', class: 'secondary' }, w.is_active ? 'Pause' : 'Resume');
-      toggle.addEventListener('click', () => run(toggle, err, async () => {
-        hooks = (await save(hooks.map((x) => (x.url === w.url ? { ...x, is_active: !x.is_active } : x)))).webhooks;
-        renderHooks();
-      }));
-      const test = h('button', { type: 'button', class: 'secondary' }, 'Test');
-      test.addEventListener('click', () => run(test, err, async () => {
-        const r = await account('POST', '/v2/webhooks/redeliver', { body: { instance_id: id, since: Date.now() - TEST_WINDOW_MS } });
-        notify(r.queued > 0 ? `Test: ${r.queued} recent event(s) queued again to active webhooks.` : 'Test: no event in the last 15 minutes to send; start or stop the instance to make one.');
-        void loadDeliveries();
-      }));
-      return h('li', { class: w.is_active ? '' : 'paused' },
-        h('span', { class: 'mono url' }, w.url), ' ',
-        h('span', { class: 'badge' }, w.is_active ? 'active' : 'paused'), ' ',
-        h('span', { class: 'muted' }, w.events.join(', ')), ' ',
-        toggle, ' ', test, err);
-    }));
+    list.replaceChildren(
+      ...hooks.map((w) => {
+        const err = errorBox();
+        const toggle = h('button', { type: 'button', class: 'secondary' }, w.is_active ? 'Pause' : 'Resume');
+        toggle.addEventListener('click', () =>
+          run(toggle, err, async () => {
+            hooks = (await save(hooks.map((x) => (x.url === w.url ? { ...x, is_active: !x.is_active } : x)))).webhooks;
+            renderHooks();
+          }),
+        );
+        const test = h('button', { type: 'button', class: 'secondary' }, 'Test');
+        test.addEventListener('click', () =>
+          run(test, err, async () => {
+            const r = await account('POST', '/v2/webhooks/redeliver', {
+              body: { instance_id: id, since: Date.now() - TEST_WINDOW_MS },
+            });
+            notify(
+              r.queued > 0
+                ? `Test: ${r.queued} recent event(s) queued again to active webhooks.`
+                : 'Test: no event in the last 15 minutes to send; start or stop the instance to make one.',
+            );
+            void loadDeliveries();
+          }),
+        );
+        return h(
+          'li',
+          { class: w.is_active ? '' : 'paused' },
+          h('span', { class: 'mono url' }, w.url),
+          ' ',
+          h('span', { class: 'badge' }, w.is_active ? 'active' : 'paused'),
+          ' ',
+          h('span', { class: 'muted' }, w.events.join(', ')),
+          ' ',
+          toggle,
+          ' ',
+          test,
+          err,
+        );
+      }),
+    );
     if (hooks.length === 0) list.append(h('li', { class: 'muted' }, 'No webhooks for this instance.'));
   };
 
@@ -70,25 +120,43 @@ export function webhooksPanel(id) {
       return;
     }
     delErr.hidden = true;
-    rows.replaceChildren(...found.map((d) => {
-      const err = errorBox();
-      const again = h('button', { type: 'button', class: 'secondary', dataset: { delivery: d.id } }, 'Redeliver');
-      again.addEventListener('click', () => run(again, err, async () => {
-        await account('POST', `/v2/webhooks/deliveries/${encodeURIComponent(d.id)}/redeliver`);
-        notify(`Delivery ${d.id} queued again.`);
-        await loadDeliveries();
-      }));
-      return h('tr', { dataset: { status: d.status } },
-        h('td', {}, d.event), h('td', { class: 'mono url' }, d.url), h('td', {}, h('span', { class: `badge d-${d.status}` }, d.status)),
-        h('td', { class: 'num' }, String(d.attempts)), h('td', { class: 'small' }, d.last_error ?? ''),
-        h('td', {}, dateTime(d.delivered_at ?? d.created_at)), h('td', {}, again, err));
-    }));
+    rows.replaceChildren(
+      ...found.map((d) => {
+        const err = errorBox();
+        const again = h('button', { type: 'button', class: 'secondary', dataset: { delivery: d.id } }, 'Redeliver');
+        again.addEventListener('click', () =>
+          run(again, err, async () => {
+            await account('POST', `/v2/webhooks/deliveries/${encodeURIComponent(d.id)}/redeliver`);
+            notify(`Delivery ${d.id} queued again.`);
+            await loadDeliveries();
+          }),
+        );
+        return h(
+          'tr',
+          { dataset: { status: d.status } },
+          h('td', {}, d.event),
+          h('td', { class: 'mono url' }, d.url),
+          h('td', {}, h('span', { class: `badge d-${d.status}` }, d.status)),
+          h('td', { class: 'num' }, String(d.attempts)),
+          h('td', { class: 'small' }, d.last_error ?? ''),
+          h('td', {}, dateTime(d.delivered_at ?? d.created_at)),
+          h('td', {}, again, err),
+        );
+      }),
+    );
     if (found.length === 0) rows.append(h('tr', {}, h('td', { colspan: '7', class: 'muted' }, 'No deliveries yet.')));
   };
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    const wanted = { url: url.input.value.trim(), events: events.input.value.split(',').map((s) => s.trim()).filter(Boolean), is_active: true };
+    const wanted = {
+      url: url.input.value.trim(),
+      events: events.input.value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      is_active: true,
+    };
     run(form, addErr, async () => {
       const answer = await save([...hooks.filter((w) => w.url !== wanted.url), wanted]);
       hooks = answer.webhooks;
@@ -105,7 +173,21 @@ export function webhooksPanel(id) {
   const refresh = h('button', { type: 'button', class: 'secondary' }, 'Refresh deliveries');
   refresh.addEventListener('click', () => void loadDeliveries());
   return {
-    el: section('Webhooks', h('p', { class: 'muted' }, 'Test sends this instance’s events of the last 15 minutes again to its active webhooks (same event ids).'), list, listErr, form, secret, h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Recent deliveries' }, table), delErr, refresh),
+    el: section(
+      'Webhooks',
+      h(
+        'p',
+        { class: 'muted' },
+        'Test sends this instance’s events of the last 15 minutes again to its active webhooks (same event ids).',
+      ),
+      list,
+      listErr,
+      form,
+      secret,
+      h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Recent deliveries' }, table),
+      delErr,
+      refresh,
+    ),
     stop: () => clearInterval(timer),
   };
 }
