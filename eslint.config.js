@@ -14,6 +14,8 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },
+  // The dashboard's own files run in the browser (plain ES modules, no build step).
+  { files: ['src/dashboard/public/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
   {
     files: ['**/*.ts'],
     plugins: { 'import-x': importX },

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ADMIN_TOKEN, newPhone, startGateway, type Gateway } from '../e2e/harness.ts';
+import { ADMIN_TOKEN, newPhone, startGateway, type Gateway } from '../harness/gateway.ts';
 import { launchChromium, type LaunchedBrowser } from './chromium.ts';
 import { ARTIFACTS, assertAccessible, live, region, screenshot, signIn, trackedPage } from './helpers.ts';
 

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { startGateway, type Gateway } from '../e2e/harness.ts';
+import { startGateway, type Gateway } from '../harness/gateway.ts';
 import { launchChromium, type LaunchedBrowser } from './chromium.ts';
 import { ARTIFACTS, live, region, signIn, trackedPage } from './helpers.ts';
 
