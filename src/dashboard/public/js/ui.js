@@ -1,6 +1,6 @@
 // Shared interaction pieces: the notice line, the confirmation dialog, copy buttons, busy buttons.
 
-import { h } from './dom.js';
+import { errorBox, h } from './dom.js';
 
 export function notify(text) {
   const el = document.getElementById('notice');
@@ -63,6 +63,23 @@ export async function run(control, errBox, action) {
     control.removeAttribute('aria-busy');
     for (const b of buttons) b.disabled = false;
   }
+}
+
+/**
+ * A form that runs `action()` on submit through run(): its own error box shows the API's message and every field
+ * keeps what was typed. `children` go before the submit button, `after` after the error box. `confirm()` (optional)
+ * must resolve true first.
+ */
+export function actionForm({ submit, danger = false, cls, confirm, after = [] }, children, action) {
+  const err = errorBox();
+  const button = h('button', { type: 'submit', class: danger ? 'danger' : undefined }, submit);
+  const form = h('form', { class: cls }, ...children, button, err, ...after);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (confirm && !(await confirm())) return;
+    await run(form, err, action);
+  });
+  return form;
 }
 
 /** A one-time secret (a new token, a webhook secret): shown once, read-only, with a copy button. */

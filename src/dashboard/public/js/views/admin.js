@@ -5,7 +5,7 @@ import { admin } from '../api.js';
 import { errorBox, field, h, section } from '../dom.js';
 import { dateTime } from '../format.js';
 import { update } from '../session.js';
-import { confirmAction, notify, run, secretBox } from '../ui.js';
+import { actionForm, confirmAction, notify, run, secretBox } from '../ui.js';
 
 export function adminView() {
   const rows = h('tbody');
@@ -92,44 +92,22 @@ export function adminView() {
     value: '10',
     required: true,
   });
-  const createErr = errorBox();
-  const create = h(
-    'form',
-    { class: 'inline-form' },
-    name.wrap,
-    max.wrap,
-    h('button', { type: 'submit' }, 'Create account'),
-    createErr,
-  );
-  create.addEventListener('submit', (e) => {
-    e.preventDefault();
-    run(create, createErr, async () => {
-      const acc = await admin('POST', '/admin/accounts', {
-        body: { name: name.input.value.trim(), max_instances: Number(max.input.value) },
-      });
-      showToken(acc, acc.access_token, null);
-      create.reset();
-      await load();
-    });
+  const create = actionForm({ submit: 'Create account', cls: 'inline-form' }, [name.wrap, max.wrap], async () => {
+    const body = { name: name.input.value.trim(), max_instances: Number(max.input.value) };
+    const acc = await admin('POST', '/admin/accounts', { body });
+    showToken(acc, acc.access_token, null);
+    create.reset();
+    await load();
   });
 
   const tokenId = field('Token id', { name: 'token_id', required: true, class: 'mono' });
-  const revokeErr = errorBox();
-  const revoke = h(
-    'form',
-    { class: 'inline-form' },
-    tokenId.wrap,
-    h('button', { type: 'submit', class: 'danger' }, 'Revoke token'),
-    revokeErr,
-  );
-  revoke.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    if (!(await confirmAction('Revoke token', `Token ${tokenId.input.value} stops working at once.`, 'Revoke'))) return;
-    run(revoke, revokeErr, async () => {
-      await admin('DELETE', `/admin/tokens/${encodeURIComponent(tokenId.input.value.trim())}`);
-      notify('Token revoked.');
-      revoke.reset();
-    });
+  const confirmRevoke = () =>
+    confirmAction('Revoke token', `Token ${tokenId.input.value} stops working at once.`, 'Revoke');
+  const revokeOpts = { submit: 'Revoke token', danger: true, cls: 'inline-form', confirm: confirmRevoke };
+  const revoke = actionForm(revokeOpts, [tokenId.wrap], async () => {
+    await admin('DELETE', `/admin/tokens/${encodeURIComponent(tokenId.input.value.trim())}`);
+    notify('Token revoked.');
+    revoke.reset();
   });
 
   void load();

@@ -4,7 +4,7 @@ import { account, instance as instanceCall } from '../api.js';
 import { errorBox, field, h, section } from '../dom.js';
 import { subscribe } from '../live.js';
 import { applyEvent, fromMe, fromSummary } from '../model.js';
-import { run } from '../ui.js';
+import { actionForm } from '../ui.js';
 import { createCard } from './card.js';
 
 /** Runs fn over items, at most `limit` at a time (a page with 200 instances must not open 200 requests at once). */
@@ -30,26 +30,14 @@ export function instancesView() {
     { name: 'expected_phone', inputmode: 'tel', placeholder: '+20 101 234 5678' },
     'With country code. A different phone is refused at link time.',
   );
-  const createErr = errorBox();
-  const form = h(
-    'form',
-    { class: 'inline-form' },
-    name.wrap,
-    expected.wrap,
-    h('button', { type: 'submit' }, 'Create instance'),
-    createErr,
-  );
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
+  const form = actionForm({ submit: 'Create instance', cls: 'inline-form' }, [name.wrap, expected.wrap], async () => {
     const body = {
       name: name.input.value.trim() || undefined,
       expected_phone: expected.input.value.trim() || undefined,
     };
-    run(form, createErr, async () => {
-      const created = await account('POST', '/v2/session/create', { body });
-      form.reset();
-      location.hash = `#/instances/${created.instance_id}`;
-    });
+    const created = await account('POST', '/v2/session/create', { body });
+    form.reset();
+    location.hash = `#/instances/${created.instance_id}`;
   });
 
   // Filter by name, id, phone or display name: hides cards, so the list is not rebuilt on each keystroke.

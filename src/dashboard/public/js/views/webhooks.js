@@ -4,7 +4,7 @@
 import { account, instance as api } from '../api.js';
 import { errorBox, field, h, section } from '../dom.js';
 import { dateTime } from '../format.js';
-import { notify, run, secretBox } from '../ui.js';
+import { actionForm, notify, run, secretBox } from '../ui.js';
 
 const TEST_WINDOW_MS = 15 * 60_000;
 
@@ -25,16 +25,7 @@ export function webhooksPanel(id) {
     { name: 'events', value: '*', required: true },
     'Comma-separated: session.status, session.identity, message, … or * for all.',
   );
-  const addErr = errorBox();
   const secret = h('div');
-  const form = h(
-    'form',
-    { class: 'inline-form' },
-    url.wrap,
-    events.wrap,
-    h('button', { type: 'submit' }, 'Add webhook'),
-    addErr,
-  );
   const rows = h('tbody');
   const delErr = errorBox();
   const table = h(
@@ -147,24 +138,14 @@ export function webhooksPanel(id) {
     if (found.length === 0) rows.append(h('tr', {}, h('td', { colspan: '7', class: 'muted' }, 'No deliveries yet.')));
   };
 
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    const wanted = {
-      url: url.input.value.trim(),
-      events: events.input.value
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-      is_active: true,
-    };
-    run(form, addErr, async () => {
-      const answer = await save([...hooks.filter((w) => w.url !== wanted.url), wanted]);
-      hooks = answer.webhooks;
-      const created = hooks.find((w) => w.secret);
-      secret.replaceChildren(created ? secretBox('Signing secret', created.secret) : '');
-      renderHooks();
-      url.input.value = '';
-    });
+  const form = actionForm({ submit: 'Add webhook', cls: 'inline-form' }, [url.wrap, events.wrap], async () => {
+    const list = events.input.value.split(',').map((e) => e.trim());
+    const wanted = { url: url.input.value.trim(), events: list.filter(Boolean), is_active: true };
+    hooks = (await save([...hooks.filter((w) => w.url !== wanted.url), wanted])).webhooks;
+    const created = hooks.find((w) => w.secret);
+    secret.replaceChildren(created ? secretBox('Signing secret', created.secret) : '');
+    renderHooks();
+    url.input.value = '';
   });
 
   void loadHooks();
