@@ -305,6 +305,8 @@ export class BaileysSession extends EngineSession {
     this.#closed = true;
     this.#clearPairingTimer();
     this.#rejectRegistrationWaiters(new EngineSessionClosedError());
+    // Refusing WhatsApp's server is the operator's business (a man in the middle, or a wrong SWITCHBOARD_WA_ROOT_KEY): one line, said plainly.
+    if (close.reason === 'certificate_invalid') this.#log.error({ reason: close.reason }, `WhatsApp server not trusted, session not retried: ${close.message}`);
     void this.#settleAuth().then(() => {
       this.#log.debug({ close }, 'engine session closed');
       this.emit('close', close);

@@ -1,4 +1,5 @@
 import type { EngineClose, EngineCloseReason } from '../engine.ts';
+import { CERTIFICATE_REFUSED } from './trust.ts';
 
 /**
  * The ONE mapping from how a Baileys socket ended (Boom statusCode + message, docs/whatsapp-protocol.md §8) to our
@@ -40,6 +41,7 @@ const CERT_MESSAGES = [
   'noise intermediate certificate signature invalid',
   'invalid noise leaf certificate',
   'invalid noise intermediate certificate',
+  CERTIFICATE_REFUSED, // the complete check of trust.ts (leaf key = Noise static key, validity periods, serials)
 ];
 const ACCOUNT_SIGNATURE_MESSAGES = ['Invalid account signature', 'Failed to verify account signature'];
 

@@ -1,5 +1,6 @@
-import { Curve, WA_CERT_DETAILS, generateSignalPubKey } from 'baileys';
+import { Curve, WA_CERT_DETAILS, generateSignalPubKey, proto } from 'baileys';
 import * as libsignalCurve from 'libsignal/src/curve.js';
+import { checkServerCertificate } from './server-cert.ts';
 
 /**
  * The ONE place where Switchboard changes how Baileys decides whom to trust (docs/whatsapp-protocol.md §3 and §11).
@@ -17,7 +18,18 @@ import * as libsignalCurve from 'libsignal/src/curve.js';
  *     simulator/sandbox we swap in its root key; without one, WhatsApp's real key stays. Because the value is global,
  *     one process talks to one WhatsApp (the real one or the sandbox), never both; a later call with a different
  *     root replaces the earlier one and is reported so a mix-up is visible in the logs.
+ * (c) Complete server check (server-cert.ts). Baileys' processHandshake (lib/Utils/noise-handler.js) is one
+ *     synchronous run: `Curve.sharedKey(eph, decryptedStatic)`, decrypt the payload, `proto.CertChain.decode(payload)`,
+ *     then its own signature checks. Neither the function nor its locals can be reached from outside, but both
+ *     `Curve` and `proto.CertChain` are shared mutable objects. So `sharedKey` remembers its peer key for the
+ *     current synchronous turn only (cleared by a microtask), and `CertChain.decode`, when it runs in that same
+ *     turn, is the handshake's: it checks the whole chain against the remembered static key and throws a 400
+ *     error whose message starts with CERTIFICATE_REFUSED, which close-reasons.ts maps to certificate_invalid
+ *     (FAILED, not retried). A decode outside a handshake turn (nobody else decodes CertChain) is left untouched.
  */
+
+/** Message prefix of a chain refused by the complete check (close-reasons.ts maps it to certificate_invalid). */
+export const CERTIFICATE_REFUSED = 'server certificate refused:';
 
 const PATCHED = Symbol.for('switchboard.engine.curveVerifyPatched');
 const WHATSAPP_ROOT = Buffer.from(WA_CERT_DETAILS.PUBLIC_KEY);
@@ -42,11 +54,42 @@ export function strictVerify(pubKey: Uint8Array, message: Uint8Array, signature:
   }
 }
 
+/** The peer key of the latest Curve.sharedKey call, valid until the current synchronous turn ends. */
+let turnPeerKey: Uint8Array | undefined;
+
+function installServerCheck(): void {
+  const sharedKey = Curve.sharedKey;
+  Curve.sharedKey = (privateKey, publicKey) => {
+    if (turnPeerKey === undefined) queueMicrotask(() => (turnPeerKey = undefined));
+    turnPeerKey = publicKey;
+    return sharedKey(privateKey, publicKey);
+  };
+  const certChain = proto.CertChain as { decode: typeof proto.CertChain.decode };
+  const decode = certChain.decode.bind(proto.CertChain);
+  certChain.decode = (reader, length) => {
+    const chain = decode(reader, length);
+    const serverStatic = turnPeerKey;
+    if (serverStatic === undefined) return chain;
+    turnPeerKey = undefined;
+    const problem = checkServerCertificate({
+      chain,
+      serverStatic,
+      rootKey: WA_CERT_DETAILS.PUBLIC_KEY,
+      rootSerial: WA_CERT_DETAILS.SERIAL,
+      verify: strictVerify,
+      nowMs: Date.now(),
+    });
+    if (problem) throw Object.assign(new Error(`${CERTIFICATE_REFUSED} ${problem}`), { output: { statusCode: 400 } });
+    return chain;
+  };
+}
+
 /** Idempotent; safe to call once per engine. */
 export function applyTrust(opts: TrustOptions = {}): TrustResult {
   const curve = Curve as typeof Curve & { [PATCHED]?: true };
   if (!curve[PATCHED]) {
     curve.verify = strictVerify;
+    installServerCheck();
     curve[PATCHED] = true;
   }
   const wanted = opts.rootPublicKey ?? WHATSAPP_ROOT;
