@@ -33,12 +33,19 @@ export interface Config {
   webhookRetryHorizonMs: number;
   /** Outbound texts per minute per instance (SWITCHBOARD_SEND_RATE_PER_MIN, default 60). */
   sendRatePerMin: number;
+  /** Live event streams (SSE + WebSocket) one account may hold open (SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT, default 20). */
+  maxStreamsPerAccount: number;
+  /** A stream resume replays at most this far back (SWITCHBOARD_STREAM_REPLAY_WINDOW, default 24h). */
+  streamReplayWindowMs: number;
   logLevel: LogLevel;
   /** One `request completed` line per request at `info` (SWITCHBOARD_ACCESS_LOG, default on; 0 turns it off). */
   accessLog: boolean;
 }
 
 type Env = Record<string, string | undefined>;
+
+/** Live event stream limits when not configured (docs/http-api.md "Events"). */
+export const STREAM_DEFAULTS = { maxStreamsPerAccount: 20, streamReplayWindowMs: 24 * 3_600_000 } as const;
 
 /** Flag name (without `--`) for each variable, e.g. SWITCHBOARD_DATA_DIR ↔ --data-dir. */
 const FLAGS: Record<string, string> = {
@@ -54,6 +61,8 @@ const FLAGS: Record<string, string> = {
   SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE: 'webhook-allow-private',
   SWITCHBOARD_WEBHOOK_RETRY_HORIZON: 'webhook-retry-horizon',
   SWITCHBOARD_SEND_RATE_PER_MIN: 'send-rate-per-min',
+  SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT: 'max-streams-per-account',
+  SWITCHBOARD_STREAM_REPLAY_WINDOW: 'stream-replay-window',
   LOG_LEVEL: 'log-level',
   SWITCHBOARD_ACCESS_LOG: 'access-log',
 };
@@ -145,6 +154,11 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     throw new ConfigError('SWITCHBOARD_SEND_RATE_PER_MIN', 'must be an integer of at least 1 (messages per minute per instance)');
   }
 
+  const streamsRaw = optional(merged.SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT) ?? String(STREAM_DEFAULTS.maxStreamsPerAccount);
+  if (!/^\d{1,6}$/.test(streamsRaw) || Number(streamsRaw) < 1) {
+    throw new ConfigError('SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT', 'must be an integer of at least 1 (live event streams per account)');
+  }
+
   const logLevel = (optional(merged.LOG_LEVEL) ?? 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
@@ -167,6 +181,12 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
       24 * 3_600_000,
     ),
     sendRatePerMin: Number(rateRaw),
+    maxStreamsPerAccount: Number(streamsRaw),
+    streamReplayWindowMs: duration(
+      'SWITCHBOARD_STREAM_REPLAY_WINDOW',
+      optional(merged.SWITCHBOARD_STREAM_REPLAY_WINDOW),
+      STREAM_DEFAULTS.streamReplayWindowMs,
+    ),
     logLevel: logLevel as LogLevel,
     accessLog: bool('SWITCHBOARD_ACCESS_LOG', merged.SWITCHBOARD_ACCESS_LOG, true),
   };

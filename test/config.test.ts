@@ -21,6 +21,8 @@ describe('loadConfig', () => {
       webhookAllowPrivate: false,
       webhookRetryHorizonMs: 24 * 3_600_000,
       sendRatePerMin: 60,
+      maxStreamsPerAccount: 20,
+      streamReplayWindowMs: 86_400_000,
       logLevel: 'info',
       accessLog: true,
     });
@@ -36,6 +38,13 @@ describe('loadConfig', () => {
     const hex = '744095d2a1e5c3eb753b8c2c2cd56dec72f75feb2a10ae3c8985906b59593f07';
     assert.deepEqual(loadConfig({ SWITCHBOARD_WA_ROOT_KEY: hex }, []).waRootKey, Buffer.from(hex, 'hex'));
     assert.deepEqual(loadConfig({}, ['--wa-root-key', hex.toUpperCase()]).waRootKey, Buffer.from(hex, 'hex'));
+  });
+
+  test('SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT and SWITCHBOARD_STREAM_REPLAY_WINDOW', () => {
+    assert.equal(loadConfig({ SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT: '3' }, []).maxStreamsPerAccount, 3);
+    assert.equal(loadConfig({}, ['--stream-replay-window', '2h']).streamReplayWindowMs, 7_200_000);
+    assert.throws(() => loadConfig({ SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT: '0' }, []), /SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT/);
+    assert.throws(() => loadConfig({ SWITCHBOARD_STREAM_REPLAY_WINDOW: 'soon' }, []), /SWITCHBOARD_STREAM_REPLAY_WINDOW/);
   });
 
   test('SWITCHBOARD_SEND_RATE_PER_MIN is a positive integer', () => {

@@ -82,3 +82,12 @@ export function parseLastEventId(raw: unknown): number | null {
   const text = String(Array.isArray(raw) ? raw[0] : raw).trim();
   return /^\d{1,15}$/.test(text) ? Number(text) : NaN;
 }
+
+/**
+ * When the oldest event a resume after `afterSeq` would replay was written (ms since epoch); null when it would
+ * replay nothing. The stream routes refuse a resume whose oldest event is older than the replay window.
+ */
+export async function firstReplayedAt(store: EventStore, accountId: string, afterSeq: number): Promise<number | null> {
+  const [first] = await store.listEvents({ afterSeq, accountId, limit: 1 });
+  return first ? Date.parse(first.createdAt) : null;
+}

@@ -94,7 +94,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerOpenApi(app, VERSION);
 
   app.register(healthRoutes({ version: VERSION, sandbox: deps.sandbox ?? deps.config.sandbox, storeKind: store.kind }));
-  app.register(adminRoutes(store));
+  app.register(adminRoutes(store, registry));
   app.register(sessionRoutes({ registry, serverName: deps.serverName ?? hostname(), webhooks: deps.webhooks }));
   app.register(accountRoutes(registry));
   app.register(dashboardRoutes());

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { startSimulator, type Simulator } from '../../sim/index.ts';
-import type { Config } from '../config.ts';
+import { STREAM_DEFAULTS, type Config } from '../config.ts';
 import { createBaileysEngine } from '../engine/baileys/index.ts';
 import { EventBus } from '../events/index.ts';
 import { WebhookDispatcher, type DispatcherOptions } from '../webhooks/index.ts';
@@ -53,7 +53,12 @@ export interface SessionServices {
 
 export interface SessionServicesInput {
   config: Pick<Config, 'sandbox' | 'waUrl'> &
-    Partial<Pick<Config, 'waRootKey' | 'webhookAllowPrivate' | 'webhookRetryHorizonMs' | 'sendRatePerMin'>>;
+    Partial<
+      Pick<
+        Config,
+        'waRootKey' | 'webhookAllowPrivate' | 'webhookRetryHorizonMs' | 'sendRatePerMin' | 'maxStreamsPerAccount' | 'streamReplayWindowMs'
+      >
+    >;
   store: Store;
   masterKey: Buffer;
   logger: Logger;
@@ -133,7 +138,13 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     sessionMeRoutes(manager),
     authQrRoutes(manager),
     webhookRoutes(webhooks, registry),
-    eventStreamRoutes({ bus, store: input.store, registry }),
+    eventStreamRoutes({
+      bus,
+      store: input.store,
+      registry,
+      maxStreamsPerAccount: config.maxStreamsPerAccount ?? STREAM_DEFAULTS.maxStreamsPerAccount,
+      replayWindowMs: config.streamReplayWindowMs ?? STREAM_DEFAULTS.streamReplayWindowMs,
+    }),
     sendRoutes(messaging),
     metricsRoutes(metrics),
   ];

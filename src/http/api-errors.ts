@@ -30,6 +30,7 @@ export const MESSAGES = {
   method_not_allowed: 'Method Not Allowed',
   invalid_state: 'Conflict - Not Allowed In Current Status',
   payload_too_large: 'Payload Too Large',
+  too_many_requests: 'Too Many Requests - Limit Reached',
   internal_error: 'Internal Server Error - Unexpected Failure',
   wawp_upstream_error: 'Bad Gateway - Connection Failed to Upstream',
 } as const;
@@ -50,6 +51,7 @@ export const errors = {
   methodNotAllowed: (allow: string[]) => make(405, 'method_not_allowed', { allow }, { Allow: allow.join(', ') }),
   invalidState: (status: string) => make(409, 'invalid_state', { status }),
   payloadTooLarge: () => make(413, 'payload_too_large'),
+  tooManyRequests: (details?: ErrorDetails) => make(429, 'too_many_requests', details),
   internal: () => make(500, 'internal_error'),
   upstream: () => make(502, 'wawp_upstream_error'),
 };

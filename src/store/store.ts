@@ -108,6 +108,8 @@ export interface AccountStore {
   createAccount(input: { name: string; maxInstances: number }): Promise<Account>;
   getAccount(id: string): Promise<Account | null>;
   listAccounts(): Promise<Account[]>;
+  /** Deletes the account with its tokens and webhook subscriptions; its instances must be gone already. */
+  deleteAccount(id: string): Promise<boolean>;
 }
 
 /** Access tokens, by hash only: the plaintext token never reaches the store. */

@@ -99,6 +99,11 @@ export class InstanceRegistry {
     await this.hooks.beforeDelete?.(instance);
     return this.store.deleteInstance(instance.id);
   }
+  /** Deletes every instance of an account, each as delete() does (session stopped first): account deletion. */
+  async deleteAll(accountId: string): Promise<void> {
+    for (const instance of await this.store.listInstances(accountId)) await this.delete(instance);
+  }
+
 
   async updateConfig(
     instanceId: string,

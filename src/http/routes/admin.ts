@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { createAccountWithToken, DEFAULT_MAX_INSTANCES, issueToken } from '../../tenancy/index.ts';
+import { createAccountWithToken, DEFAULT_MAX_INSTANCES, issueToken, type InstanceRegistry } from '../../tenancy/index.ts';
 import type { AccountStore, TokenStore, Transactional } from '../../store/index.ts';
 import { errors } from '../api-errors.ts';
 import { errorResponses, SECURITY } from '../schemas.ts';
@@ -16,7 +16,9 @@ const AccountSchema = Type.Object({
 
 const common = { tags: ['admin'], security: SECURITY.admin };
 
-export const adminRoutes = (store: AccountStore & TokenStore & Transactional): FastifyPluginAsyncTypebox => async (app) => {
+export const adminRoutes =
+  (store: AccountStore & TokenStore & Transactional, registry: InstanceRegistry): FastifyPluginAsyncTypebox =>
+  async (app) => {
   app.post(
     '/admin/accounts',
     {
@@ -85,6 +87,26 @@ export const adminRoutes = (store: AccountStore & TokenStore & Transactional): F
       if (!issued) throw errors.notFound({ resource: 'account' });
       reply.code(201);
       return { token_id: issued.tokenId, access_token: issued.accessToken };
+    },
+  );
+
+  app.delete(
+    '/admin/accounts/:id',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        ...common,
+        summary: 'Delete an account: its instances (sessions stopped, credentials wiped), tokens, webhooks; its live streams end',
+        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+        response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const account = await store.getAccount(request.params.id);
+      if (!account) throw errors.notFound({ resource: 'account' });
+      await registry.deleteAll(account.id);
+      if (!(await store.deleteAccount(account.id))) throw errors.notFound({ resource: 'account' });
+      return reply.code(204).send(null);
     },
   );
 

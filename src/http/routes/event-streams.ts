@@ -5,12 +5,22 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventBus } from '../../events/index.ts';
-import { openFeed, parseLastEventId, type FeedItem } from '../../events/index.ts';
-import type { TokenStore, EventStore } from '../../store/index.ts';
+import {
+  firstReplayedAt,
+  openFeed,
+  parseLastEventId,
+  StreamGuard,
+  StreamLimitError,
+  type FeedItem,
+  type GuardedStore,
+  type StreamEndReason,
+  type StreamPrincipal,
+} from '../../events/index.ts';
+import type { EventStore } from '../../store/index.ts';
 import type { InstanceRegistry } from '../../tenancy/index.ts';
-import { authenticateAccessToken } from '../../tenancy/index.ts';
-import { requestAccount } from '../auth.ts';
-import { type ApiError, errorBody, errors } from '../api-errors.ts';
+import { authenticateAccessToken, hashToken } from '../../tenancy/index.ts';
+import { credential, requestAccount } from '../auth.ts';
+import { type ApiError, type ErrorBody, errorBody, errors } from '../api-errors.ts';
 import { genReqId } from '../request-id.ts';
 import { accountQuery, errorResponses, SECURITY } from '../schemas.ts';
 
@@ -23,6 +33,13 @@ import { accountQuery, errorResponses, SECURITY } from '../schemas.ts';
  *
  * The WebSocket handshake is taken on the server's 'upgrade' event (node:http never routes upgrades through
  * Fastify), so it authenticates itself with the same token rules (query, access-token header, Bearer).
+ *
+ * A stream outlives its authentication, so a StreamGuard keeps checking its principal: revoking its token, deleting
+ * its account or (for an `instance_id` stream) its instance ends it within a second. SSE then sends a last
+ * `event: error` whose data is the usual error body plus `reason`; a WebSocket is closed with 4401 (token_revoked,
+ * account_deleted) or 4404 (instance_deleted) and the reason as close text. Streams per account are limited
+ * (SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT: 429 past it), and a resume never replays events older than the replay window
+ * (SWITCHBOARD_STREAM_REPLAY_WINDOW): such a Last-Event-ID is refused with 400 before the stream opens.
  */
 
 const WS_PATH = '/v2/events/ws';
@@ -37,6 +54,17 @@ const StreamQuery = accountQuery({
 
 interface Live {
   close(): void;
+}
+
+/** How each end reason is told: the error body's status/code and the WebSocket close code. */
+const ENDINGS: Record<StreamEndReason, { error: () => ApiError; wsCode: number }> = {
+  token_revoked: { error: errors.invalidAccessToken, wsCode: 4401 },
+  account_deleted: { error: errors.invalidAccessToken, wsCode: 4401 },
+  instance_deleted: { error: errors.invalidInstance, wsCode: 4404 },
+};
+
+export function streamEndBody(reason: StreamEndReason, requestId: string): ErrorBody & { reason: StreamEndReason } {
+  return { ...errorBody(ENDINGS[reason].error(), requestId), reason };
 }
 
 function lastEventId(headers: IncomingMessage['headers'], query: { last_event_id?: string }): number | null {
@@ -60,12 +88,44 @@ function bearer(value: string | undefined): string | undefined {
 
 export interface EventStreamDeps {
   bus: EventBus;
-  store: TokenStore & EventStore;
+  store: GuardedStore & EventStore;
   registry: InstanceRegistry;
+  /** SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT. */
+  maxStreamsPerAccount: number;
+  /** SWITCHBOARD_STREAM_REPLAY_WINDOW, in ms. */
+  replayWindowMs: number;
 }
 
-export function eventStreamRoutes({ bus, store, registry }: EventStreamDeps): FastifyPluginAsyncTypebox {
-  return async (app) => {    const live = new Set<Live>();
+export function eventStreamRoutes(deps: EventStreamDeps): FastifyPluginAsyncTypebox {
+  const { bus, store, registry, replayWindowMs: windowMs } = deps;
+  return async (app) => {
+    const live = new Set<Live>();
+    const guard = new StreamGuard(store, {
+      maxPerAccount: deps.maxStreamsPerAccount,
+      onError: (err) => app.log.error({ err }, 'checking live streams failed'),
+    });
+
+    /** Refuses a resume that would replay events older than the replay window (Last-Event-ID=0 on an old outbox). */
+    const checkResume = async (accountId: string, afterSeq: number | null): Promise<void> => {
+      if (afterSeq === null) return;
+      const oldest = await firstReplayedAt(store, accountId, afterSeq);
+      if (oldest !== null && Date.now() - oldest > windowMs) {
+        throw errors.invalidParameter('last_event_id', {
+          problem: 'older than the replay window; reconnect without Last-Event-ID',
+          replay_window_seconds: Math.round(windowMs / 1000),
+        });
+      }
+    };
+
+    /** Admits a stream (429 past the account's limit); `end` is told why the guard closes it. */
+    const admit = (principal: StreamPrincipal, end: (reason: StreamEndReason) => void): (() => void) => {
+      try {
+        return guard.admit(principal, end);
+      } catch (err) {
+        if (err instanceof StreamLimitError) throw errors.tooManyRequests({ limit: err.limit, what: 'live event streams per account' });
+        throw err;
+      }
+    };
     const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
 
     const instanceFilter = async (accountId: string, raw: unknown): Promise<string | undefined> => {
@@ -117,6 +177,13 @@ export function eventStreamRoutes({ bus, store, registry }: EventStreamDeps): Fa
         const q = request.query;
         const afterSeq = lastEventId(request.headers, q);
         const instanceId = await instanceFilter(account.id, q.instance_id);
+        await checkResume(account.id, afterSeq);
+        let ending: StreamEndReason | null = null;
+        let endStream = (): void => undefined;
+        const release = admit({ accountId: account.id, tokenHash: hashToken(String(credential(request, 'access_token'))), instanceId }, (reason) => {
+          ending = reason;
+          endStream();
+        });
         reply.hijack();
         const res: ServerResponse = reply.raw;
         res.writeHead(200, {
@@ -135,12 +202,16 @@ export function eventStreamRoutes({ bus, store, registry }: EventStreamDeps): Fa
         try {
           const conn = await attach(account.id, instanceId, afterSeq, write, () => {
             clearInterval(heartbeat);
+            release();
+            if (ending) res.write(`event: error\ndata: ${JSON.stringify(streamEndBody(ending, request.id))}\n\n`);
             res.end();
           });
+          endStream = () => conn.close();
           request.raw.once('close', () => conn.close());
-          if (request.raw.destroyed) conn.close();
+          if (request.raw.destroyed || ending) conn.close();
         } catch (err) {
           clearInterval(heartbeat);
+          release();
           request.log.error({ err }, 'event stream replay failed');
           res.end();
         }
@@ -183,9 +254,18 @@ export function eventStreamRoutes({ bus, store, registry }: EventStreamDeps): Fa
       const q = Object.fromEntries(url.searchParams);
       const token = q.access_token ?? (req.headers['access-token'] as string | undefined) ?? bearer(req.headers.authorization);
       const found = token ? await authenticateAccessToken(store, token) : null;
-      if (!found) throw errors.invalidAccessToken();
+      if (!found || !token) throw errors.invalidAccessToken();
       const afterSeq = lastEventId(req.headers, q);
       const instanceId = await instanceFilter(found.account.id, q.instance_id ?? req.headers['x-instance-id']);
+      await checkResume(found.account.id, afterSeq);
+      let ending: StreamEndReason | null = null;
+      let endStream = (): void => undefined;
+      const release = admit({ accountId: found.account.id, tokenHash: hashToken(token), instanceId }, (reason) => {
+        ending = reason;
+        endStream();
+      });
+      if (socket.destroyed) return release();
+      socket.once('close', release);
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         const heartbeat = setInterval(() => ws.ping(), HEARTBEAT_MS);
         const write = (item: FeedItem): boolean => {
@@ -194,14 +274,18 @@ export function eventStreamRoutes({ bus, store, registry }: EventStreamDeps): Fa
         };
         attach(found.account.id, instanceId, afterSeq, write, () => {
           clearInterval(heartbeat);
-          ws.close(1001, 'closing');
+          release();
+          if (ending) ws.close(ENDINGS[ending].wsCode, ending);
+          else ws.close(1001, 'closing');
         })
           .then((conn) => {
+            endStream = () => conn.close();
             ws.once('close', () => conn.close());
-            if (ws.readyState !== ws.OPEN) conn.close();
+            if (ws.readyState !== ws.OPEN || ending) conn.close();
           })
           .catch((err: unknown) => {
             clearInterval(heartbeat);
+            release();
             app.log.error({ err }, 'event stream replay failed');
             ws.close(1011, 'replay failed');
           });
@@ -212,6 +296,7 @@ export function eventStreamRoutes({ bus, store, registry }: EventStreamDeps): Fa
     // Live connections never end on their own: close them first, so the server can close.
     app.addHook('preClose', async () => {
       app.server.off('upgrade', onUpgrade);
+      guard.close();
       for (const conn of [...live]) conn.close();
       for (const ws of wss.clients) ws.terminate();
       wss.close();

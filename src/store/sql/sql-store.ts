@@ -110,6 +110,13 @@ export class SqlStore implements Store {
     return rows.map(toAccount);
   }
 
+  async deleteAccount(id: string): Promise<boolean> {
+    // Its tokens and webhook subscriptions go with it (ON DELETE CASCADE); its instances must be deleted first.
+    const deleted = (await this.#db.run('DELETE FROM accounts WHERE id = ?', [id])) > 0;
+    if (deleted) this.changes.emit({ kind: 'tokens' });
+    return deleted;
+  }
+
   async createToken(accountId: string, tokenHash: string): Promise<TokenRecord> {
     const rows = await this.#db.all(
       `INSERT INTO tokens (id, account_id, token_hash, created_at) VALUES (?, ?, ?, ?) RETURNING ${TOKEN_COLS}`,
