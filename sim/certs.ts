@@ -41,9 +41,11 @@ const DAY_S = 86_400;
 /**
  * Builds the encoded `proto.CertChain` for one server static key.
  * `issuerKey` is the root that signs the intermediate: the simulator's root normally, a foreign one for the foreignRoot fault.
+ * `expiredLeaf` (the cert_expired fault): the leaf's validity ended a day ago; everything is still correctly signed.
  */
-export function buildCertChain(issuerKey: KeyPair, intermediate: KeyPair, serverStaticPub: Buffer): Uint8Array {
+export function buildCertChain(issuerKey: KeyPair, intermediate: KeyPair, serverStaticPub: Buffer, expiredLeaf = false): Uint8Array {
   const now = Math.floor(Date.now() / 1000);
+  const leafValidity = expiredLeaf ? { notBefore: now - 31 * DAY_S, notAfter: now - DAY_S } : { notBefore: now - DAY_S, notAfter: now + 30 * DAY_S };
   // issuerSerial: 0 must be present on the wire: protobufjs decodes an absent optional as null and the client compares `=== 0`.
   const intermediateDetails = proto.CertChain.NoiseCertificate.Details.encode({
     serial: 1,
@@ -56,8 +58,7 @@ export function buildCertChain(issuerKey: KeyPair, intermediate: KeyPair, server
     serial: 2,
     issuerSerial: 1,
     key: serverStaticPub,
-    notBefore: now - DAY_S,
-    notAfter: now + 30 * DAY_S,
+    ...leafValidity,
   }).finish();
   return proto.CertChain.encode({
     intermediate: { details: intermediateDetails, signature: Curve.sign(issuerKey.private, intermediateDetails) },

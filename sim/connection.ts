@@ -9,8 +9,9 @@ import { encodeFrame, FrameReader, NoiseHandshake, type NoiseTransport } from '.
 import type { KeyPair } from './certs.ts';
 
 export interface ConnectionHooks {
-  serverStatic: KeyPair;
-  certChain: () => Uint8Array;
+  /** The Noise static key and certificate chain this connection's handshake presents (asked once per connection,
+   * so connection faults hit exactly one connection each). */
+  handshakeKeys: () => { serverStatic: KeyPair; certChain: Uint8Array };
   logger: Logger;
   /** Called once with the decrypted ClientPayload; decides registration vs login. */
   onPayload: (conn: Connection, payload: proto.ClientPayload) => Promise<void>;
@@ -29,6 +30,7 @@ export class Connection {
   readonly log: Logger;
   private readonly reader = new FrameReader();
   private handshake: NoiseHandshake | null;
+  private readonly certChain: Uint8Array;
   private transport: NoiseTransport | null = null;
   private queue: Promise<void> = Promise.resolve();
   private stage: 'hello' | 'finish' | 'ready' = 'hello';
@@ -49,7 +51,9 @@ export class Connection {
     private readonly hooks: ConnectionHooks,
   ) {
     this.log = hooks.logger.child({ conn: this.id });
-    this.handshake = new NoiseHandshake(hooks.serverStatic);
+    const keys = hooks.handshakeKeys();
+    this.handshake = new NoiseHandshake(keys.serverStatic);
+    this.certChain = keys.certChain;
     ws.on('message', (data: Buffer) => {
       // Serialise: node decoding is async and stanza order matters (e.g. pair-device-sign before unified_session).
       this.queue = this.queue.then(() => this.onData(data)).catch((err) => {
@@ -95,7 +99,7 @@ export class Connection {
         const msg = proto.HandshakeMessage.decode(frame);
         const eph = msg.clientHello?.ephemeral;
         if (!eph) throw new Error('expected clientHello');
-        const hello = this.handshake!.serverHello(eph, this.hooks.certChain());
+        const hello = this.handshake!.serverHello(eph, this.certChain);
         this.ws.send(encodeFrame(proto.HandshakeMessage.encode({ serverHello: hello }).finish()));
         this.stage = 'finish';
       } else {

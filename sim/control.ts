@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SimError } from './errors.ts';
-import type { Simulator } from './types.ts';
+import type { ConnectionFault, Simulator } from './types.ts';
 
 const STATUS: Record<string, number> = {
   qr_unknown: 404,
@@ -18,6 +18,7 @@ const STATUS: Record<string, number> = {
 };
 
 function send(res: ServerResponse, status: number, body: unknown): void {
+  if (body === undefined) return void res.writeHead(status).end();
   const json = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) }).end(json);
 }
@@ -41,6 +42,15 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   throw new SimError('invalid_json', 'body must be a JSON object');
 }
 
+/** The flags plus the queue of pending connection faults (next first). */
+const faultsView = (sim: Simulator) => ({
+  ignorePings: sim.faults.ignorePings,
+  foreignRoot: sim.faults.foreignRoot,
+  refuseConnections: sim.faults.refuseConnections,
+  forgeAccountSignature: sim.faults.forgeAccountSignature,
+  pending: sim.faults.pending,
+});
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const nullableStr = (v: unknown): string | null | undefined => (v === null ? null : str(v));
 
@@ -51,7 +61,8 @@ export async function handleControl(sim: Simulator, req: IncomingMessage, res: S
     const m = path.match(/^\/phones\/([^/]+)(?:\/(unlink|disconnect|messages))?$/);
     const phoneParam = m ? decodeURIComponent(m[1]) : '';
     if (req.method === 'GET' && path === '/phones') return send(res, 200, sim.listPhones());
-    if (req.method === 'GET' && path === '/faults') return send(res, 200, sim.faults);
+    if (req.method === 'GET' && path === '/faults') return send(res, 200, faultsView(sim));
+    if (req.method === 'DELETE' && path === '/faults') return send(res, 204, sim.faults.clear());
     if (req.method === 'GET' && m?.[2] === 'messages') return send(res, 200, sim.receivedMessages(phoneParam));
     if (req.method !== 'POST' && req.method !== 'PATCH') throw new SimError('not_found', 'unknown route');
     const body = await readJson(req);
@@ -75,11 +86,15 @@ export async function handleControl(sim: Simulator, req: IncomingMessage, res: S
     if (req.method === 'PATCH' && m && !m[2]) {
       return send(res, 200, { phone: phoneParam.replace(/^\+/, ''), ...(await sim.setPushName(phoneParam, str(body.push_name) ?? '')) });
     }
-    if (path === '/faults') {
+    if (req.method === 'POST' && path === '/faults') {
+      const connections = body.connections === undefined ? 1 : body.connections;
+      return send(res, 200, sim.faults.inject({ fault: str(body.fault) as ConnectionFault, connections: connections as number }));
+    }
+    if (req.method === 'PATCH' && path === '/faults') {
       for (const k of ['ignorePings', 'foreignRoot', 'refuseConnections', 'forgeAccountSignature'] as const) {
         if (typeof body[k] === 'boolean') sim.faults[k] = body[k] as boolean;
       }
-      return send(res, 200, sim.faults);
+      return send(res, 200, faultsView(sim));
     }
     throw new SimError('not_found', 'unknown route');
   } catch (err) {

@@ -4,7 +4,8 @@
  */
 import { createSimulator } from './server.ts';
 import type { Simulator, SimulatorOptions } from './types.ts';
-export type { PairInput, SendTextInput, Simulator, SimulatorOptions } from './types.ts';
+export type { ConnectionFault, PairInput, SendTextInput, SimFaults, Simulator, SimulatorOptions } from './types.ts';
+export { FaultSet } from './fault-set.ts';
 export { SimError } from './errors.ts';
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {

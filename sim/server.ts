@@ -28,16 +28,26 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
   const foreignRoot = randomKeyPair();
   const intermediate = randomKeyPair();
   const serverStatic = randomKeyPair();
-  // Chains are per server key, so build each once; the fault flag picks which one a new handshake gets.
+  // cert_key_mismatch: a Noise static key the genuine leaf does not name (what a man in the middle holding a stolen
+  // chain, but not its key, would present).
+  const impostorStatic = randomKeyPair();
+  // Chains are per server key, so build each once; the fault flag / queue picks which one a new handshake gets.
   const chains = {
     own: buildCertChain(root, intermediate, serverStatic.public),
     foreign: buildCertChain(foreignRoot, intermediate, serverStatic.public),
+    expired: buildCertChain(root, intermediate, serverStatic.public, true),
+  };
+  const handshakeKeys = () => {
+    const fault = state.faults.take();
+    if (fault) logger.info({ fault }, 'connection fault applied');
+    if (fault === 'cert_key_mismatch') return { serverStatic: impostorStatic, certChain: chains.own };
+    if (fault === 'cert_expired') return { serverStatic, certChain: chains.expired };
+    return { serverStatic, certChain: state.faults.foreignRoot ? chains.foreign : chains.own };
   };
 
   const hooks = {
-    serverStatic,
+    handshakeKeys,
     logger,
-    certChain: () => (state.faults.foreignRoot ? chains.foreign : chains.own),
     onPayload: (conn: Connection, payload: Parameters<typeof onClientPayload>[2]) => onClientPayload(state, conn, payload),
     onNode: (conn: Connection, node: Parameters<typeof onNode>[2]) => onNode(state, conn, node),
     onClose: (conn: Connection) => {

@@ -6,20 +6,9 @@ import type { Logger } from 'pino';
 import type { Connection } from './connection.ts';
 import { PhoneBook } from './phones.ts';
 import { Directory } from './directory.ts';
+import { FaultSet } from './fault-set.ts';
 import type { KeyPair } from './certs.ts';
 import type { PairInput } from './types.ts';
-
-export interface Faults {
-  /** Leave w:p pings unanswered: the client ends with 408 after keepAliveIntervalMs + 5 s. */
-  ignorePings: boolean;
-  /** Sign the certificate chain with a root the client does not trust. */
-  foreignRoot: boolean;
-  /** Refuse new WebSocket upgrades (socket destroyed before the handshake). */
-  refuseConnections: boolean;
-  /** pair-success carries an account signature that does not verify (the HMAC is still right), so only a client
-   * that really checks signatures refuses it. */
-  forgeAccountSignature: boolean;
-}
 
 /** Pairing-by-code progress on a registration connection (protocol doc section 13). */
 export interface LinkCodeState {
@@ -52,7 +41,7 @@ export interface Registration {
 export class SimState {
   readonly directory: Directory;
   readonly phones: PhoneBook;
-  readonly faults: Faults = { ignorePings: false, foreignRoot: false, refuseConnections: false, forgeAccountSignature: false };
+  readonly faults = new FaultSet();
   readonly conns = new Set<Connection>();
   readonly registrations = new Map<Connection, Registration>();
   /** QR ref → its registration, for every ref handed out on a live, unpaired connection. */

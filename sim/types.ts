@@ -29,6 +29,29 @@ export interface SendTextInput {
   name?: string;
 }
 
+/** Faults applied to whole client connections (certificate chain / Noise static key of the handshake). */
+export type ConnectionFault = 'cert_key_mismatch' | 'cert_expired';
+
+export interface SimFaults {
+  /** Leave w:p pings unanswered: the client ends with 408 after keepAliveIntervalMs + 5 s. */
+  ignorePings: boolean;
+  /** Sign the certificate chain with a root the client does not trust. */
+  foreignRoot: boolean;
+  /** Refuse new WebSocket upgrades (socket destroyed before the handshake). */
+  refuseConnections: boolean;
+  /** pair-success carries an account signature that does not verify (the HMAC is still right). */
+  forgeAccountSignature: boolean;
+  /** The next `connections` (default 1) client connections meet `fault`: `cert_key_mismatch` = the genuine chain with a
+   * Noise static key that is not the leaf's key; `cert_expired` = a correctly signed leaf whose validity ended. Queued
+   * after faults already pending; returns how many connections have a fault pending. Throws SimError 'invalid_fault',
+   * 'invalid_connections'. */
+  inject(input: { fault: ConnectionFault; connections?: number }): { pending: number };
+  /** Forgets every pending connection fault (the flags stay as they are). */
+  clear(): void;
+  /** Pending connection faults, next first. */
+  readonly pending: ConnectionFault[];
+}
+
 export interface Simulator {
   /** ws://127.0.0.1:<port>/ws/chat, for Baileys' waWebSocketUrl. */
   readonly url: string;
@@ -54,6 +77,6 @@ export interface Simulator {
   sendText(input: SendTextInput): Promise<{ id: string; timestamp: number }>;
   /** Texts the number received from accounts' companions, decrypted on its side (oldest first). */
   receivedMessages(phone: string): Array<{ id: string; from: string; text: string; timestamp: number }>;
-  readonly faults: { ignorePings: boolean; foreignRoot: boolean; refuseConnections: boolean; forgeAccountSignature: boolean };
+  readonly faults: SimFaults;
   stop(): Promise<void>;
 }

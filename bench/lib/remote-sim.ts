@@ -4,7 +4,7 @@
  * /sandbox/* routes while the simulator's memory and CPU stay out of the gateway's process. Costs one extra
  * loopback HTTP hop per /sandbox call (~1 ms), which is inside the scan → WORKING figure.
  */
-import { SimError, type Simulator } from '../../sim/index.ts';
+import { FaultSet, SimError, type Simulator } from '../../sim/index.ts';
 
 export interface RemoteSimInfo {
   url: string;
@@ -40,7 +40,7 @@ export function remoteSimulator(info: RemoteSimInfo): Simulator {
     unlink: async (phone) => (await post(`/phones/${encodeURIComponent(phone)}/unlink`, {})).removed,
     disconnect: async (phone, mode) => (await post(`/phones/${encodeURIComponent(phone)}/disconnect`, { mode })).disconnected,
     // Local copy only: the benches inject no faults.
-    faults: { ignorePings: false, foreignRoot: false, refuseConnections: false, forgeAccountSignature: false },
+    faults: new FaultSet(),
     stop: async () => undefined, // the bench that forked the simulator stops it
   } satisfies Partial<Simulator>;
   // The Simulator interface grows with the simulator (messaging, app state…); the benches drive only pairing, so

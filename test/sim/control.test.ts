@@ -51,7 +51,7 @@ test('HTTP control surface: scan, phones, disconnect, unlink, faults and error c
       assert.deepEqual(await unlinked.json(), { removed: 1 });
 
       const faults = await fetch(base + '/faults', { method: 'PATCH', body: JSON.stringify({ ignorePings: true }) });
-      assert.deepEqual(await faults.json(), { ignorePings: true, foreignRoot: false, refuseConnections: false, forgeAccountSignature: false });
+      assert.deepEqual(await faults.json(), { ignorePings: true, foreignRoot: false, refuseConnections: false, forgeAccountSignature: false, pending: [] });
       assert.equal(sim.faults.ignorePings, true);
       assert.equal((await fetch(base + '/nope')).status, 404);
     },
