@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { MessagingOptions } from '../../src/messaging/index.ts';
 import { createGateway, type SessionServices } from '../../src/gateway/index.ts';
@@ -74,11 +74,13 @@ export interface GatewayOptions {
   serverName?: string;
   /** pino level (default $E2E_LOG_LEVEL or silent). */
   logLevel?: string;
+  /** The gateway's logger (default: silent, or E2E_LOG_LEVEL). */
+  logger?: Logger;
 }
 
 export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'sb-e2e-'));
-  const logger = pino({ level: opts.logLevel ?? process.env.E2E_LOG_LEVEL ?? 'silent' });
+  const logger = opts.logger ?? pino({ level: opts.logLevel ?? process.env.E2E_LOG_LEVEL ?? 'silent' });
   const adminToken = opts.adminToken ?? ADMIN_TOKEN;
   const store = await openStore({ dataDir: dir, logger });
   await bootstrapAdminToken(store, adminToken);

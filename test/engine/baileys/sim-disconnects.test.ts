@@ -19,6 +19,7 @@ afterEach(async () => {
   sim.faults.ignorePings = false;
   sim.faults.refuseConnections = false;
   sim.faults.foreignRoot = false;
+  sim.faults.clear();
   await endAll();
 });
 after(async () => {
@@ -147,6 +148,25 @@ test('a certificate chain signed by a foreign root → certificate_invalid (the 
   } finally {
     Curve.verify = strictVerify;
   }
+});
+
+test('the complete server check with unmodified Baileys: a static key that is not the leaf key, or an expired leaf → certificate_invalid; the genuine chain opens', async () => {
+  for (const [fault, why] of [
+    ['cert_key_mismatch', /server certificate refused: leaf certificate key does not match the server's Noise static key/],
+    ['cert_expired', /server certificate refused: leaf certificate expired at /],
+  ] as const) {
+    sim.faults.inject({ fault, connections: 1 });
+    const s = engineFor(sim).start({ instanceId: `bad-${fault}`, auth: new MemoryAuth() });
+    const r = new Recorder(s);
+    const close = await closedOnce(r);
+    assert.deepEqual([close.reason, close.transient, close.statusCode], ['certificate_invalid', false, 400], fault);
+    assert.match(close.message, why);
+    assert.deepEqual(r.names(), ['close'], 'no QR from an untrusted server');
+  }
+  assert.deepEqual(sim.faults.pending, []);
+  // The same simulator with its genuine chain: pairs and opens.
+  const { r } = await paired(engineFor(sim));
+  assert.equal(r.count('open'), 1);
 });
 
 test('end() while connecting and end() twice: one stopped close', async () => {
