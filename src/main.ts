@@ -1,9 +1,9 @@
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, secretsInFlags } from './config.ts';
 import { createLogger } from './http/index.ts';
-import { loadMasterKey } from './store/index.ts';
+import { loadMasterKey, looseDataModes } from './store/index.ts';
 import { createGateway } from './gateway/index.ts';
 import { openStore } from './store/index.ts';
-import { bootstrapAdminToken } from './tenancy/index.ts';
+import { bootstrapAdminToken, writeAdminTokenFile } from './tenancy/index.ts';
 
 /**
  * `switchboard serve`: config → master key → store → admin token → HTTP. Startup problems are one line on stderr
@@ -19,13 +19,22 @@ function fail(err: unknown): never {
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
+  for (const { flag, variable } of secretsInFlags(process.argv.slice(2))) {
+    logger.warn({ flag }, `a secret was given as the command-line flag ${flag}: every local user can read it (ps, /proc); set ${variable} instead`);
+  }
   // Fail now on a bad or unreadable key rather than at the first session start.
   const masterKey = loadMasterKey({ dataDir: config.dataDir, envValue: config.masterKey });
 
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger });
+  for (const loose of looseDataModes(config.dataDir)) {
+    logger.warn(loose, `${loose.path} is readable or writable by others (mode ${loose.mode}); it should be ${loose.wanted}: chmod ${loose.wanted} ${loose.path}`);
+  }
   const { generated } = await bootstrapAdminToken(store, config.adminToken);
   if (generated) {
-    process.stdout.write(`\nAdmin token (shown only this once; keep it): ${generated}\n\n`);
+    const file = writeAdminTokenFile(config.dataDir, generated);
+    logger.warn({ file }, 'first start: admin token generated and written to this file (mode 0600); keep it somewhere safe, then delete the file');
+    // On a terminal a human reads it now; never into a pipe, where log collectors would keep it.
+    if (process.stdout.isTTY) process.stdout.write(`\nAdmin token (shown only this once; keep it): ${generated}\n\n`);
   }
 
   const gateway = await createGateway({ config, store, masterKey, logger });

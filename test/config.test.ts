@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { ConfigError, loadConfig, secretsInFlags } from '../src/config.ts';
 
 describe('loadConfig', () => {
   test('defaults', () => {
@@ -45,6 +45,15 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({}, ['--stream-replay-window', '2h']).streamReplayWindowMs, 7_200_000);
     assert.throws(() => loadConfig({ SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT: '0' }, []), /SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT/);
     assert.throws(() => loadConfig({ SWITCHBOARD_STREAM_REPLAY_WINDOW: 'soon' }, []), /SWITCHBOARD_STREAM_REPLAY_WINDOW/);
+  });
+
+  test('secretsInFlags: --admin-token, --master-key and a --database-url with a password are named; the rest is not', () => {
+    assert.deepEqual(secretsInFlags(['serve', '--admin-token', 'x'.repeat(20), '--master-key=abc', '--port', '1']), [
+      { flag: '--admin-token', variable: 'SWITCHBOARD_ADMIN_TOKEN' },
+      { flag: '--master-key', variable: 'SWITCHBOARD_MASTER_KEY' },
+    ]);
+    assert.deepEqual(secretsInFlags(['--database-url', 'postgres://u:secret@db/x']), [{ flag: '--database-url', variable: 'DATABASE_URL' }]);
+    assert.deepEqual(secretsInFlags(['--database-url=postgres://u@db/x', '--data-dir', './d']), []);
   });
 
   test('SWITCHBOARD_SEND_RATE_PER_MIN is a positive integer', () => {

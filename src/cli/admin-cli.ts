@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { secretsInFlags } from '../config.ts';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { generateToken, hashToken } from '../tenancy/index.ts';
@@ -106,6 +107,9 @@ async function main(argv: readonly string[]): Promise<number> {
       throw new UsageError(`${group} ${name} takes ${spec.positionals || 'no'} argument(s)`);
     }
     const flags = takeFlags(args, [...spec.flags, ...STORE_FLAGS]);
+    for (const { flag, variable } of secretsInFlags([...argv])) {
+      process.stderr.write(`switchboard: warning: ${flag} carries a secret every local user can read (ps, /proc); set ${variable} instead\n`);
+    }
     store = await openStore({
       dataDir: resolve(flags['data-dir'] ?? process.env.SWITCHBOARD_DATA_DIR ?? './data'),
       databaseUrl: flags['database-url'] ?? process.env.DATABASE_URL ?? null,

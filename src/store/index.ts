@@ -6,3 +6,4 @@ export * from './open.ts';
 export * from './master-key.ts';
 export * from './auth-vault.ts';
 export * from './store-logger.ts';
+export * from './file-modes.ts';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDir } from './file-modes.ts';
 
 export const MASTER_KEY_ENV = 'SWITCHBOARD_MASTER_KEY';
 export const MASTER_KEY_FILE = 'master.key';
@@ -53,7 +54,7 @@ function readKeyFile(file: string): Buffer | null {
  * Unlike rename, a link never replaces an existing key.
  */
 function createKeyFile(dataDir: string, file: string): Buffer {
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const key = randomBytes(KEY_BYTES);
   const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const fd = openSync(temp, 'wx', 0o600);

@@ -1,3 +1,6 @@
+import { chmodSync, closeSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../store/index.ts';
 import type { SettingsStore } from '../store/index.ts';
 import { generateToken, hashToken, tokenMatchesHash } from './tokens.ts';
 
@@ -25,4 +28,25 @@ export async function isAdminToken(store: SettingsStore, presented: string): Pro
   if (presented.length === 0 || presented.length > 512) return false;
   const storedHash = await store.getSetting(ADMIN_TOKEN_SETTING);
   return storedHash !== null && tokenMatchesHash(presented, storedHash);
+}
+
+/** Where the first start leaves the generated admin token for the operator: `<dataDir>/admin-token`, mode 0600. */
+export const ADMIN_TOKEN_FILE = 'admin-token';
+
+/**
+ * Writes a generated admin token to `<dataDir>/admin-token` (0600, replacing a stale one from an earlier database)
+ * and returns the path. A file readable only by the service's user, not a line among the JSON logs that log shippers
+ * collect: the token is shown on stdout only when stdout is a terminal (main.ts).
+ */
+export function writeAdminTokenFile(dataDir: string, token: string): string {
+  ensurePrivateDir(dataDir);
+  const file = join(dataDir, ADMIN_TOKEN_FILE);
+  const fd = openSync(file, 'w', PRIVATE_FILE_MODE);
+  try {
+    if (process.platform !== 'win32') chmodSync(file, PRIVATE_FILE_MODE); // open's mode is subject to umask and ignored for an existing file
+    writeSync(fd, `${token}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return file;
 }

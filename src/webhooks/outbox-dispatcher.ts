@@ -8,6 +8,7 @@ import { GroupCommit } from '../lib/index.ts';
 import type { SecretBox } from './secret-box.ts';
 import { WebhookSender } from './webhook-post.ts';
 import { signatureFor } from './hmac-signature.ts';
+import { urlForLog } from './url-safety.ts';
 
 /**
  * Delivers the webhook outbox. Work comes from the store, never from memory: deliveries are rows written with their
@@ -238,7 +239,7 @@ export class WebhookDispatcher {
     const error = result.error ?? 'failed';
     const next = done.getTime() + retryDelay(d.attempts + 1, this.#opts.backoff);
     if (next > Date.parse(d.queuedAt) + this.#opts.retryHorizonMs) {
-      this.#log.warn({ delivery: d.id, event: d.eventId, url: d.url, error }, 'webhook delivery dead after its retry horizon');
+      this.#log.warn({ delivery: d.id, event: d.eventId, url: urlForLog(d.url), error }, 'webhook delivery dead after its retry horizon');
       return { status: 'dead', responseCode: result.status, error, at: done.toISOString() };
     }
     this.#log.debug({ delivery: d.id, event: d.eventId, error }, 'webhook delivery failed; will retry');

@@ -113,9 +113,13 @@ export function forbiddenAddressReason(address: string): string | null {
   return v6 ? classifyV6(v6) : null;
 }
 
+/**
+ * The refusal names the problem ("private address"), never the address: the message reaches the tenant (400 answer,
+ * a delivery's last_error), and where an internal name resolves is the operator's business.
+ */
 function refuseAddress(address: string, host: string): void {
   const reason = forbiddenAddressReason(address);
-  if (reason) throw new UnsafeUrlError(`${host === address ? address : `${host} resolves to ${address}`}: ${reason} address`);
+  if (reason) throw new UnsafeUrlError(host === address ? `${reason} address` : `${host} resolves to a ${reason} address`);
 }
 
 /** Host names that mean this machine whatever DNS says (RFC 6761). */
@@ -180,4 +184,17 @@ export function safeLookup(allowPrivate: boolean, resolve: Resolver = dnsLookup)
       callback(null, first.address, first.family);
     });
   };
+}
+
+/**
+ * A URL as it may appear in logs: scheme, host, port and path. The query string and fragment are dropped (receivers
+ * put secrets there: `?token=…`), and so are credentials.
+ */
+export function urlForLog(raw: string): string {
+  try {
+    const url = new URL(raw);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
 }

@@ -115,7 +115,7 @@ export class WebhookSender {
     // Literal IP hosts never reach the lookup hook: screen them here.
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const reason = !this.#opts.allowPrivate && isIP(host) ? forbiddenAddressReason(host) : null;
-    target = { url, refused: reason ? `refused: ${host}: ${reason} address` : null };
+    target = { url, refused: reason ? `refused: ${reason} address` : null };
     if (this.#targets.size > 10_000) this.#targets.clear();
     this.#targets.set(rawUrl, target);
     return target;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +47,21 @@ describe('switchboard CLI (SQLite)', () => {
     assert.equal(created.name, 'acme');
     assert.equal(created.max_instances, 3);
     assert.equal(await resolves(dataDir, String(created.access_token)), created.id);
+  });
+
+  test('a data dir and database created by the CLI are private (0700, 0600), like the server\'s', async () => {
+    const fresh = join(tmp.dir, 'cli-fresh', 'data');
+    const out = await cli(['accounts', 'list', '--data-dir', fresh]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal((statSync(fresh).mode & 0o777).toString(8), '700');
+    assert.equal((statSync(join(fresh, 'switchboard.db')).mode & 0o777).toString(8), '600');
+    assert.equal(out.stderr, '', 'no warning without secret flags');
+  });
+
+  test('--database-url with a password warns on stderr (the flag is visible in ps), without the password', async () => {
+    const out = await cli(['accounts', 'list', '--database-url', 'postgres://user:pa55word@127.0.0.1:1/none']);
+    assert.match(out.stderr, /warning: --database-url carries a secret every local user can read \(ps, \/proc\); set DATABASE_URL instead/);
+    assert.ok(!out.stderr.includes('pa55word'));
   });
 
   test('accounts list, tokens create and revoke; SWITCHBOARD_DATA_DIR works like --data-dir', async () => {

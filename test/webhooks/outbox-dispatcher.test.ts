@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { EventBus } from '../../src/events/index.ts';
 import { WebhookDispatcher, retryDelay, type DispatcherOptions } from '../../src/webhooks/index.ts';
@@ -55,8 +56,8 @@ async function emit(who: { accountId: string; instanceId: string }, n: number): 
   return id;
 }
 
-function dispatcher(options: Partial<DispatcherOptions> = {}, bus?: EventBus): WebhookDispatcher {
-  return new WebhookDispatcher({ store, bus, secrets: service.secrets, logger: pino({ level: 'silent' }), options: { ...FAST, ...options } });
+function dispatcher(options: Partial<DispatcherOptions> = {}, bus?: EventBus, logger = pino({ level: 'silent' })): WebhookDispatcher {
+  return new WebhookDispatcher({ store, bus, secrets: service.secrets, logger, options: { ...FAST, ...options } });
 }
 
 const okIds = (received: Received[], instanceId: string) =>
@@ -128,13 +129,15 @@ describe('webhook dispatcher', () => {
     assert.ok((await service.deliveries({ accountId: a.accountId, limit: 100 })).every((x) => x.status === 'delivered'));
   });
 
-  test('past the retry horizon a delivery is dead with its last error, and its lane moves on', async () => {
+  test('past the retry horizon a delivery is dead with its last error, and its lane moves on; the warning logs the URL without its query', async () => {
     const c = await instance();
-    const [hook] = await service.replace({ accountId: c.accountId, instanceId: c.instanceId }, await service.prepare([{ url: `${receiver.url}?dead` }]));
+    const [hook] = await service.replace({ accountId: c.accountId, instanceId: c.instanceId }, await service.prepare([{ url: `${receiver.url}/in?dead&token=receiver-s3cret` }]));
     receiver.behave((r) => (r.json?.instance_id === c.instanceId ? 503 : 'ok'));
     const first = await emit(c, 0);
     const second = await emit(c, 1);
-    const d = dispatcher({ retryHorizonMs: 200 });
+    let logged = '';
+    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => ((logged += chunk), done()) }));
+    const d = dispatcher({ retryHorizonMs: 200 }, undefined, logger);
     await d.start();
     try {
       const deadline = Date.now() + 20_000;
@@ -155,6 +158,10 @@ describe('webhook dispatcher', () => {
       assert.equal(x.next_attempt_at, null);
       assert.equal(x.url, hook!.url);
     }
+    const warnings = logged.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; url: string });
+    assert.equal(warnings.filter((w) => w.msg === 'webhook delivery dead after its retry horizon').length, 2);
+    assert.ok(warnings.every((w) => w.url === `${receiver.url}/in`), logged);
+    assert.ok(!logged.includes('receiver-s3cret'));
   });
 
   test('replay: one delivery, then a time window, arrive again with the same event id and a fresh signature', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { LookupAddress } from 'node:dns';
 import { describe, test } from 'node:test';
 import { WebhookSender } from '../../src/webhooks/webhook-post.ts';
-import { UnsafeUrlError, checkWebhookUrl, forbiddenAddressReason, type Resolver } from '../../src/webhooks/url-safety.ts';
+import { UnsafeUrlError, checkWebhookUrl, forbiddenAddressReason, urlForLog, type Resolver } from '../../src/webhooks/url-safety.ts';
 import { startReceiver } from './receiver.ts';
 
 /** A resolver that answers every name with these addresses (what a hostile or rebinding DNS would do). */
@@ -63,13 +63,22 @@ describe('checkWebhookUrl', () => {
       ['http://2130706433/', undefined, /loopback/], // 127.0.0.1 as one number
       ['http://localhost:3000/hook', undefined, /loopback/],
       ['http://api.localhost/hook', undefined, /loopback/],
-      ['https://hooks.example.test/x', resolvesTo('127.0.0.1'), /resolves to 127\.0\.0\.1: loopback/],
+      ['https://hooks.example.test/x', resolvesTo('127.0.0.1'), /^hooks\.example\.test resolves to a loopback address$/],
       ['https://hooks.example.test/x', resolvesTo('93.184.216.34', '10.0.0.5'), /private/],
       ['https://hooks.example.test/x', resolvesTo('::ffff:192.168.0.1'), /private/],
     ];
     for (const [url, resolve, reason] of refusals) {
       await assert.rejects(checkWebhookUrl(url, { ...strict, resolve }), (err: unknown) => err instanceof UnsafeUrlError && reason.test(err.message), url);
     }
+  });
+
+  test('a refusal names the problem, never the address a name resolves to (tenants must not map the network)', async () => {
+    const resolve = resolvesTo('93.184.216.34', '10.12.13.14');
+    await assert.rejects(checkWebhookUrl('https://internal.example.test/x', { ...strict, resolve }), (err: unknown) => {
+      assert.equal((err as Error).message, 'internal.example.test resolves to a private address');
+      return true;
+    });
+    await assert.rejects(checkWebhookUrl('http://10.0.0.7/x', strict), /^UnsafeUrlError: private address$/);
   });
 
   test('accepts public targets; refuses other schemes and credentials whatever the mode', async () => {
@@ -95,9 +104,9 @@ describe('WebhookSender', () => {
     try {
       const byName = await sender.send(`http://rebind.example.test:${port}/hook`, '{}', {});
       assert.equal(byName.ok, false);
-      assert.match(byName.error ?? '', /^refused: .*127\.0\.0\.1: loopback/);
+      assert.equal(byName.error, 'refused: rebind.example.test resolves to a loopback address');
       const literal = await sender.send(`http://[::ffff:127.0.0.1]:${port}/hook`, '{}', {});
-      assert.match(literal.error ?? '', /^refused: .*loopback/);
+      assert.equal(literal.error, 'refused: loopback address');
       assert.equal(receiver.received.length, 0, 'nothing reached the receiver');
     } finally {
       sender.close();
@@ -128,5 +137,12 @@ describe('WebhookSender', () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
     }
+  });
+});
+
+describe('urlForLog', () => {
+  test('keeps scheme, host, port and path; drops query string, fragment and credentials', () => {
+    assert.equal(urlForLog('https://user:pw@hooks.example.test:8443/in/x?token=s3cret&a=1#frag'), 'https://hooks.example.test:8443/in/x');
+    assert.equal(urlForLog('not a url ?token=s3cret'), '(invalid URL)');
   });
 });
