@@ -149,7 +149,11 @@ export class StreamGuard {
         });
         if (tokenVerdict) return tokenVerdict;
         if (instanceId === undefined) return null;
-        const alive = await memo(instances, instanceId, async () => (await this.#store.getInstance(instanceId))?.accountId === accountId);
+        const alive = await memo(
+          instances,
+          instanceId,
+          async () => (await this.#store.getInstance(instanceId))?.accountId === accountId,
+        );
         return alive ? null : 'instance_deleted';
       }),
     );

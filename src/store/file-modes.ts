@@ -14,7 +14,13 @@ import { join } from 'node:path';
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
 /** The files of a data directory that must stay private (SQLite's -wal/-shm get the database file's mode). */
-export const PRIVATE_FILES = ['switchboard.db', 'switchboard.db-wal', 'switchboard.db-shm', 'master.key', 'admin-token'] as const;
+export const PRIVATE_FILES = [
+  'switchboard.db',
+  'switchboard.db-wal',
+  'switchboard.db-shm',
+  'master.key',
+  'admin-token',
+] as const;
 
 const applies = process.platform !== 'win32';
 

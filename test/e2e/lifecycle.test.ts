@@ -193,14 +193,6 @@ describe('after linking', () => {
     assert.deepEqual(history(info).slice(-2), ['STARTING/connection_lost', 'WORKING/connected']);
   });
 
-  test('restart required (515) is absorbed: the session stays or comes back WORKING', async () => {
-    const i = await g.newInstance('515');
-    const phone = await link(i);
-    await g.admin('POST', `/sandbox/phones/${phone}/disconnect`, { mode: 'restart' });
-    await sleep(500);
-    await i.waitStatus('WORKING', 'connected');
-  });
-
   test('replaced elsewhere → STOPPED/connection_replaced', async () => {
     const i = await g.newInstance('conflict');
     const phone = await link(i);

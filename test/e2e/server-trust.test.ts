@@ -27,7 +27,11 @@ test('an impersonating server (leaf key ≠ static key, expired leaf) → FAILED
     assert.equal((await inst.call('POST', '/v2/session/start')).status, 200);
     const failed = await inst.waitStatus('FAILED', 'certificate_invalid');
     const history = failed.history.map((h: { status: string; reason: string }) => `${h.status}/${h.reason}`);
-    assert.deepEqual(history, ['FAILED/certificate_invalid', 'STARTING/start_requested', 'STOPPED/created'], 'no retry loop');
+    assert.deepEqual(
+      history,
+      ['FAILED/certificate_invalid', 'STARTING/start_requested', 'STOPPED/created'],
+      'no retry loop',
+    );
   }
   const trustLines = lines.filter((l) => l.msg.startsWith('WhatsApp server not trusted'));
   assert.equal(trustLines.length, 2, 'one line per refused session');
@@ -42,7 +46,12 @@ test('an impersonating server (leaf key ≠ static key, expired leaf) → FAILED
 
   const genuine = await gw.newInstance('genuine');
   await genuine.call('POST', '/v2/session/start');
-  const scan = await gw.admin('POST', '/sandbox/scan', { qr: await genuine.qr(), phone: newPhone(), push_name: 'Genuine', platform: 'android' });
+  const scan = await gw.admin('POST', '/sandbox/scan', {
+    qr: await genuine.qr(),
+    phone: newPhone(),
+    push_name: 'Genuine',
+    platform: 'android',
+  });
   assert.equal(scan.status, 200);
   await genuine.waitStatus('WORKING', 'connected');
 });

@@ -54,7 +54,8 @@ async function ws(gw: Gateway, query: string): Promise<WsStream> {
 }
 
 const principal = async (gw: Gateway, token: string) => (await gw.store.findTokenByHash(hashToken(token)))!;
-const stillOpen = <T>(p: Promise<T>) => Promise.race([p.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 300))]);
+const stillOpen = <T>(p: Promise<T>) =>
+  Promise.race([p.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 300))]);
 
 let gw: Gateway;
 before(async () => {
@@ -72,13 +73,16 @@ test('revoking a token ends its SSE and WebSocket streams (401 body + reason tok
   assert.equal((await gw.admin('DELETE', `/admin/tokens/${token.id}`)).status, 204);
 
   const last = await s.ended;
-  assert.deepEqual({ ...last, request_id: undefined }, {
-    status: 401,
-    code: 'invalid_access_token',
-    message: 'Unauthorized - Invalid or Missing Access Token',
-    reason: 'token_revoked',
-    request_id: undefined,
-  });
+  assert.deepEqual(
+    { ...last, request_id: undefined },
+    {
+      status: 401,
+      code: 'invalid_access_token',
+      message: 'Unauthorized - Invalid or Missing Access Token',
+      reason: 'token_revoked',
+      request_id: undefined,
+    },
+  );
   assert.match(last!.request_id, /\S/);
   assert.deepEqual(await w.closed, { code: 4401, reason: 'token_revoked' });
   assert.equal(await stillOpen(survivor.ended), true, 'the other token is untouched');
@@ -128,7 +132,12 @@ test('deleting an account ends all its streams (401 + account_deleted, close 440
 
 test('per-account stream limit (SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT): the next SSE or WebSocket is 429; closing one frees a place', async () => {
   const inst = await gw.newInstance('greedy');
-  const open = [await sse(gw, inst.token), await sse(gw, inst.token), await sse(gw, inst.token), await ws(gw, `access_token=${inst.token}`)];
+  const open = [
+    await sse(gw, inst.token),
+    await sse(gw, inst.token),
+    await sse(gw, inst.token),
+    await ws(gw, `access_token=${inst.token}`),
+  ];
   const refused = await fetch(`${gw.url}/v2/events/sse?access_token=${inst.token}`);
   assert.equal(refused.status, 429);
   const body = await refused.json();
@@ -139,7 +148,9 @@ test('per-account stream limit (SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT): the next S
   unaffected.close();
   open[0]!.close();
   for (let i = 0; ; i++) {
-    const again = await fetch(`${gw.url}/v2/events/sse?access_token=${inst.token}`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
+    const again = await fetch(`${gw.url}/v2/events/sse?access_token=${inst.token}`, {
+      signal: AbortSignal.timeout(2000),
+    }).catch(() => null);
     if (again?.status === 200) {
       await again.body?.cancel();
       break;
@@ -158,10 +169,15 @@ test('a Last-Event-ID whose replay would reach past the replay window is refused
     assert.equal((await inst.call('POST', '/v2/session/start')).status, 200);
     await inst.waitStatus('SCAN_QR_CODE');
     await new Promise((r) => setTimeout(r, 5));
-    const refused = await fetch(`${narrow.url}/v2/events/sse?access_token=${inst.token}`, { headers: { 'last-event-id': '0' } });
+    const refused = await fetch(`${narrow.url}/v2/events/sse?access_token=${inst.token}`, {
+      headers: { 'last-event-id': '0' },
+    });
     assert.equal(refused.status, 400);
     const body = await refused.json();
-    assert.deepEqual([body.code, body.details.parameter, body.details.replay_window_seconds], ['invalid_parameter', 'last_event_id', 0]);
+    assert.deepEqual(
+      [body.code, body.details.parameter, body.details.replay_window_seconds],
+      ['invalid_parameter', 'last_event_id', 0],
+    );
     assert.match(body.details.problem, /older than the replay window/);
     await assert.rejects(ws(narrow, `access_token=${inst.token}&last_event_id=0`), /handshake answered 400/);
     // Resuming from the newest event replays nothing old: accepted.

@@ -47,14 +47,24 @@ function chain(t: Tweak = {}): proto.ICertChain {
 }
 
 const check = (c: proto.ICertChain, serverStatic: Uint8Array = server.public) =>
-  checkServerCertificate({ chain: c, serverStatic, rootKey: root.public, rootSerial: 0, verify: strictVerify, nowMs: NOW * 1000 });
+  checkServerCertificate({
+    chain: c,
+    serverStatic,
+    rootKey: root.public,
+    rootSerial: 0,
+    verify: strictVerify,
+    nowMs: NOW * 1000,
+  });
 
 test('a genuine chain for the server static key passes', () => {
   assert.equal(check(chain()), null);
 });
 
-test("a genuine chain replayed with another static key is refused (whatsmeow's \"cert key doesn't match decrypted static\")", () => {
-  assert.match(check(chain(), Curve.generateKeyPair().public) ?? '', /leaf certificate key does not match the server's Noise static key/);
+test('a genuine chain replayed with another static key is refused (whatsmeow\'s "cert key doesn\'t match decrypted static")', () => {
+  assert.match(
+    check(chain(), Curve.generateKeyPair().public) ?? '',
+    /leaf certificate key does not match the server's Noise static key/,
+  );
   assert.match(check(chain({ leafKey: Curve.generateKeyPair().public })) ?? '', /does not match/);
 });
 
@@ -65,7 +75,10 @@ test('validity periods: an expired leaf, a leaf not yet valid and an expired int
 });
 
 test('issuer serials: the leaf must name the intermediate, the intermediate the root', () => {
-  assert.match(check(chain({ leafIssuer: 7 })) ?? '', /leaf certificate issued by serial 7, not by the intermediate \(1\)/);
+  assert.match(
+    check(chain({ leafIssuer: 7 })) ?? '',
+    /leaf certificate issued by serial 7, not by the intermediate \(1\)/,
+  );
   assert.match(check(chain({ midIssuer: 3 })) ?? '', /intermediate certificate issued by serial 3, expected 0/);
 });
 
