@@ -5,6 +5,9 @@ import { EngineSession, type EngineClose, type EngineIdentity, type EngineSent, 
 import { isHalfPaired, isLinkedCreds, loadAuthState, type PersistedAuthState } from './auth-state.ts';
 import { describeError, mapDisconnect } from './close-reasons.ts';
 import { formatPairingCode, identityFromCreds, normalizePhone, sameIdentity } from './baileys-identity.ts';
+
+/** Baileys' default accepts altered or forged app-state patches (both false; docs/whatsapp-protocol.md §14.8): we check both MACs. */
+export const APP_STATE_MAC_VERIFICATION = { patch: true, snapshot: true } as const;
 import { isPhoneJid, textContent, wireMessageEvents } from './messages.ts';
 
 /**
@@ -190,8 +193,7 @@ export class BaileysSession extends EngineSession {
         printQRInTerminal: false,
         markOnlineOnConnect: false,
         syncFullHistory: false,
-        // Baileys' default accepts forged app-state patches (docs/whatsapp-protocol.md §14.8).
-        appStateMacVerification: { patch: true, snapshot: true },
+        appStateMacVerification: APP_STATE_MAC_VERIFICATION,
       });
     } catch (err) {
       this.#finish(mapDisconnect(err, { pairing: !isLinkedCreds(persisted.state.creds) }));
