@@ -13,7 +13,8 @@ import { APP_STATE_MAC_VERIFICATION } from '../../../src/engine/baileys/baileys-
 
 const keyId = randomBytes(6).toString('base64');
 const keyData = randomBytes(32);
-const getKey = async (id: string) => (id === keyId ? proto.Message.AppStateSyncKeyData.fromObject({ keyData }) : undefined);
+const getKey = async (id: string) =>
+  id === keyId ? proto.Message.AppStateSyncKeyData.fromObject({ keyData }) : undefined;
 
 async function pushNamePatch(name: string): Promise<proto.ISyncdPatch> {
   const { patch, state } = await encodeSyncdPatch(
@@ -41,7 +42,16 @@ function alter(patch: proto.ISyncdPatch): proto.ISyncdPatch {
 }
 
 async function applied(patch: proto.ISyncdPatch, validateMacs: boolean): Promise<string[]> {
-  const { mutationMap } = await decodePatches('critical_block', [patch], newLTHashState(), getKey, {}, undefined, undefined, validateMacs);
+  const { mutationMap } = await decodePatches(
+    'critical_block',
+    [patch],
+    newLTHashState(),
+    getKey,
+    {},
+    undefined,
+    undefined,
+    validateMacs,
+  );
   return Object.keys(mutationMap);
 }
 
@@ -51,7 +61,11 @@ test("app-state MACs: Baileys' default applies an altered patch; the engine's se
 
   const genuine = await pushNamePatch('Alice');
   const altered = alter(genuine);
-  assert.deepEqual(await applied(altered, DEFAULT_CONNECTION_CONFIG.appStateMacVerification.patch), ['["sitting_pushName"]'], 'altered, and applied');
+  assert.deepEqual(
+    await applied(altered, DEFAULT_CONNECTION_CONFIG.appStateMacVerification.patch),
+    ['["sitting_pushName"]'],
+    'altered, and applied',
+  );
   assert.deepEqual(await applied(altered, APP_STATE_MAC_VERIFICATION.patch), [], 'refused with MAC checks');
   assert.deepEqual(await applied(genuine, APP_STATE_MAC_VERIFICATION.patch), ['["setting_pushName"]']);
 });
