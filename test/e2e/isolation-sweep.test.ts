@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { startGateway, type Answer, type Gateway } from './harness.ts';
+import { startGateway, type Answer, type Gateway } from '../harness/gateway.ts';
 import { hashToken } from '../../src/tenancy/tokens.ts';
 
 /**

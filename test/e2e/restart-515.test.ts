@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { newPhone, sleep, startGateway } from './harness.ts';
+import { capturedLogger, newPhone, sleep, startGateway } from '../harness/gateway.ts';
 
 /**
  * The simulator ends a linked device's connection with 515 (restart required). The engine absorbs it: it reconnects
@@ -15,19 +13,8 @@ const history = (info: any): string[] => info.history.map((h: any) => `${h.statu
 
 test('restart required (515) is absorbed: the engine reconnects (a new login on the simulator) and the session stays WORKING', async (t) => {
   // A gateway of its own whose log we read: the simulator logs each login, the engine each 515 it absorbs.
-  const lines: Array<{
-    msg: string;
-    jid?: string;
-    instanceId?: string;
-    restarts?: number;
-  }> = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-      done();
-    },
-  });
-  const own = await startGateway({ logger: pino({ level: 'debug' }, sink) });
+  const { logger, lines } = capturedLogger('debug');
+  const own = await startGateway({ logger });
   t.after(() => own.close());
   const i = await own.newInstance('515');
   const phone = newPhone();

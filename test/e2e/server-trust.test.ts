@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { newPhone, startGateway } from '../harness/gateway.ts';
+import { capturedLogger, newPhone, startGateway } from '../harness/gateway.ts';
 
 /**
  * The whole gateway against a server that impersonates WhatsApp (security issue 14, point 1): the simulator replays a
@@ -10,14 +8,8 @@ import { newPhone, startGateway } from '../harness/gateway.ts';
  * session ends FAILED/certificate_invalid, is not retried, and the operator gets one clear error line.
  */
 test('an impersonating server (leaf key ≠ static key, expired leaf) → FAILED/certificate_invalid once, one error line; the genuine server → WORKING', async (t) => {
-  const lines: Array<{ level: number; msg: string; reason?: string }> = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-      done();
-    },
-  });
-  const gw = await startGateway({ logger: pino({ level: 'info' }, sink) });
+  const { logger, lines } = capturedLogger('info');
+  const gw = await startGateway({ logger });
   t.after(() => gw.close());
   const sim = gw.sessions.sim!;
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { MessagingOptions } from '../../src/messaging/index.ts';
@@ -191,4 +192,22 @@ let phoneSeq = 0;
 export function newPhone(): string {
   phoneSeq++;
   return `2010${String(Date.now() % 1_000_000).padStart(6, '0')}${String(phoneSeq).padStart(2, '0')}`.slice(0, 13);
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: any;
+}
+
+/** A pino logger at `level` whose JSON lines land parsed in `lines` (tests that read what the gateway logged). */
+export function capturedLogger(level: string): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  return { logger: pino({ level }, sink), lines };
 }
