@@ -1,7 +1,9 @@
 import type { AccountStore, InstanceStore, StoreChange, StoreChanges, TokenStore } from '../store/index.ts';
 
 /** What the guard reads: tokens, accounts and instances, and the change feed when the store has one. */
-export type GuardedStore = TokenStore & AccountStore & Pick<InstanceStore, 'getInstance'> & { readonly changes?: StoreChanges };
+export type GuardedStore = TokenStore &
+  AccountStore &
+  Pick<InstanceStore, 'getInstance'> & { readonly changes?: StoreChanges };
 
 /**
  * Who may keep a live event stream (SSE or WebSocket) open. A stream authenticates once, at its start; this guard

@@ -5,10 +5,10 @@ import { EngineSession, type EngineClose, type EngineIdentity, type EngineSent, 
 import { isHalfPaired, isLinkedCreds, loadAuthState, type PersistedAuthState } from './auth-state.ts';
 import { describeError, mapDisconnect } from './close-reasons.ts';
 import { formatPairingCode, identityFromCreds, normalizePhone, sameIdentity } from './baileys-identity.ts';
+import { isPhoneJid, textContent, wireMessageEvents } from './messages.ts';
 
 /** Baileys' default accepts altered or forged app-state patches (both false; docs/whatsapp-protocol.md §14.8): we check both MACs. */
 export const APP_STATE_MAC_VERIFICATION = { patch: true, snapshot: true } as const;
-import { isPhoneJid, textContent, wireMessageEvents } from './messages.ts';
 
 /**
  * One EngineSession over a chain of Baileys sockets sharing one auth state. The chain exists because pairing always
