@@ -64,6 +64,12 @@ export class Directory {
     return undefined;
   }
 
+  /** A companion was removed: every party (its own phone and every contact) drops what it held for that device. */
+  forgetDevice(jid: string): Promise<void> {
+    const parties = [...this.byNumber.values()].flatMap((p) => (p.party ? [p.party] : []));
+    return Promise.all(parties.map((party) => party.forget(jid))).then(() => undefined);
+  }
+
   /** The number's Signal party (its device 0), built on first use from its identity. */
   party(p: Person): SignalParty {
     if (!p.party) p.party = new SignalParty(p.identity, this.logger.child({ party: p.number }));

@@ -69,9 +69,16 @@ export class PhoneBook {
     return dev;
   }
 
+  /** Forgets the device and, on every Signal party, the sessions with it: a later companion may get the same id, and
+   * a stale session would make everything sent to it fail with Bad MAC. */
   removeDevice(p: Phone, id: number): Device | undefined {
     const d = p.devices.get(id);
     p.devices.delete(id);
+    if (d) {
+      d.queue.length = 0;
+      // Each party's operations are serialised, so this runs before anything later encrypts to the new device.
+      void this.directory.forgetDevice(d.jid);
+    }
     return d;
   }
 

@@ -110,6 +110,14 @@ export class SignalParty {
     });
   }
 
+  /** Forgets the session and identity held for the device `jid` (it was unlinked: a new companion may get its id). */
+  forget(jid: string): Promise<void> {
+    return this.run(async () => {
+      const addr = this.repo.jidToSignalProtocolAddress(jid);
+      await this.keys.set({ session: { [addr]: null }, 'identity-key': { [addr]: null } });
+    });
+  }
+
   /** Decrypts what the device `jid` sent to this party. Throws if Signal refuses it. */
   decrypt(jid: string, type: 'pkmsg' | 'msg', ciphertext: Uint8Array): Promise<proto.Message> {
     return this.run(async () => {

@@ -6,7 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import makeWASocket, { UPLOAD_TIMEOUT, useMultiFileAuthState, WA_CERT_DETAILS, type AuthenticationState, type ConnectionState, type UserFacingSocketConfig } from 'baileys';
+import makeWASocket, {
+  type BinaryNode,
+  type WAMessage,
+  type WAMessageUpdate, UPLOAD_TIMEOUT, useMultiFileAuthState, WA_CERT_DETAILS, type AuthenticationState, type ConnectionState, type UserFacingSocketConfig } from 'baileys';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/index.ts';
 
 /**
@@ -65,7 +68,11 @@ export function connect(sim: Simulator, auth: Auth, extra: Partial<UserFacingSoc
     defaultQueryTimeoutMs: QUERY_TIMEOUT_MS,
     ...extra,
   });
-  sock.ev.on('creds.update', () => void auth.saveCreds());
+  // A creds.update can still arrive after the test removed the auth dir (Baileys processes buffered stanzas after
+  // close); only that late write may fail quietly.
+  sock.ev.on('creds.update', () => void auth.saveCreds().catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  }));
   const updates: Partial<ConnectionState>[] = [];
   const qrs: string[] = [];
   const qrWaiters: ((q: string) => void)[] = [];
@@ -173,3 +180,40 @@ export async function withSim(fn: (ctx: TestCtx) => Promise<void>, opts: Simulat
     await Promise.all(ctx.dirs.map((d) => rm(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 })));
   }
 }
+
+/** The client checks our MACs and LT hash (Baileys' default checks nothing). */
+export const VERIFY = { appStateMacVerification: { patch: true, snapshot: true } };
+
+export async function until<T>(fn: () => T | undefined | false, ms: number, what: string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Everything the app sees about messages, plus the raw `<enc type>` of each incoming stanza. */
+export function record(c: Client) {
+  const upserts: Array<{ type: string; msg: WAMessage }> = [];
+  const updates: WAMessageUpdate[] = [];
+  const encTypes = new Map<string, string>();
+  c.sock.ev.on('messages.upsert', ({ messages, type }) => messages.forEach((msg) => upserts.push({ type, msg })));
+  c.sock.ev.on('messages.update', (u) => updates.push(...u));
+  c.sock.ws.on('CB:message', (node: BinaryNode) => {
+    const enc = Array.isArray(node.content) ? node.content.find((n) => n.tag === 'enc') : undefined;
+    if (enc) encTypes.set(node.attrs.id, enc.attrs.type);
+  });
+  const textFrom = (id: string) => upserts.find((u) => u.msg.key.id === id);
+  /** The best status the app was told for a sent message (an early receipt is folded into the sender's own upsert). */
+  const status = (id: string) =>
+    Math.max(0, ...updates.filter((u) => u.key.id === id).map((u) => u.update.status ?? 0), ...upserts.filter((u) => u.msg.key.id === id).map((u) => u.msg.status ?? 0));
+  return { upserts, updates, encTypes, textFrom, status };
+}
+
+export async function criticalVersion(a: Auth): Promise<number | undefined> {
+  const { critical_block: s } = await a.state.keys.get('app-state-sync-version', ['critical_block']);
+  return s?.version;
+}
+

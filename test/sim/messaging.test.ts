@@ -1,47 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BinaryNode, WAMessage, WAMessageUpdate } from 'baileys';
 import { SimError } from '../../sim/index.ts';
-import { within, withSim, type Auth, type Client } from './helpers.ts';
+import { criticalVersion, record, until, VERIFY, within, withSim } from './helpers.ts';
 
 const PHONE = '201012345678';
 const CONTACT = '201099990001';
-/** The client checks our MACs and LT hash (Baileys' default checks nothing). */
-const VERIFY = { appStateMacVerification: { patch: true, snapshot: true } };
-
-async function until<T>(fn: () => T | undefined | false, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Everything the app sees about messages, plus the raw `<enc type>` of each incoming stanza. */
-function record(c: Client) {
-  const upserts: Array<{ type: string; msg: WAMessage }> = [];
-  const updates: WAMessageUpdate[] = [];
-  const encTypes = new Map<string, string>();
-  c.sock.ev.on('messages.upsert', ({ messages, type }) => messages.forEach((msg) => upserts.push({ type, msg })));
-  c.sock.ev.on('messages.update', (u) => updates.push(...u));
-  c.sock.ws.on('CB:message', (node: BinaryNode) => {
-    const enc = Array.isArray(node.content) ? node.content.find((n) => n.tag === 'enc') : undefined;
-    if (enc) encTypes.set(node.attrs.id, enc.attrs.type);
-  });
-  const textFrom = (id: string) => upserts.find((u) => u.msg.key.id === id);
-  /** The best status the app was told for a sent message (an early receipt is folded into the sender's own upsert). */
-  const status = (id: string) =>
-    Math.max(0, ...updates.filter((u) => u.key.id === id).map((u) => u.update.status ?? 0), ...upserts.filter((u) => u.msg.key.id === id).map((u) => u.msg.status ?? 0));
-  return { upserts, updates, encTypes, textFrom, status };
-}
-
-async function criticalVersion(a: Auth): Promise<number | undefined> {
-  const { critical_block: s } = await a.state.keys.get('app-state-sync-version', ['critical_block']);
-  return s?.version;
-}
-
 test('personal account: push name through app-state sync, then texts both ways, rename, relogin with offline delivery', async () => {
   await withSim(async ({ sim, auth, connect, pair }) => {
     const a = await auth();
