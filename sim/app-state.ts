@@ -13,13 +13,15 @@ import { encryptForCompanion, newMessageId, unix } from './keys.ts';
 import { SimError } from './errors.ts';
 import type { AppState, Device, Phone } from './phone-types.ts';
 import { normalizePhone } from './phone-number.ts';
+import type { PhoneBook } from './phones.ts';
 import type { SimState } from './state.ts';
 
 export const CRITICAL = 'critical_block';
 /** The phone sends the bootstrap shortly after the login queries, when the companion's pre-keys are uploaded. */
 const BOOTSTRAP_DELAY_MS = 50;
 
-function appState(phone: Phone): AppState {
+/** The account's app state, made (and stored) on first use: the key must survive a restart, companions hold it. */
+function appState(phones: PhoneBook, phone: Phone): AppState {
   if (!phone.appState) {
     phone.appState = {
       keyId: randomBytes(6),
@@ -30,6 +32,7 @@ function appState(phone: Phone): AppState {
       name: null,
       chain: Promise.resolve(),
     };
+    phones.save(phone);
   }
   return phone.appState;
 }
@@ -38,8 +41,8 @@ function appState(phone: Phone): AppState {
 export const accountName = (phone: Phone): string | null => phone.businessName ?? phone.pushName;
 
 /** Brings critical_block up to date with the account's name (a SET on setting_pushName when it changed); returns its version. */
-export function refreshPatches(phone: Phone): Promise<number> {
-  const a = appState(phone);
+export function refreshPatches(phones: PhoneBook, phone: Phone): Promise<number> {
+  const a = appState(phones, phone);
   const next = a.chain.then(async () => {
     const name = accountName(phone);
     if (name && name !== a.name) {
@@ -56,9 +59,11 @@ export function refreshPatches(phone: Phone): Promise<number> {
         a.critical,
         async (id) => (id === keyIdB64 ? { keyData: a.keyData } : null),
       );
-      a.patches.push(proto.SyncdPatch.encode({ ...patch, version: { version: state.version } }).finish());
+      const encoded = proto.SyncdPatch.encode({ ...patch, version: { version: state.version } }).finish();
+      a.patches.push(encoded);
       a.critical = state;
       a.name = name;
+      phones.addPatch(phone, state.version, encoded);
     }
     return a.critical.version;
   });
@@ -67,8 +72,8 @@ export function refreshPatches(phone: Phone): Promise<number> {
 }
 
 /** protocolMessage APP_STATE_SYNC_KEY_SHARE with the account's one app-state key. */
-export function keyShareMessage(phone: Phone): proto.IMessage {
-  const a = appState(phone);
+export function keyShareMessage(phones: PhoneBook, phone: Phone): proto.IMessage {
+  const a = appState(phones, phone);
   return {
     protocolMessage: {
       type: proto.Message.ProtocolMessage.Type.APP_STATE_SYNC_KEY_SHARE,
@@ -125,8 +130,8 @@ export function scheduleBootstrap(state: SimState, conn: Connection, phone: Phon
   const t = setTimeout(() => {
     void (async () => {
       if (conn.closed || device.conn !== conn) return;
-      await refreshPatches(phone);
-      for (const msg of [keyShareMessage(phone), historyBootstrapMessage()]) {
+      await refreshPatches(state.phones, phone);
+      for (const msg of [keyShareMessage(state.phones, phone), historyBootstrapMessage()]) {
         const node = await peerMessage(state, phone, device, msg);
         if (!node) return void conn.log.warn({ jid: device.jid }, 'no pre-keys for the companion: bootstrap not sent');
         conn.send(node);
@@ -141,12 +146,15 @@ export function scheduleBootstrap(state: SimState, conn: Connection, phone: Phon
 /** Answers `<sync><collection name version return_snapshot/>…`: critical_block patches newer than asked, others empty. */
 export async function answerSync(state: SimState, conn: Connection, iq: BinaryNode, sync: BinaryNode): Promise<void> {
   const found = conn.phone && conn.deviceId != null ? state.phones.findDevice(conn.phone, conn.deviceId) : undefined;
-  const current = found ? await refreshPatches(found.phone) : 0;
+  const current = found ? await refreshPatches(state.phones, found.phone) : 0;
   const collections = getBinaryNodeChildren(sync, 'collection').map((c): BinaryNode => {
     const asked = Number(c.attrs.version ?? 0) || 0;
     if (c.attrs.name !== CRITICAL || !found) return { tag: 'collection', attrs: { name: c.attrs.name, version: String(asked) } };
-    found.device.bootstrapped = true;
-    found.device.syncedVersion = current;
+    if (!found.device.bootstrapped || found.device.syncedVersion !== current) {
+      found.device.bootstrapped = true;
+      found.device.syncedVersion = current;
+      state.phones.saveDevice(found.device);
+    }
     // No snapshot: it would be a blob on the media CDN. Patches from v0 rebuild the same state.
     const patches = found.phone.appState!.patches.slice(asked);
     if (!patches.length) return { tag: 'collection', attrs: { name: CRITICAL, version: String(Math.max(asked, current)) } };
@@ -166,8 +174,8 @@ export function serverSyncNode(version: number, offline = false): BinaryNode {
 }
 
 /** After a rename: every connected, bootstrapped companion that is behind is told to resync critical_block. */
-export async function notifyAppStateChange(phone: Phone): Promise<number> {
-  const version = await refreshPatches(phone);
+export async function notifyAppStateChange(phones: PhoneBook, phone: Phone): Promise<number> {
+  const version = await refreshPatches(phones, phone);
   let n = 0;
   for (const d of phone.devices.values()) {
     if (!d.conn || d.conn.closed || !d.bootstrapped || d.syncedVersion >= version) continue;
@@ -186,11 +194,12 @@ export async function setPushName(state: SimState, phoneInput: string, name: str
   if (typeof name !== 'string' || !name.trim() || name.length > 256) throw new SimError('invalid_name', 'push_name must be a non-empty string');
   const phone = state.phones.get(number);
   if (!phone) {
-    state.directory.getOrCreate(number).contactName = name;
+    state.directory.setContactName(state.directory.getOrCreate(number), name);
     return { notified: 0 };
   }
   phone.pushName = name;
   // WhatsApp Business: the business name is what the account shows and syncs, so a rename changes it.
   if (phone.businessName) phone.businessName = name;
-  return { notified: await notifyAppStateChange(phone) };
+  state.phones.save(phone);
+  return { notified: await notifyAppStateChange(state.phones, phone) };
 }

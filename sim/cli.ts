@@ -1,6 +1,7 @@
 /**
- * `npx switchboard-sim --port 7780 [--host 127.0.0.1] [--root-seed x] [--log-level info]`
- * Runs the simulator standalone with its HTTP control surface on the same port.
+ * `npx switchboard-sim --port 7780 [--host 127.0.0.1] [--data-dir DIR] [--root-seed x] [--log-level info]`
+ * Runs the simulator standalone with its HTTP control surface on the same port. With --data-dir its state lives in
+ * DIR/sandbox.db and survives restarts (and kill -9); without it, everything is in memory.
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -11,6 +12,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: '7780' },
     host: { type: 'string', default: '127.0.0.1' },
     'root-seed': { type: 'string' },
+    'data-dir': { type: 'string' },
     'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -18,9 +20,9 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(
-    'usage: switchboard-sim [--port 7780] [--host 127.0.0.1] [--root-seed <seed>] [--log-level info]\n' +
+    'usage: switchboard-sim [--port 7780] [--host 127.0.0.1] [--data-dir DIR] [--root-seed <seed>] [--log-level info]\n' +
       'HTTP control: POST /scan, POST /enter-code, POST /phones/:phone/unlink, POST /phones/:phone/disconnect, PATCH /phones/:phone,\n' +
-        '  POST|GET /phones/:phone/messages, GET /phones, GET|PATCH /faults\n',
+        '  POST|GET /phones/:phone/messages, GET /phones, GET|PATCH|POST|DELETE /faults\n',
   );
   process.exit(0);
 }
@@ -32,9 +34,9 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 
 const logger = pino({ level: values['log-level'] }, pino.destination(2));
-const sim = await startSimulator({ port, host: values.host, rootSeed: values['root-seed'], logger, controlApi: true });
+const sim = await startSimulator({ port, host: values.host, rootSeed: values['root-seed'], dataDir: values['data-dir'], logger, controlApi: true });
 const controlBase = sim.url.replace(/^ws:/, 'http:').replace(/\/ws\/chat$/, '');
-process.stdout.write(`switchboard-sim listening\n  url:        ${sim.url}\n  root key:   ${sim.rootPublicKey.toString('hex')}\n  control:    ${controlBase}\n`);
+process.stdout.write(`switchboard-sim listening\n  url:        ${sim.url}\n  root key:   ${sim.rootPublicKey.toString('hex')}\n  control:    ${controlBase}\n  state:      ${values['data-dir'] ?? 'in memory'}\n`);
 
 let stopping = false;
 const shutdown = (signal: string) => {

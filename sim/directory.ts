@@ -8,7 +8,8 @@ import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { randomKeyPair, type KeyPair } from './certs.ts';
 import { PHONE_RE } from './phone-number.ts';
-import { SignalParty } from './signal-party.ts';
+import { SignalParty, type SavedParty } from './signal-party.ts';
+import type { SimStore } from './store.ts';
 
 export interface ReceivedMessage {
   id: string;
@@ -26,13 +27,57 @@ export interface Person {
   contactName: string | null;
   received: ReceivedMessage[];
   party: SignalParty | null;
+  /** The party's stored creds, until the party is first used (then the party itself keeps them). */
+  savedParty: SavedParty | null;
+}
+
+interface PersonData {
+  lidUser: string;
+  identity: KeyPair;
+  contactName: string | null;
 }
 
 export class Directory {
   private readonly byNumber = new Map<string, Person>();
   private readonly byLidUser = new Map<string, Person>();
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly store: SimStore,
+  ) {}
+
+  /** Rebuilds every number from the store (parties are rebuilt on first use, from their stored creds and keys). */
+  load(): void {
+    for (const row of this.store.loadPersons()) {
+      const d = row.data as PersonData;
+      const p: Person = {
+        number: row.number,
+        lidUser: d.lidUser,
+        identity: d.identity,
+        contactName: d.contactName,
+        received: row.received as ReceivedMessage[],
+        party: null,
+        savedParty: row.party as SavedParty | null,
+      };
+      this.byNumber.set(p.number, p);
+      this.byLidUser.set(p.lidUser, p);
+    }
+  }
+
+  private save(p: Person): void {
+    const data: PersonData = { lidUser: p.lidUser, identity: p.identity, contactName: p.contactName };
+    this.store.savePerson(p.number, data);
+  }
+
+  setContactName(p: Person, name: string): void {
+    p.contactName = name;
+    this.save(p);
+  }
+
+  addReceived(p: Person, m: ReceivedMessage): void {
+    p.received.push(m);
+    this.store.addReceived(p.number, m);
+  }
 
   get(number: string): Person | undefined {
     return this.byNumber.get(number);
@@ -46,11 +91,18 @@ export class Directory {
       let lidUser: string;
       do lidUser = String(randomInt(1, 10)) + String(randomInt(0, 1e7)).padStart(7, '0') + String(randomInt(0, 1e7)).padStart(7, '0');
       while (this.byLidUser.has(lidUser));
-      p = { number, lidUser, identity: randomKeyPair(), contactName: null, received: [], party: null };
+      p = { number, lidUser, identity: randomKeyPair(), contactName: null, received: [], party: null, savedParty: null };
       this.byNumber.set(number, p);
       this.byLidUser.set(lidUser, p);
+      this.save(p);
     }
     return p;
+  }
+
+  /** Forgets every number (reset); the store is cleared by the caller. */
+  clear(): void {
+    this.byNumber.clear();
+    this.byLidUser.clear();
   }
 
   byLid(lidUser: string): Person | undefined {
@@ -72,7 +124,15 @@ export class Directory {
 
   /** The number's Signal party (its device 0), built on first use from its identity. */
   party(p: Person): SignalParty {
-    if (!p.party) p.party = new SignalParty(p.identity, this.logger.child({ party: p.number }));
+    if (!p.party) {
+      const { number } = p;
+      p.party = new SignalParty(p.identity, this.logger.child({ party: number }), {
+        saved: p.savedParty ? { ...p.savedParty, keys: this.store.signalKeys(number) } : null,
+        saveParty: (data) => this.store.saveParty(number, data),
+        setKey: (type, id, value) => this.store.setSignalKey(number, type, id, value),
+      });
+      p.savedParty = null;
+    }
     return p.party;
   }
 }

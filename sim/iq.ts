@@ -48,7 +48,7 @@ async function onIq(state: SimState, conn: Connection, iq: BinaryNode): Promise<
       return conn.reply(iq, [{ tag: 'count', attrs: { value: String(device(state, conn)?.device.keys?.preKeys.size ?? 0) } }]);
     case 'encrypt/registration': {
       const d = device(state, conn);
-      if (d) storeUpload(d.device, iq);
+      if (d) storeUpload(state, d.device, iq);
       return conn.reply(iq);
     }
     case 'encrypt/digest': {
@@ -56,7 +56,7 @@ async function onIq(state: SimState, conn: Connection, iq: BinaryNode): Promise<
       // The login queries are done and the pre-keys uploaded: the phone bootstraps a new companion, then whatever
       // waited for the companion's first keys is delivered.
       const d = device(state, conn);
-      if (d) scheduleBootstrap(state, conn, d.phone, d.device, async () => void (await flushQueue(conn, d.device, false)));
+      if (d) scheduleBootstrap(state, conn, d.phone, d.device, async () => void (await flushQueue(state, conn, d.device, false)));
       return;
     }
     case 'encrypt/key':

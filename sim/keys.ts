@@ -31,7 +31,7 @@ function bytes(node: BinaryNode | undefined, tag: string): Buffer | undefined {
 const uint = (b: Buffer | undefined) => (b && b.length ? b.readUIntBE(0, Math.min(b.length, 6)) : undefined);
 
 /** `iq xmlns=encrypt type=set`: `<registration><type><identity><list><key>…</list><skey>` (Utils/signal.js getNextPreKeysNode). */
-export function storeUpload(device: Device, iq: BinaryNode): number {
+export function storeUpload(state: SimState, device: Device, iq: BinaryNode): number {
   const registrationId = uint(bytes(iq, 'registration'));
   const identity = bytes(iq, 'identity');
   const skey = getBinaryNodeChild(iq, 'skey');
@@ -41,32 +41,38 @@ export function storeUpload(device: Device, iq: BinaryNode): number {
   if (registrationId === undefined || identity?.length !== 32 || skeyId === undefined || skeyPub?.length !== 32 || skeySig?.length !== 64) {
     throw new Error('malformed pre-key upload');
   }
-  const preKeys = device.keys && device.keys.identity.equals(identity) ? device.keys.preKeys : new Map<number, Buffer>();
+  const kept = !!device.keys && device.keys.identity.equals(identity);
+  const preKeys = kept ? device.keys!.preKeys : new Map<number, Buffer>();
+  const added: Array<[number, Buffer]> = [];
   for (const k of getBinaryNodeChildren(getBinaryNodeChild(iq, 'list'), 'key')) {
     const id = uint(bytes(k, 'id'));
     const pub = bytes(k, 'value');
-    if (id !== undefined && pub?.length === 32) preKeys.set(id, pub);
+    if (id !== undefined && pub?.length === 32) {
+      preKeys.set(id, pub);
+      added.push([id, pub]);
+    }
   }
   device.keys = { registrationId, identity, signedPreKey: { id: skeyId, pub: skeyPub, sig: skeySig }, preKeys };
+  state.phones.saveUpload(device, added, !kept);
   return preKeys.size;
 }
 
 /** A companion's bundle, handing out (and removing) its lowest one-time pre-key; null before its first upload. */
-export function companionBundle(device: Device): PreKeyBundle | null {
+export function companionBundle(state: SimState, device: Device): PreKeyBundle | null {
   const k: CompanionKeys | null = device.keys;
   if (!k) return null;
   const first = k.preKeys.keys().next();
   let preKey: PreKeyBundle['preKey'];
   if (!first.done) {
     preKey = { id: first.value, pub: k.preKeys.get(first.value)! };
-    k.preKeys.delete(first.value);
+    state.phones.consumePreKey(device, first.value);
   }
   return { registrationId: k.registrationId, identity: k.identity, signedPreKey: k.signedPreKey, preKey };
 }
 
 /** Encrypts `message` from `party` (a phone or a contact) to one companion: the `<enc>` node, or null if impossible. */
 export async function encryptForCompanion(state: SimState, from: Person, device: Device, message: proto.IMessage): Promise<BinaryNode | null> {
-  const enc = await state.directory.party(from).encrypt(device.jid, message, () => companionBundle(device));
+  const enc = await state.directory.party(from).encrypt(device.jid, message, () => companionBundle(state, device));
   return enc && { tag: 'enc', attrs: { v: '2', type: enc.type }, content: enc.ciphertext };
 }
 
@@ -120,7 +126,7 @@ export async function keyFetch(state: SimState, iq: BinaryNode): Promise<BinaryN
       list.push(bundleNode(jid, await state.directory.party(person).takeBundle()));
     } else {
       const device = state.phones.get(person.number)?.devices.get(d.device);
-      const b = device && companionBundle(device);
+      const b = device && companionBundle(state, device);
       if (b) list.push(bundleNode(jid, b));
     }
   }

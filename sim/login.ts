@@ -42,9 +42,9 @@ export async function onClientPayload(state: SimState, conn: Connection, payload
     attrs: { t, lid: device.lid, props: '0', abprops: '0', location: 'sim', creation: t },
   });
   // What arrived while it was offline: queued texts, and a resync hint if the account's app state moved on (rename).
-  let count = await flushQueue(conn, device, true);
+  let count = await flushQueue(state, conn, device, true);
   if (device.bootstrapped) {
-    const version = await refreshPatches(p);
+    const version = await refreshPatches(state.phones, p);
     if (device.syncedVersion < version) {
       conn.send(serverSyncNode(version, true));
       count++;

@@ -11,7 +11,7 @@ import type { Connection } from './connection.ts';
 import { SimError } from './errors.ts';
 import { encryptForCompanion, newMessageId, unix } from './keys.ts';
 import { normalizePhone } from './phone-number.ts';
-import type { Device, Phone } from './phone-types.ts';
+import type { Device, Phone, QueuedText } from './phone-types.ts';
 import type { SimState } from './state.ts';
 import type { SendTextInput } from './types.ts';
 
@@ -26,18 +26,34 @@ const MAX_TEXT = 65_536;
 
 const flushing = new WeakSet<Device>();
 
+/** The stanza for a queued contact text, encrypted now with the contact's session of this moment (null: no keys). */
+async function textStanza(state: SimState, device: Device, item: QueuedText): Promise<BinaryNode | null> {
+  const sender = state.directory.getOrCreate(item.from);
+  const enc = await encryptForCompanion(state, sender, device, { conversation: item.text });
+  if (!enc) return null;
+  // PN-addressed with sender_lid, so the client maps PN→LID and keeps the session under the LID (14.3).
+  return {
+    tag: 'message',
+    attrs: { from: `${item.from}@s.whatsapp.net`, id: item.id, t: String(item.timestamp), type: 'text', notify: item.notify, sender_lid: `${sender.lidUser}@lid` },
+    content: [enc],
+  };
+}
+
 /** Sends (in order) what is queued for the companion on `conn`; `offline` marks stanzas as offline delivery. Returns how many. */
-export async function flushQueue(conn: Connection, device: Device, offline: boolean): Promise<number> {
+export async function flushQueue(state: SimState, conn: Connection, device: Device, offline: boolean): Promise<number> {
   if (flushing.has(device) || !device.keys) return 0;
   flushing.add(device);
   let n = 0;
   try {
     while (device.queue.length && device.conn === conn && !conn.closed) {
-      const node = await device.queue.shift()!();
-      if (!node) continue;
-      if (offline) node.attrs.offline = '1';
-      conn.send(node);
-      n++;
+      const item = device.queue.shift()!;
+      const node = await textStanza(state, device, item);
+      if (node) {
+        if (offline) node.attrs.offline = '1';
+        conn.send(node);
+        n++;
+      }
+      state.phones.delivered(item);
     }
   } finally {
     flushing.delete(device);
@@ -45,11 +61,11 @@ export async function flushQueue(conn: Connection, device: Device, offline: bool
   return n;
 }
 
-/** Delivers now when the companion is connected and nothing is queued before it; otherwise queues (in order). */
-async function deliver(device: Device, build: () => Promise<BinaryNode | null>): Promise<void> {
-  device.queue.push(build);
+/** Queues (durably, in order) and delivers now when the companion is connected and nothing is queued before it. */
+async function deliver(state: SimState, device: Device, item: Omit<QueuedText, 'seq'>): Promise<void> {
+  state.phones.enqueue(device, item);
   const conn = device.conn;
-  if (conn && !conn.closed && device.queue.length === 1 && !flushing.has(device)) await flushQueue(conn, device, false);
+  if (conn && !conn.closed && device.queue.length === 1 && !flushing.has(device)) await flushQueue(state, conn, device, false);
 }
 
 /** A simulated contact (any number) texts a simulated account: one encrypted stanza per linked companion. */
@@ -65,24 +81,16 @@ export async function sendText(state: SimState, input: SendTextInput): Promise<{
   const sender = state.directory.getOrCreate(from);
   const senderPhone = state.phones.get(from);
   if (input.name !== undefined) {
-    if (senderPhone) senderPhone.pushName = input.name;
-    else sender.contactName = input.name;
+    if (senderPhone) {
+      senderPhone.pushName = input.name;
+      state.phones.save(senderPhone);
+    } else state.directory.setContactName(sender, input.name);
   }
-  const name = (senderPhone ? accountName(senderPhone) : sender.contactName) ?? `Contact ${from.slice(-4)}`;
+  const notify = (senderPhone ? accountName(senderPhone) : sender.contactName) ?? `Contact ${from.slice(-4)}`;
   const id = newMessageId();
   const timestamp = unix();
-  const message: proto.IMessage = { conversation: input.text };
   const deliveries = [...account.devices.values()].map((device) =>
-    deliver(device, async () => {
-      const enc = await encryptForCompanion(state, sender, device, message);
-      if (!enc) return null;
-      // PN-addressed with sender_lid, so the client maps PN→LID and keeps the session under the LID (14.3).
-      return {
-        tag: 'message',
-        attrs: { from: `${from}@s.whatsapp.net`, id, t: String(timestamp), type: 'text', notify: name, sender_lid: `${sender.lidUser}@lid` },
-        content: [enc],
-      };
-    }),
+    deliver(state, device, { kind: 'text', from, id, timestamp, text: input.text, notify }),
   );
   await Promise.all(deliveries);
   return { id, timestamp };
@@ -130,7 +138,7 @@ export async function onClientMessage(state: SimState, conn: Connection, node: B
     if (person === chatPerson) {
       delivered = true;
       const text = msg.conversation || msg.extendedTextMessage?.text;
-      if (text != null) person.received.push({ id: node.attrs.id, from: phone.phone, text, timestamp: Number(node.attrs.t) || unix() });
+      if (text != null) state.directory.addReceived(person, { id: node.attrs.id, from: phone.phone, text, timestamp: Number(node.attrs.t) || unix() });
     }
   }
   if (delivered && chatPerson) {
@@ -147,7 +155,7 @@ export async function onClientMessage(state: SimState, conn: Connection, node: B
 /** The phone's copy: a DeviceSentMessage needs nothing; a key request from the companion is answered with the key. */
 async function onOwnPhoneCopy(state: SimState, conn: Connection, phone: Phone, device: Device, msg: proto.Message): Promise<void> {
   if (msg.protocolMessage?.type === proto.Message.ProtocolMessage.Type.APP_STATE_SYNC_KEY_REQUEST) {
-    const reply = await peerMessage(state, phone, device, keyShareMessage(phone));
+    const reply = await peerMessage(state, phone, device, keyShareMessage(state.phones, phone));
     if (reply) conn.send(reply);
   }
 }

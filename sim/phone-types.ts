@@ -3,7 +3,7 @@
  * Types only, kept apart from phones.ts (PhoneBook) and app-state.ts (the sync logic) so that every module can name
  * a Phone or Device without importing the modules that act on them: that is what keeps sim/ free of import cycles.
  */
-import type { BinaryNode, LTHashState } from 'baileys';
+import type { LTHashState } from 'baileys';
 import type { KeyPair } from './certs.ts';
 import type { Connection } from './connection.ts';
 import type { Person } from './directory.ts';
@@ -17,23 +17,35 @@ export interface CompanionKeys {
   preKeys: Map<number, Buffer>;
 }
 
-/** A stanza waiting for an offline companion, built when it is delivered (so it is encrypted with the session of that moment). */
-export type QueuedStanza = () => Promise<BinaryNode | null>;
+/** A contact's text waiting for an offline companion: stored as data (it survives a restart) and encrypted only when
+ * delivered, with the session of that moment. `seq` is its row in the store. */
+export interface QueuedText {
+  seq: number;
+  kind: 'text';
+  from: string;
+  id: string;
+  timestamp: number;
+  text: string;
+  notify: string;
+}
 
 export interface Device {
+  phone: string; // the account's number
   id: number; // companion device id, ≥ 1 (0 is the phone itself)
   jid: string; // <phone>:<id>@s.whatsapp.net
   lid: string; // <lidUser>:<id>@lid
   platform: string;
   businessName: string | null;
   keyIndex: number;
+  /** When the phone linked it (ms since epoch). */
+  linkedAt: number;
   /** The companion's long-term noise key: the login handshake must present exactly this static key. */
   noisePub: Buffer;
   identityPub: Buffer;
   /** Null until the companion's first login uploads them. */
   keys: CompanionKeys | null;
   /** Stanzas for this companion while it is offline (contact texts); delivered on its next login. */
-  queue: QueuedStanza[];
+  queue: QueuedText[];
   /** The companion finished its app-state bootstrap (asked for the collections after the key share). */
   bootstrapped: boolean;
   /** Bootstrap stanzas were sent on this connection (not resent while it lives). */

@@ -6,7 +6,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import pino from 'pino';
-import { buildCertChain, keyPairFromSeed, randomKeyPair, randomSeed } from './certs.ts';
+import { buildCertChain, keyPairFromSeed, randomKeyPair, randomSeed, type KeyPair } from './certs.ts';
+import { SimStore } from './store.ts';
 import { Connection } from './connection.ts';
 import { disconnect, unlink } from './faults.ts';
 import { onNode } from './iq.ts';
@@ -21,13 +22,28 @@ import type { Simulator, SimulatorOptions } from './types.ts';
 
 export const WS_PATH = '/ws/chat';
 
+/**
+ * The network's own keys, kept in the store: clients trust the root (and a restarted server must present a chain
+ * under it). An explicit rootSeed wins over a stored root.
+ */
+function serverKeys(store: SimStore, rootSeed: string | undefined): { root: KeyPair; intermediate: KeyPair; serverStatic: KeyPair } {
+  type Stored = { root: KeyPair; intermediate: KeyPair; serverStatic: KeyPair };
+  const stored = store.getMeta<Stored>('server_keys');
+  const keys: Stored = {
+    root: rootSeed ? keyPairFromSeed(rootSeed) : (stored?.root ?? keyPairFromSeed(randomSeed())),
+    intermediate: stored?.intermediate ?? randomKeyPair(),
+    serverStatic: stored?.serverStatic ?? randomKeyPair(),
+  };
+  if (!stored || !stored.root.public.equals(keys.root.public)) store.setMeta('server_keys', keys);
+  return keys;
+}
+
 export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const logger = opts.logger ?? pino({ level: 'silent' });
-  const state = new SimState(logger);
-  const root = keyPairFromSeed(opts.rootSeed ?? randomSeed());
+  const store = new SimStore(opts.dataDir);
+  const state = new SimState(logger, store);
+  const { root, intermediate, serverStatic } = serverKeys(store, opts.rootSeed);
   const foreignRoot = randomKeyPair();
-  const intermediate = randomKeyPair();
-  const serverStatic = randomKeyPair();
   // cert_key_mismatch: a Noise static key the genuine leaf does not name (what a man in the middle holding a stolen
   // chain, but not its key, would present).
   const impostorStatic = randomKeyPair();
@@ -119,6 +135,7 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
       wss.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
+      store.close();
     },
   };
   logger.info({ url: sim.url, root: root.public.toString('hex') }, 'simulator listening');

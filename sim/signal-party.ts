@@ -24,9 +24,28 @@ export type Encrypted = { type: 'pkmsg' | 'msg'; ciphertext: Buffer };
 /** libsignal sessions and bundles want 33-byte keys with the 0x05 type prefix; the wire carries 32. */
 const prefixed = (k: Buffer): Buffer => (k.length === 33 ? k : Buffer.concat([Buffer.from([5]), k]));
 
-/** The tiny key store makeLibSignalRepository needs: get / set (null deletes) / transaction. */
-function memoryStore(): SignalKeyStoreWithTransaction {
+/** What a party stores besides its key store: the parts of its creds that are random, and its pre-key counter. */
+export interface SavedParty {
+  registrationId: number;
+  signedPreKey: ReturnType<typeof initAuthCreds>['signedPreKey'];
+  nextPreKeyId: number;
+}
+
+/** Where a party writes through to (store.ts), and what it was loaded with. */
+export interface PartyPersistence {
+  saved: (SavedParty & { keys: Array<{ type: string; id: string; value: unknown }> }) | null;
+  saveParty(data: SavedParty): void;
+  setKey(type: string, id: string, value: unknown): void;
+}
+
+/** The tiny key store makeLibSignalRepository needs: get / set (null deletes) / transaction; in memory, written through. */
+function memoryStore(persist: PartyPersistence): SignalKeyStoreWithTransaction {
   const data = new Map<string, Map<string, unknown>>();
+  for (const { type, id, value } of persist.saved?.keys ?? []) {
+    let m = data.get(type);
+    if (!m) data.set(type, (m = new Map()));
+    m.set(id, value);
+  }
   return {
     get: (async (type: string, ids: string[]) => {
       const m = data.get(type);
@@ -41,6 +60,7 @@ function memoryStore(): SignalKeyStoreWithTransaction {
         for (const [id, v] of Object.entries(values ?? {})) {
           if (v == null) m.delete(id);
           else m.set(id, v);
+          persist.setKey(type, id, v);
         }
       }
     },
@@ -52,17 +72,31 @@ function memoryStore(): SignalKeyStoreWithTransaction {
 
 export class SignalParty {
   private readonly creds: ReturnType<typeof initAuthCreds>;
-  private readonly keys = memoryStore();
+  private readonly keys: SignalKeyStoreWithTransaction;
   private readonly repo: ReturnType<typeof makeLibSignalRepository>;
-  private nextPreKeyId = 1;
+  private nextPreKeyId: number;
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(identity: KeyPair, logger: Logger) {
+  constructor(
+    identity: KeyPair,
+    logger: Logger,
+    private readonly persist: PartyPersistence,
+  ) {
     // The party's identity is the given key (for a phone: its ADV account key, as createSignalIdentity assumes).
     const signedIdentityKey = { private: identity.private, public: identity.public };
-    this.creds = { ...initAuthCreds(), signedIdentityKey, signedPreKey: signedKeyPair(signedIdentityKey, 1) };
+    const saved = persist.saved;
+    this.creds = saved
+      ? { ...initAuthCreds(), signedIdentityKey, registrationId: saved.registrationId, signedPreKey: saved.signedPreKey }
+      : { ...initAuthCreds(), signedIdentityKey, signedPreKey: signedKeyPair(signedIdentityKey, 1) };
+    this.nextPreKeyId = saved?.nextPreKeyId ?? 1;
+    this.keys = memoryStore(persist);
+    if (!saved) this.saveParty();
     // The LID store warns on every access when it has no PN→LID function; that is expected here, so keep it quiet.
     this.repo = makeLibSignalRepository({ creds: this.creds, keys: this.keys }, logger.child({}, { level: 'error' }));
+  }
+
+  private saveParty(): void {
+    this.persist.saveParty({ registrationId: this.creds.registrationId, signedPreKey: this.creds.signedPreKey, nextPreKeyId: this.nextPreKeyId });
   }
 
   /** Serialises every operation: a Signal session is a ratchet and must not be advanced twice at once. */
@@ -75,6 +109,7 @@ export class SignalParty {
   /** Hands out this party's bundle with a fresh one-time pre-key (made now, kept until a pkmsg consumes it). */
   async takeBundle(): Promise<PreKeyBundle> {
     const id = this.nextPreKeyId++;
+    this.saveParty();
     const pair = Curve.generateKeyPair();
     await this.keys.set({ 'pre-key': { [String(id)]: pair } });
     const spk = this.creds.signedPreKey;

@@ -7,6 +7,7 @@ import type { Connection } from './connection.ts';
 import { PhoneBook } from './phones.ts';
 import { Directory } from './directory.ts';
 import { FaultSet } from './fault-set.ts';
+import type { SimStore } from './store.ts';
 import type { KeyPair } from './certs.ts';
 import type { PairInput } from './types.ts';
 
@@ -49,9 +50,15 @@ export class SimState {
   /** phone → registration that sent companion_hello for it (latest wins). */
   readonly pendingCodes = new Map<string, Registration>();
 
-  constructor(readonly logger: Logger) {
-    this.directory = new Directory(logger);
-    this.phones = new PhoneBook(this.directory);
+  /** Loads what the store holds: a restarted simulator knows every number, link, key and queued text it had. */
+  constructor(
+    readonly logger: Logger,
+    readonly store: SimStore,
+  ) {
+    this.directory = new Directory(logger, store);
+    this.phones = new PhoneBook(this.directory, store);
+    this.directory.load();
+    this.phones.load();
   }
 
   forgetRegistration(reg: Registration): void {

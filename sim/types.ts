@@ -10,6 +10,9 @@ export interface SimulatorOptions {
   /** Deterministic root key (private key = sha256(rootSeed)); default random per simulator. */
   rootSeed?: string;
   logger?: pino.Logger;
+  /** Keep the simulator's state (keys, phones, links, Signal sessions, app state, queued texts) in
+   * `<dataDir>/sandbox.db` and load it at start; without it everything is in memory and gone at stop. */
+  dataDir?: string;
   /** Serve the small HTTP control surface (control.ts) on the same port. Off by default: it has no authentication. */
   controlApi?: boolean;
 }
