@@ -58,12 +58,15 @@ export async function handleControl(sim: Simulator, req: IncomingMessage, res: S
   try {
     const url = new URL(req.url ?? '/', 'http://sim');
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    const m = path.match(/^\/phones\/([^/]+)(?:\/(unlink|disconnect|messages))?$/);
+    const m = path.match(/^\/phones\/([^/]+)(?:\/(unlink|disconnect|messages|devices|activity))?$/);
     const phoneParam = m ? decodeURIComponent(m[1]) : '';
     if (req.method === 'GET' && path === '/phones') return send(res, 200, sim.listPhones());
     if (req.method === 'GET' && path === '/faults') return send(res, 200, faultsView(sim));
     if (req.method === 'DELETE' && path === '/faults') return send(res, 204, sim.faults.clear());
     if (req.method === 'GET' && m?.[2] === 'messages') return send(res, 200, sim.receivedMessages(phoneParam));
+    if (req.method === 'GET' && m?.[2] === 'devices') return send(res, 200, sim.devices(phoneParam));
+    if (req.method === 'GET' && m?.[2] === 'activity') return send(res, 200, sim.activity(phoneParam));
+    if (req.method === 'POST' && path === '/reset') return send(res, 204, await sim.reset());
     if (req.method !== 'POST' && req.method !== 'PATCH') throw new SimError('not_found', 'unknown route');
     const body = await readJson(req);
     const pair = {

@@ -4,11 +4,17 @@
  */
 import { SimError } from './errors.ts';
 import { normalizePhone } from './phone-number.ts';
+import type { Device } from './phone-types.ts';
 import type { SimState } from './state.ts';
 
 export type DisconnectMode = 'drop' | 'conflict' | 'restart';
 
-/** The phone removes all its linked devices. Connected ones get what real WA sends: 401 device_removed (→ 401 loggedOut). */
+/** What real WA sends a removed device that is connected: 401 device_removed (→ 401 loggedOut). */
+function tellRemoved(d: Device): void {
+  if (d.conn && !d.conn.closed) d.conn.streamError({ code: '401' }, { tag: 'conflict', attrs: { type: 'device_removed' } });
+}
+
+/** The phone removes all its linked devices. */
 export function unlink(state: SimState, phoneInput: string): number {
   const p = state.phones.get(normalizePhone(phoneInput));
   if (!p) return 0;
@@ -16,9 +22,25 @@ export function unlink(state: SimState, phoneInput: string): number {
   for (const d of [...p.devices.values()]) {
     state.phones.removeDevice(p, d.id);
     n++;
-    if (d.conn && !d.conn.closed) d.conn.streamError({ code: '401' }, { tag: 'conflict', attrs: { type: 'device_removed' } });
+    tellRemoved(d);
   }
   return n;
+}
+
+/** The whole simulated network forgets every phone, device, contact and message; linked companions are removed. */
+export function reset(state: SimState): void {
+  for (const p of state.phones.all()) for (const d of p.devices.values()) tellRemoved(d);
+  state.store.reset();
+  state.phones.clear();
+  state.directory.clear();
+}
+
+/** The phone's linked devices, lowest id first. */
+export function devices(state: SimState, phoneInput: string): Array<{ jid: string; platform: string; linked_at: string }> {
+  const p = state.phones.get(normalizePhone(phoneInput));
+  return [...(p?.devices.values() ?? [])]
+    .sort((a, b) => a.id - b.id)
+    .map((d) => ({ jid: d.jid, platform: d.platform, linked_at: new Date(d.linkedAt).toISOString() }));
 }
 
 /**

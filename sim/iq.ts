@@ -3,6 +3,7 @@
  * Rule: every IQ gets an answer. Baileys waits 60 s for unanswered queries, and `open` waits on several of them.
  */
 import type { BinaryNode } from 'baileys';
+import { onChatstate, onPresence, onReceipt } from './activity.ts';
 import { answerSync, scheduleBootstrap } from './app-state.ts';
 import type { Connection } from './connection.ts';
 import { keyFetch, storeUpload, usyncResult } from './keys.ts';
@@ -19,11 +20,15 @@ export async function onNode(state: SimState, conn: Connection, node: BinaryNode
       return onIq(state, conn, node);
     case 'receipt':
       conn.send({ tag: 'ack', attrs: ackAttrs(node, 'receipt') });
-      return;
+      return onReceipt(state, conn, node);
     case 'message':
       return onClientMessage(state, conn, node);
+    case 'chatstate':
+      return onChatstate(state, conn, node);
+    case 'presence':
+      return onPresence(state, conn, node);
     default:
-      // presence (incl. the attribute-less one), ib/unified_session, ack, call: nothing to answer.
+      // ib/unified_session, ack, call: nothing to answer.
       return;
   }
 }

@@ -86,6 +86,7 @@ export async function sendText(state: SimState, input: SendTextInput): Promise<{
       state.phones.save(senderPhone);
     } else state.directory.setContactName(sender, input.name);
   }
+  state.phones.addContact(account, from);
   const notify = (senderPhone ? accountName(senderPhone) : sender.contactName) ?? `Contact ${from.slice(-4)}`;
   const id = newMessageId();
   const timestamp = unix();
@@ -137,6 +138,7 @@ export async function onClientMessage(state: SimState, conn: Connection, node: B
     }
     if (person === chatPerson) {
       delivered = true;
+      state.phones.addContact(phone, person.number);
       const text = msg.conversation || msg.extendedTextMessage?.text;
       if (text != null) state.directory.addReceived(person, { id: node.attrs.id, from: phone.phone, text, timestamp: Number(node.attrs.t) || unix() });
     }

@@ -68,6 +68,8 @@ export interface Phone {
   appState: AppState | null;
   rawId: number;
   nextKeyIndex: number;
+  /** Numbers the account has a chat with (texts either way, chat states, receipts): who sees its online presence. */
+  contacts: Set<string>;
   devices: Map<number, Device>;
 }
 

@@ -15,6 +15,7 @@ interface PhoneData {
   businessName: string | null;
   rawId: number;
   nextKeyIndex: number;
+  contacts?: string[];
   appState: { keyId: Buffer; keyData: Buffer; timestamp: number; critical: LTHashState; name: string | null } | null;
 }
 
@@ -54,6 +55,7 @@ export class PhoneBook {
         appState: d.appState && { ...d.appState, patches: row.patches, chain: Promise.resolve() },
         rawId: d.rawId,
         nextKeyIndex: d.nextKeyIndex,
+        contacts: new Set(d.contacts ?? []),
         devices: new Map(),
       });
     }
@@ -94,6 +96,7 @@ export class PhoneBook {
         appState: null,
         rawId: randomInt(1, 2 ** 31),
         nextKeyIndex: 1,
+        contacts: new Set(),
         devices: new Map(),
       };
       this.phones.set(phone, p);
@@ -110,9 +113,17 @@ export class PhoneBook {
       businessName: p.businessName,
       rawId: p.rawId,
       nextKeyIndex: p.nextKeyIndex,
+      contacts: [...p.contacts],
       appState: a && { keyId: a.keyId, keyData: a.keyData, timestamp: a.timestamp, critical: a.critical, name: a.name },
     };
     this.store.savePhone(p.phone, data);
+  }
+
+  /** `number` and the account now have a chat (stored once). */
+  addContact(p: Phone, number: string): void {
+    if (p.contacts.has(number) || number === p.phone) return;
+    p.contacts.add(number);
+    this.save(p);
   }
 
   /** A new app-state patch (version = its position + 1) together with the phone's new LT hash. */

@@ -9,7 +9,8 @@ import pino from 'pino';
 import { buildCertChain, keyPairFromSeed, randomKeyPair, randomSeed, type KeyPair } from './certs.ts';
 import { SimStore } from './store.ts';
 import { Connection } from './connection.ts';
-import { disconnect, unlink } from './faults.ts';
+import { devices, disconnect, reset, unlink } from './faults.ts';
+import { activity } from './activity.ts';
 import { onNode } from './iq.ts';
 import { onClientPayload } from './login.ts';
 import { enterCode } from './pairing-code.ts';
@@ -128,6 +129,9 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
     setPushName: async (phone, name) => setPushName(state, phone, name),
     sendText: async (input) => sendText(state, input),
     receivedMessages: (phone) => receivedMessages(state, phone),
+    reset: async () => reset(state),
+    devices: (phone) => devices(state, phone),
+    activity: (phone) => activity(state, phone),
     stop: async () => {
       if (stopped) return;
       stopped = true;

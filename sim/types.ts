@@ -55,6 +55,11 @@ export interface SimFaults {
   readonly pending: ConnectionFault[];
 }
 
+/** What a number observed from accounts' companions besides texts (sim/activity.ts). `timestamp` in unix seconds. */
+export type ActivityEntry =
+  | { kind: 'presence'; from: string; state: 'composing' | 'paused' | 'available' | 'unavailable'; timestamp: number }
+  | { kind: 'receipt'; from: string; type: 'read'; message_ids: string[]; timestamp: number };
+
 export interface Simulator {
   /** ws://127.0.0.1:<port>/ws/chat, for Baileys' waWebSocketUrl. */
   readonly url: string;
@@ -81,5 +86,12 @@ export interface Simulator {
   /** Texts the number received from accounts' companions, decrypted on its side (oldest first). */
   receivedMessages(phone: string): Array<{ id: string; from: string; text: string; timestamp: number }>;
   readonly faults: SimFaults;
+  /** Forgets every phone, device, contact, key and message (connected companions get 401 device_removed). The server
+   * keys stay, so clients keep trusting the root; pending QR/code registrations stay too. */
+  reset(): Promise<void>;
+  /** The phone's linked devices, lowest id first; `linked_at` ISO 8601. [] for a number with none. Throws 'invalid_phone'. */
+  devices(phone: string): Array<{ jid: string; platform: string; linked_at: string }>;
+  /** What the number observed besides texts, oldest first (chat states, online/offline, read receipts). */
+  activity(phone: string): ActivityEntry[];
   stop(): Promise<void>;
 }
