@@ -4,10 +4,12 @@
  *
  *   node --import tsx bench/sessions.ts [--sessions 200] [--runs 20] [--warmup 1] [--concurrency 10]
  *                                       [--settle-ms 5000] [--restore-concurrency 5[,20…]] [--late-ms 0]
- *                                       [--cpu-prof] [--keep]
+ *                                       [--cpu-prof] [--keep] [--sim-restart]
  * --restore-concurrency with a list runs one restore process per value, one after the other, on the same store.
  * --late-ms: one more memory reading that long after the first (≥ 620000 to see Baileys' key cache purged).
  * --cpu-prof: V8 CPU profiles of both gateway lives, summarised by package and function (timings suffer).
+ * --sim-restart: before each restore the simulator is killed (SIGKILL) and a new one loads its data dir, as in
+ *   sandbox mode where a gateway restart restarts the embedded simulator; reports its reload time and disk use.
  *
  * Three processes, so every figure belongs to the process it describes:
  *  - the simulator (bench/lib/sim-child.ts): the gateway reaches it through a Simulator handle over its control
@@ -22,20 +24,20 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RemoteSimInfo } from './lib/remote-sim.ts';
 import type { Load, PairResult, RestoreResult, WorkerParams } from './lib/sessions-worker.ts';
 import { profileSummary } from './lib/profile-summary.ts';
-import { boolFlag, cell, intFlag, kib, mib, ms, sec, stringFlag, summarize } from './lib/stats.ts';
+import { boolFlag, cell, intFlag, kib, mib, ms, procUsage, sec, stringFlag, summarize } from './lib/stats.ts';
 
 const argv = process.argv.slice(2);
 if (boolFlag(argv, 'help')) {
   process.stdout.write(
     'usage: sessions [--sessions 200] [--runs 20] [--warmup 1] [--concurrency 10] [--settle-ms 5000] [--restore-concurrency 5[,20…]]\n' +
-      '                [--late-ms 0] [--cpu-prof] [--keep]\n',
+      '                [--late-ms 0] [--cpu-prof] [--keep] [--sim-restart]\n',
   );
   process.exit(0);
 }
@@ -50,14 +52,15 @@ const opts = {
   lateMs: intFlag(argv, 'late-ms', 0),
   cpuProf: boolFlag(argv, 'cpu-prof'),
   keep: boolFlag(argv, 'keep'),
+  simRestart: boolFlag(argv, 'sim-restart'),
 };
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const children = new Set<ChildProcess>();
 
 /** Forks a TypeScript module and resolves with its first IPC message of `type` (rejects on error or early exit). */
-function forkTs(file: string, execArgv: string[]): ChildProcess {
-  const child = fork(here(file), [], { execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function forkTs(file: string, execArgv: string[], args: string[] = []): ChildProcess {
+  const child = fork(here(file), args, { execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
@@ -97,7 +100,10 @@ const dir = mkdtempSync(join(tmpdir(), 'sb-bench-sessions-'));
 const profDir = join(dir, 'profiles');
 let lives = 0;
 const masterKey = randomBytes(32).toString('base64');
-const sim = forkTs('./lib/sim-child.ts', []);
+const simDir = join(dir, 'sim');
+let sim = forkTs('./lib/sim-child.ts', [], [simDir]);
+/** --sim-restart: per restore, the simulator's reload (kill -9 → ready), its disk use and RSS once loaded. */
+const simReloads: Array<{ reloadMs: number; phones: number; dbBytes: number; rss: number | null }> = [];
 let pair: PairResult;
 const restores: Array<{ concurrency: number; r: RestoreResult }> = [];
 let profiles = '';
@@ -122,6 +128,19 @@ try {
   process.stderr.write(`sessions: pairing ${opts.warmup}+${opts.runs} one by one, then ${opts.sessions} (${opts.concurrency} at a time)…\n`);
   pair = await runWorker<PairResult>({ ...common, phase: 'pair' }, budget);
   for (const concurrency of opts.restoreConcurrencies) {
+    if (opts.simRestart) {
+      process.stderr.write('sessions: killing the simulator (SIGKILL), reloading it from its data dir…\n');
+      sim.kill('SIGKILL');
+      await new Promise((r) => (sim.exitCode !== null || sim.signalCode !== null ? r(null) : sim.once('exit', r)));
+      const t = performance.now();
+      sim = forkTs('./lib/sim-child.ts', [], [simDir]);
+      const info = await nextMessage<RemoteSimInfo & { type: string }>(sim, 'ready', 60_000);
+      const reloadMs = performance.now() - t;
+      const phones = ((await (await fetch(`${info.control}/phones`)).json()) as unknown[]).length;
+      const dbBytes = ['sandbox.db', 'sandbox.db-wal'].reduce((sum, f) => sum + (existsSync(join(simDir, f)) ? statSync(join(simDir, f)).size : 0), 0);
+      simReloads.push({ reloadMs, phones, dbBytes, rss: procUsage(sim.pid!)?.rss ?? null });
+      Object.assign(common, { sim: { url: info.url, rootKey: info.rootKey, control: info.control }, simPid: sim.pid! });
+    }
     process.stderr.write(`sessions: restoring ${pair.ids.length} in a new process, ${concurrency} at a time…\n`);
     const r = await runWorker<RestoreResult>({ ...common, phase: 'restore', restoreConcurrency: concurrency, token: pair.token, ids: pair.ids }, budget);
     restores.push({ concurrency, r });
@@ -145,7 +164,7 @@ function print(pair: PairResult): void {
   const n = opts.sessions;
   const out: string[] = [];
   const line = (s = '') => out.push(s);
-  const flags = `--sessions ${n} --runs ${opts.runs} --warmup ${opts.warmup} --concurrency ${opts.concurrency} --settle-ms ${opts.settleMs} --restore-concurrency ${opts.restoreConcurrencies.join(',')}${opts.lateMs ? ` --late-ms ${opts.lateMs}` : ''}${opts.cpuProf ? ' --cpu-prof' : ''}`;
+  const flags = `--sessions ${n} --runs ${opts.runs} --warmup ${opts.warmup} --concurrency ${opts.concurrency} --settle-ms ${opts.settleMs} --restore-concurrency ${opts.restoreConcurrencies.join(',')}${opts.lateMs ? ` --late-ms ${opts.lateMs}` : ''}${opts.cpuProf ? ' --cpu-prof' : ''}${opts.simRestart ? ' --sim-restart' : ''}`;
   line('### Sessions: HTTP API + Baileys engine + simulator, SQLite');
   line();
   line(`\`npm run bench -- sessions ${flags}\``);
@@ -188,7 +207,15 @@ function print(pair: PairResult): void {
   row('restored gateway heapUsed (life 2)', restore.before.heapUsed, restore.after.heapUsed);
   line();
 
-  line(`| restore of ${n} in a new process (same store, master key, simulator) | ${restores.map((x) => `${x.concurrency} at a time`).join(' | ')} |`);
+  if (simReloads.length) {
+    line('| simulator killed (SIGKILL) and reloaded from its data dir before each restore | ' + simReloads.map((_, i) => `restore ${i + 1}`).join(' | ') + ' |');
+    line(`|---|${simReloads.map(() => '---|').join('')}`);
+    line(`| fork → listening with every phone loaded | ${simReloads.map((x) => ms(x.reloadMs)).join(' | ')} |`);
+    line(`| phones / \`sandbox.db\` (+ WAL) on disk / per phone | ${simReloads.map((x) => `${x.phones} / ${mib(x.dbBytes)} / ${kib(x.dbBytes / x.phones)}`).join(' | ')} |`);
+    line(`| simulator RSS once loaded / per phone | ${simReloads.map((x) => (x.rss === null ? '—' : `${mib(x.rss)} / ${kib(x.rss / x.phones)}`)).join(' | ')} |`);
+    line();
+  }
+  line(`| restore of ${n} in a new process (same store, master key, ${simReloads.length ? 'reloaded ' : ''}simulator) | ${restores.map((x) => `${x.concurrency} at a time`).join(' | ')} |`);
   line(`|---|${restores.map(() => '---|').join('')}`);
   const each = (f: (r: RestoreResult) => string) => restores.map(({ r }) => f(r)).join(' | ');
   line(`| \`restoreAll()\` returned / WORKING via \`/v2/session/info\` | ${each((r) => `${r.count} / ${r.verified}`)} |`);
