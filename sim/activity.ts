@@ -18,7 +18,9 @@ import type { SimState } from './state.ts';
 import type { ActivityEntry } from './types.ts';
 
 function account(state: SimState, conn: Connection): Phone | undefined {
-  return conn.phone && conn.deviceId != null && state.phones.findDevice(conn.phone, conn.deviceId) ? state.phones.get(conn.phone) : undefined;
+  return conn.phone && conn.deviceId != null && state.phones.findDevice(conn.phone, conn.deviceId)
+    ? state.phones.get(conn.phone)
+    : undefined;
 }
 
 /** The number a JID (PN or LID, any device) belongs to. */
@@ -55,9 +57,18 @@ export function onReceipt(state: SimState, conn: Connection, node: BinaryNode): 
   const phone = account(state, conn);
   const to = numberOf(state, node.attrs.to);
   if (!phone || !to || to === phone.phone) return;
-  const ids = [node.attrs.id, ...getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item').map((i) => i.attrs.id)].filter(Boolean);
+  const ids = [
+    node.attrs.id,
+    ...getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item').map((i) => i.attrs.id),
+  ].filter(Boolean);
   state.phones.addContact(phone, to);
-  record(state, to, { kind: 'receipt', from: phone.phone, type: 'read', message_ids: ids, timestamp: Number(node.attrs.t) || unix() });
+  record(state, to, {
+    kind: 'receipt',
+    from: phone.phone,
+    type: 'read',
+    message_ids: ids,
+    timestamp: Number(node.attrs.t) || unix(),
+  });
 }
 
 export function activity(state: SimState, number: string): ActivityEntry[] {

@@ -20,7 +20,8 @@ export class FaultSet implements SimFaults {
 
   inject(input: { fault: ConnectionFault; connections?: number }): { pending: number } {
     const { fault, connections = 1 } = input;
-    if (!CONNECTION_FAULTS.includes(fault)) throw new SimError('invalid_fault', `fault must be one of ${CONNECTION_FAULTS.join(', ')}`);
+    if (!CONNECTION_FAULTS.includes(fault))
+      throw new SimError('invalid_fault', `fault must be one of ${CONNECTION_FAULTS.join(', ')}`);
     if (!Number.isInteger(connections) || connections < 1 || connections > MAX_CONNECTIONS) {
       throw new SimError('invalid_connections', `connections must be an integer from 1 to ${MAX_CONNECTIONS}`);
     }

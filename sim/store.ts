@@ -26,7 +26,18 @@ CREATE TABLE IF NOT EXISTS device_prekeys (phone TEXT NOT NULL, device INTEGER N
 CREATE TABLE IF NOT EXISTS queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, phone TEXT NOT NULL, device INTEGER NOT NULL, item TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS activity (seq INTEGER PRIMARY KEY AUTOINCREMENT, number TEXT NOT NULL, entry TEXT NOT NULL);
 `;
-const TABLES = ['meta', 'persons', 'received', 'signal_keys', 'phones', 'patches', 'devices', 'device_prekeys', 'queue', 'activity'];
+const TABLES = [
+  'meta',
+  'persons',
+  'received',
+  'signal_keys',
+  'phones',
+  'patches',
+  'devices',
+  'device_prekeys',
+  'queue',
+  'activity',
+];
 
 export const toJson = (v: unknown): string => JSON.stringify(v, BufferJSON.replacer);
 export const fromJson = <T>(s: string): T => JSON.parse(s, BufferJSON.reviver) as T;
@@ -49,16 +60,26 @@ export class SimStore {
     const prep = (sql: string) => this.db.prepare(sql);
     this.st = {
       getMeta: prep('SELECT value FROM meta WHERE key = ?'),
-      setMeta: prep('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-      savePerson: prep('INSERT INTO persons (number, data) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET data = excluded.data'),
+      setMeta: prep(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
+      savePerson: prep(
+        'INSERT INTO persons (number, data) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET data = excluded.data',
+      ),
       saveParty: prep('UPDATE persons SET party = ? WHERE number = ?'),
       addReceived: prep('INSERT INTO received (number, data) VALUES (?, ?)'),
-      setKey: prep('INSERT INTO signal_keys (number, type, id, value) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value'),
+      setKey: prep(
+        'INSERT INTO signal_keys (number, type, id, value) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
+      ),
       delKey: prep('DELETE FROM signal_keys WHERE number = ? AND type = ? AND id = ?'),
       keysOf: prep('SELECT type, id, value FROM signal_keys WHERE number = ?'),
-      savePhone: prep('INSERT INTO phones (phone, data) VALUES (?, ?) ON CONFLICT (phone) DO UPDATE SET data = excluded.data'),
+      savePhone: prep(
+        'INSERT INTO phones (phone, data) VALUES (?, ?) ON CONFLICT (phone) DO UPDATE SET data = excluded.data',
+      ),
       addPatch: prep('INSERT OR REPLACE INTO patches (phone, version, patch) VALUES (?, ?, ?)'),
-      saveDevice: prep('INSERT INTO devices (phone, id, data) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET data = excluded.data'),
+      saveDevice: prep(
+        'INSERT INTO devices (phone, id, data) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET data = excluded.data',
+      ),
       delDevice: prep('DELETE FROM devices WHERE phone = ? AND id = ?'),
       addPreKey: prep('INSERT OR REPLACE INTO device_prekeys (phone, device, key_id, pub) VALUES (?, ?, ?, ?)'),
       delPreKey: prep('DELETE FROM device_prekeys WHERE phone = ? AND device = ? AND key_id = ?'),
@@ -122,7 +143,11 @@ export class SimStore {
   }
   signalKeys(number: string): Array<{ type: string; id: string; value: unknown }> {
     if (!this.db.open) return [];
-    return (this.st.keysOf.all(number) as Row[]).map((r) => ({ type: r.type as string, id: r.id as string, value: fromJson(r.value as string) }));
+    return (this.st.keysOf.all(number) as Row[]).map((r) => ({
+      type: r.type as string,
+      id: r.id as string,
+      value: fromJson(r.value as string),
+    }));
   }
 
   savePhone(phone: string, data: unknown): void {
@@ -174,10 +199,18 @@ export class SimStore {
     this.run('dequeue', seq);
   }
   /** Devices with their pre-keys (ascending id) and queued items (oldest first). */
-  loadDevices(): Array<{ phone: string; id: number; data: unknown; preKeys: Array<[number, Buffer]>; queue: Array<{ seq: number; item: unknown }> }> {
+  loadDevices(): Array<{
+    phone: string;
+    id: number;
+    data: unknown;
+    preKeys: Array<[number, Buffer]>;
+    queue: Array<{ seq: number; item: unknown }>;
+  }> {
     const key = (phone: unknown, id: unknown) => `${phone}:${id}`;
     const preKeys = new Map<string, Array<[number, Buffer]>>();
-    for (const r of this.db.prepare('SELECT phone, device, key_id, pub FROM device_prekeys ORDER BY phone, device, key_id').all() as Row[]) {
+    for (const r of this.db
+      .prepare('SELECT phone, device, key_id, pub FROM device_prekeys ORDER BY phone, device, key_id')
+      .all() as Row[]) {
       const k = key(r.phone, r.device);
       const list = preKeys.get(k) ?? [];
       list.push([r.key_id as number, r.pub as Buffer]);

@@ -52,7 +52,7 @@ export interface SessionServices {
 }
 
 export interface SessionServicesInput {
-  config: Pick<Config, 'sandbox' | 'waUrl'> &
+  config: Pick<Config, 'sandbox' | 'waUrl' | 'dataDir'> &
     Partial<
       Pick<
         Config,
@@ -78,7 +78,9 @@ export async function createSessionServices(input: SessionServicesInput): Promis
   let sim: Simulator | null = null;
   const ownSim = config.sandbox && !input.simulator;
   if (config.sandbox) {
-    sim = input.simulator ?? (await startSimulator({ port: 0, logger: logger.child({ module: 'sim' }) }));
+    // The simulated network keeps its state (keys, phones, links, Signal sessions, queued texts) in its own file,
+    // <dataDir>/sandbox.db, apart from the tenants' data: a gateway restart finds every linked device again.
+    sim = input.simulator ?? (await startSimulator({ port: 0, dataDir: config.dataDir, logger: logger.child({ module: 'sim' }) }));
     logger.warn(
       { simulator: sim.url },
       '*** SANDBOX MODE: sessions connect to the embedded WhatsApp SIMULATOR, not to WhatsApp. Do not use in production. ***',

@@ -37,6 +37,9 @@ const SIM_PARAMETER: Record<string, string> = {
   invalid_code: 'code',
   invalid_name: 'push_name',
   invalid_text: 'text',
+  // Only reachable if the schema of POST /sandbox/faults is bypassed (it checks both first).
+  invalid_fault: 'fault',
+  invalid_connections: 'connections',
   // Only reachable through POST /sandbox/phones/:phone/disconnect (the schema checks `mode` first).
   invalid_mode: 'phone',
 };

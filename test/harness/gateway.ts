@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +107,29 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   if (!address || typeof address === 'string') throw new Error('no port');
   const url = `http://127.0.0.1:${address.port}`;
 
+  const { call, admin } = httpClient(url, adminToken);
+
+  const gateway: Gateway = {
+    url,
+    app,
+    store,
+    sessions,
+    dir,
+    call,
+    admin,
+    newInstance: (name, extra) => newInstanceOn({ call, admin }, name, extra),
+    async close(o = {}) {
+      await app.close();
+      await sessions.close();
+      await store.close();
+      if (!o.keepData) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return gateway;
+}
+
+/** `call` and `admin` of a gateway at `url` (this process's, or a `switchboard serve` child's). */
+export function httpClient(url: string, adminToken: string): Pick<Gateway, 'call' | 'admin'> {
   const call: Gateway['call'] = async (method, path, o = {}) => {
     const qs = o.query ? `?${new URLSearchParams(o.query)}` : '';
     const headers: Record<string, string> = { ...o.headers };
@@ -122,31 +146,17 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   };
   const admin: Gateway['admin'] = (method, path, body) =>
     call(method, path, { body, headers: { authorization: `Bearer ${adminToken}` } });
+  return { call, admin };
+}
 
-  const gateway: Gateway = {
-    url,
-    app,
-    store,
-    sessions,
-    dir,
-    call,
-    admin,
-    async newInstance(name = 'e2e', extra = {}) {
-      const acc = await admin('POST', '/admin/accounts', { name, max_instances: 50 });
-      if (acc.status !== 201) throw new Error(`account: ${acc.status} ${acc.raw}`);
-      const token = acc.body.access_token as string;
-      const created = await call('POST', '/v2/session/create', { query: { access_token: token }, body: { name, ...extra } });
-      if (created.status !== 201) throw new Error(`create: ${created.status} ${created.raw}`);
-      return instanceHandle(call, token, created.body.instance_id);
-    },
-    async close(o = {}) {
-      await app.close();
-      await sessions.close();
-      await store.close();
-      if (!o.keepData) rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  return gateway;
+/** A new account and one of its instances, on the gateway `client` talks to. */
+export async function newInstanceOn(client: Pick<Gateway, 'call' | 'admin'>, name = 'e2e', extra: Record<string, unknown> = {}): Promise<Instance> {
+  const acc = await client.admin('POST', '/admin/accounts', { name, max_instances: 50 });
+  if (acc.status !== 201) throw new Error(`account: ${acc.status} ${acc.raw}`);
+  const token = acc.body.access_token as string;
+  const created = await client.call('POST', '/v2/session/create', { query: { access_token: token }, body: { name, ...extra } });
+  if (created.status !== 201) throw new Error(`create: ${created.status} ${created.raw}`);
+  return instanceHandle(client.call, token, created.body.instance_id);
 }
 
 /** Handle for another instance of an account whose token we have. */
@@ -183,6 +193,35 @@ export function instanceHandle(call: Gateway['call'], token: string, id: string)
     },
   };
   return inst;
+}
+
+/** Resolves once the instance's event stream (replayed from the start) has a `message` event with this body. */
+export async function messageEvent(url: string, i: Instance, body: string, timeoutMs = 60_000): Promise<void> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  try {
+    const res = await fetch(`${url}/v2/events/sse?${new URLSearchParams({ access_token: i.token, instance_id: i.id, last_event_id: '0' })}`, { signal: abort.signal });
+    assert.equal(res.status, 200);
+    const decoder = new TextDecoder();
+    let buf = '';
+    for await (const chunk of res.body!) {
+      buf += decoder.decode(chunk, { stream: true });
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.startsWith('data: ')) continue;
+        const envelope = JSON.parse(line.slice(6));
+        if (envelope.event === 'message' && envelope.payload?.body === body) return;
+      }
+    }
+    assert.fail(`${i.id}: the event stream ended before a message "${body}"`);
+  } catch (err) {
+    if (abort.signal.aborted) assert.fail(`${i.id}: no message event "${body}" within ${timeoutMs} ms`);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

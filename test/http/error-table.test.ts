@@ -44,6 +44,8 @@ describe('domain errors → HTTP', () => {
     assert.deepEqual(answer(new SimError('invalid_phone', '')).details, { parameter: 'phone', reason: 'invalid_phone' });
     assert.deepEqual(answer(new SimError('qr_invalid', '')).details, { parameter: 'qr', reason: 'qr_invalid' });
     assert.deepEqual(answer(new SimError('invalid_text', '')).details, { parameter: 'text', reason: 'invalid_text' });
+    assert.deepEqual(answer(new SimError('invalid_fault', '')).details, { parameter: 'fault', reason: 'invalid_fault' });
+    assert.deepEqual(answer(new SimError('invalid_connections', '')).details, { parameter: 'connections', reason: 'invalid_connections' });
   });
 
   test('anything else is not in the table (the error handler answers 500)', () => {

@@ -10,7 +10,7 @@ const PHONE = '201012345678';
 const CONTACT = '201099990001';
 const OTHER = '201099990002';
 
-test("activity: chat states, online/offline and read receipts reach the addressed number, oldest first", async () => {
+test('activity: chat states, online/offline and read receipts reach the addressed number, oldest first', async () => {
   await withSim(async ({ sim, auth, pair }) => {
     const a = await auth();
     const { client } = await pair(a, { phone: PHONE, pushName: 'John Doe' }, VERIFY);
@@ -31,8 +31,14 @@ test("activity: chat states, online/offline and read receipts reach the addresse
     await client.sock.sendPresenceUpdate('composing', m1.msg.key.remoteJidAlt!);
     await client.sock.sendPresenceUpdate('composing', `${OTHER}@s.whatsapp.net`);
 
-    const seen = await until(() => (sim.activity(CONTACT).length >= 6 ? sim.activity(CONTACT) : undefined), 5_000, 'six entries');
-    const shape = seen.map((e) => (e.kind === 'presence' ? `${e.from} ${e.state}` : `${e.from} ${e.type} ${e.message_ids.join(',')}`));
+    const seen = await until(
+      () => (sim.activity(CONTACT).length >= 6 ? sim.activity(CONTACT) : undefined),
+      5_000,
+      'six entries',
+    );
+    const shape = seen.map((e) =>
+      e.kind === 'presence' ? `${e.from} ${e.state}` : `${e.from} ${e.type} ${e.message_ids.join(',')}`,
+    );
     assert.deepEqual(shape, [
       `${PHONE} composing`,
       `${PHONE} paused`,
@@ -44,7 +50,10 @@ test("activity: chat states, online/offline and read receipts reach the addresse
     for (const e of seen) assert.ok(Math.abs(e.timestamp - Date.now() / 1000) < 60, 'unix seconds');
     // OTHER never chatted with the account: it saw the chat state addressed to it, but no online presence.
     await until(() => sim.activity(OTHER).length === 1, 5_000, 'other number');
-    assert.deepEqual(sim.activity(OTHER).map((e) => e.kind === 'presence' && e.state), ['composing']);
+    assert.deepEqual(
+      sim.activity(OTHER).map((e) => e.kind === 'presence' && e.state),
+      ['composing'],
+    );
     assert.deepEqual(sim.activity(PHONE), [], 'delivery receipts and peer receipts are not activity');
   });
 });

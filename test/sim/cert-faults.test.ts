@@ -10,7 +10,11 @@ import * as libsignalCurve from 'libsignal/src/curve.js';
 import { within, withSim, type TestCtx } from './helpers.ts';
 
 const reallyVerifies = (pub: Uint8Array, msg: Uint8Array, sig: Uint8Array) =>
-  libsignalCurve.verifySignature(Buffer.concat([Buffer.from([5]), Buffer.from(pub)]), Buffer.from(msg), Buffer.from(sig)) === true;
+  libsignalCurve.verifySignature(
+    Buffer.concat([Buffer.from([5]), Buffer.from(pub)]),
+    Buffer.from(msg),
+    Buffer.from(sig),
+  ) === true;
 
 interface Seen {
   /** The leaf certificate as the client received it, and whether its signature really verifies under the intermediate. */
@@ -29,7 +33,8 @@ async function handshake(ctx: TestCtx): Promise<Seen> {
   const verifies: Array<{ pub: Buffer; msg: Buffer; sig: Buffer }> = [];
   const dhPeers: Buffer[] = [];
   Curve.verify = (pub, msg, sig) => {
-    if (new Error().stack?.includes('noise-handler')) verifies.push({ pub: Buffer.from(pub), msg: Buffer.from(msg), sig: Buffer.from(sig) });
+    if (new Error().stack?.includes('noise-handler'))
+      verifies.push({ pub: Buffer.from(pub), msg: Buffer.from(msg), sig: Buffer.from(sig) });
     return verify(pub, msg, sig);
   };
   Curve.sharedKey = (priv, pub) => {
@@ -52,7 +57,9 @@ async function handshake(ctx: TestCtx): Promise<Seen> {
     leaf: proto.CertChain.NoiseCertificate.Details.decode(leafCall.msg),
     leafBytes: leafCall.msg,
     leafSigned: reallyVerifies(leafCall.pub, leafCall.msg, leafCall.sig),
-    intermediateSigned: intermediateCall.pub.equals(ctx.sim.rootPublicKey) && reallyVerifies(intermediateCall.pub, intermediateCall.msg, intermediateCall.sig),
+    intermediateSigned:
+      intermediateCall.pub.equals(ctx.sim.rootPublicKey) &&
+      reallyVerifies(intermediateCall.pub, intermediateCall.msg, intermediateCall.sig),
     serverStatic: dhPeers[1],
   };
 }
@@ -115,7 +122,12 @@ test('HTTP control: POST /faults → {pending}, GET /faults lists them, DELETE /
   await withSim(
     async (ctx) => {
       const base = ctx.sim.url.replace(/^ws:/, 'http:').replace(/\/ws\/chat$/, '');
-      const post = (body: unknown) => fetch(`${base}/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const post = (body: unknown) =>
+        fetch(`${base}/faults`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
       const ok = await post({ fault: 'cert_key_mismatch', connections: 3 });
       assert.equal(ok.status, 200);
       assert.deepEqual(await ok.json(), { pending: 3 });

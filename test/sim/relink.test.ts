@@ -5,7 +5,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { criticalVersion, record, until, VERIFY, within, withSim, type Auth, type Client, type TestCtx } from './helpers.ts';
+import {
+  criticalVersion,
+  record,
+  until,
+  VERIFY,
+  within,
+  withSim,
+  type Auth,
+  type Client,
+  type TestCtx,
+} from './helpers.ts';
 
 const PHONE = '201012345678';
 const CONTACT = '201099990001';
@@ -47,7 +57,10 @@ test('unlink from the phone, then link again with a new companion (same device i
     // No decryption failed anywhere: every text the companion got has content.
     const rec = record(second.client);
     const again = await ctx.sim.sendText({ from: CONTACT, to: PHONE, text: 'once more' });
-    assert.equal((await until(() => rec.textFrom(again.id), 5_000, 'second text')).msg.message?.conversation, 'once more');
+    assert.equal(
+      (await until(() => rec.textFrom(again.id), 5_000, 'second text')).msg.message?.conversation,
+      'once more',
+    );
   });
 });
 

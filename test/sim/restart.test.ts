@@ -41,9 +41,17 @@ test('graceful restart with a data dir: same root, no QR, same name, sessions co
     sim = await startSimulator({ logger: silent, dataDir, port: portOf(url) });
     assert.ok(sim.rootPublicKey.equals(rootPublicKey), 'the same root: the client still trusts the chain');
     assert.deepEqual(sim.listPhones(), [
-      { phone: PHONE, push_name: 'John Doe', devices: [{ jid: `${PHONE}:1@s.whatsapp.net`, platform: 'android', connected: false }] },
+      {
+        phone: PHONE,
+        push_name: 'John Doe',
+        devices: [{ jid: `${PHONE}:1@s.whatsapp.net`, platform: 'android', connected: false }],
+      },
     ]);
-    assert.deepEqual(sim.receivedMessages(CONTACT).map((m) => m.id), [reply!.key.id], 'what the contact received is kept');
+    assert.deepEqual(
+      sim.receivedMessages(CONTACT).map((m) => m.id),
+      [reply!.key.id],
+      'what the contact received is kept',
+    );
     // Sent while the companion is offline: queued, delivered at its next login.
     const queued = await sim.sendText({ from: CONTACT, to: PHONE, text: 'while you were away' });
 
@@ -51,7 +59,10 @@ test('graceful restart with a data dir: same root, no QR, same name, sessions co
     clients.push(again);
     rec = record(again);
     await within(again.opened, 8_000, 'open without QR');
-    assert.equal(again.updates.some((u) => u.qr), false);
+    assert.equal(
+      again.updates.some((u) => u.qr),
+      false,
+    );
     const got = await until(() => rec.textFrom(queued.id), 5_000, 'queued text');
     assert.equal(got.msg.message?.conversation, 'while you were away');
     assert.equal(got.type, 'append', 'offline delivery');
@@ -59,7 +70,11 @@ test('graceful restart with a data dir: same root, no QR, same name, sessions co
     assert.equal(a.state.creds.me?.name, 'John Doe');
 
     assert.equal((await sim.setPushName(PHONE, 'John Renamed')).notified, 1);
-    await until(() => a.state.creds.me?.name === 'John Renamed', 5_000, 'rename after restart (app-state LT hash kept)');
+    await until(
+      () => a.state.creds.me?.name === 'John Renamed',
+      5_000,
+      'rename after restart (app-state LT hash kept)',
+    );
     await again.sock.sendMessage(`${CONTACT}@s.whatsapp.net`, { text: 'after restart' });
     await until(() => sim.receivedMessages(CONTACT).length === 2, 5_000, 'contact decrypts after restart');
     assert.equal(sim.receivedMessages(CONTACT)[1].text, 'after restart');
@@ -96,12 +111,19 @@ test('without a data dir nothing survives: a new simulator answers the old crede
 const bin = fileURLToPath(new URL('../../bin/switchboard-sim.mjs', import.meta.url));
 
 /** Starts `switchboard-sim --data-dir` and resolves with its URLs and root key once it listens. */
-async function spawnSim(dataDir: string, port: number): Promise<{ child: ChildProcess; url: string; control: string; rootKey: Buffer<ArrayBuffer> }> {
-  const child = spawn(process.execPath, [bin, '--port', String(port), '--data-dir', dataDir, '--log-level', 'silent'], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function spawnSim(
+  dataDir: string,
+  port: number,
+): Promise<{ child: ChildProcess; url: string; control: string; rootKey: Buffer<ArrayBuffer> }> {
+  const child = spawn(process.execPath, [bin, '--port', String(port), '--data-dir', dataDir, '--log-level', 'silent'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout!.setEncoding('utf8');
   await within(
-    new Promise<void>((resolve) => child.stdout!.on('data', (d: string) => ((out += d), /state:/.test(out) && resolve()))),
+    new Promise<void>((resolve) =>
+      child.stdout!.on('data', (d: string) => ((out += d), /state:/.test(out) && resolve())),
+    ),
     15_000,
     'CLI banner',
   );
@@ -121,7 +143,11 @@ test('kill -9 of switchboard-sim --data-dir loses nothing it acknowledged: the l
     clients.push(first);
     const qr = await within(first.qr(), 5_000, 'QR');
     const post = (path: string, body: unknown) =>
-      fetch(proc.control + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(proc.control + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     assert.equal((await post('/scan', { qr, phone: PHONE, push_name: 'John Doe' })).status, 200);
     assert.equal((await within(first.closed, 5_000, '515')).statusCode, 515);
     const second = connect(remote, a, VERIFY);
@@ -131,7 +157,9 @@ test('kill -9 of switchboard-sim --data-dir loses nothing it acknowledged: the l
     second.end();
     await within(second.closed, 3_000, 'client gone');
 
-    const sent = await (await post(`/phones/${CONTACT}/messages`, { to: PHONE, text: 'queued before the crash' })).json();
+    const sent = await (
+      await post(`/phones/${CONTACT}/messages`, { to: PHONE, text: 'queued before the crash' })
+    ).json();
     const port = portOf(proc.url);
     proc.child.kill('SIGKILL');
     await once(proc.child, 'exit');

@@ -138,9 +138,11 @@ export function wireMessageEvents(
       })
       .catch((err: unknown) => sinks.error(err));
   };
-  // 'notify' is new traffic; 'append' is history or our own sends echoed back.
+  // 'notify' is new traffic. 'append' is what the server kept for us while we were offline (stanzas marked
+  // `offline`: messages-recv.js handleMessage), our own sends echoed back, or placeholder resends. A contact's text
+  // delivered offline is as new to the app as a live one; our own echoes are dropped by toEngineMessage (fromMe).
   ev.on('messages.upsert', ({ messages, type }) => {
-    if (type !== 'notify') return;
+    if (type !== 'notify' && type !== 'append') return;
     later(async (me) => {
       for (const msg of messages) {
         const message = await toEngineMessage(msg, me, lookup);

@@ -22,6 +22,21 @@ const PairProps = {
 };
 const Linked = Type.Object({ jid: Type.String(), lid: Type.String() });
 const PhoneParams = Type.Object({ phone: Phone });
+const Activity = Type.Union([
+  Type.Object({
+    kind: Type.Literal('presence'),
+    from: Type.String(),
+    state: Type.Union([Type.Literal('composing'), Type.Literal('paused'), Type.Literal('available'), Type.Literal('unavailable')]),
+    timestamp: Type.Integer({ description: 'unix seconds' }),
+  }),
+  Type.Object({
+    kind: Type.Literal('receipt'),
+    from: Type.String(),
+    type: Type.Literal('read'),
+    message_ids: Type.Array(Type.String()),
+    timestamp: Type.Integer({ description: 'unix seconds' }),
+  }),
+]);
 
 interface PairBody {
   phone: string;
@@ -205,6 +220,85 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsyncTypebox {
         const { phone } = request.params;
         return sim.receivedMessages(phone);
       },
+    );
+
+    app.post(
+      '/sandbox/faults',
+      {
+        config: { auth: 'admin', xmlRoot: 'faults' },
+        schema: {
+          ...common,
+          summary: 'The next `connections` client connections meet a certificate fault',
+          description:
+            '`cert_key_mismatch`: the genuine certificate chain with a Noise static key that is not the leaf\'s key; ' +
+            '`cert_expired`: a correctly signed leaf outside its validity period. Queued after faults already pending.',
+          body: Type.Object({
+            fault: Type.Union([Type.Literal('cert_key_mismatch'), Type.Literal('cert_expired')]),
+            connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 1 })),
+          }),
+          response: { 200: Type.Object({ pending: Type.Integer() }), ...errorResponses(400, 401) },
+        },
+      },
+      async (request) => sim.faults.inject(request.body),
+    );
+
+    app.delete(
+      '/sandbox/faults',
+      {
+        config: { auth: 'admin' },
+        schema: { ...common, summary: 'Clears pending faults', response: { 204: Type.Null({ description: 'Cleared' }), ...errorResponses(401) } },
+      },
+      async (_request, reply) => {
+        sim.faults.clear();
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/sandbox/reset',
+      {
+        config: { auth: 'admin' },
+        schema: {
+          ...common,
+          summary: 'Forgets every simulated phone, device and message (linked instances see their device removed)',
+          response: { 204: Type.Null({ description: 'Reset' }), ...errorResponses(401) },
+        },
+      },
+      async (_request, reply) => {
+        await sim.reset();
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.get(
+      '/sandbox/phones/:phone/devices',
+      {
+        config: { auth: 'admin', xmlRoot: 'devices' },
+        schema: {
+          ...common,
+          summary: "That phone's linked devices",
+          params: PhoneParams,
+          response: {
+            200: Type.Array(Type.Object({ jid: Type.String(), platform: Type.String(), linked_at: Type.String({ format: 'date-time' }) })),
+            ...errorResponses(400, 401),
+          },
+        },
+      },
+      async (request) => sim.devices(request.params.phone),
+    );
+
+    app.get(
+      '/sandbox/phones/:phone/activity',
+      {
+        config: { auth: 'admin', xmlRoot: 'activity' },
+        schema: {
+          ...common,
+          summary: 'What that phone observed besides texts (typing, online/offline, read receipts), oldest first',
+          params: PhoneParams,
+          response: { 200: Type.Array(Activity), ...errorResponses(400, 401) },
+        },
+      },
+      async (request) => sim.activity(request.params.phone),
     );
   };
 }
