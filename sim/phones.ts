@@ -10,26 +10,15 @@ import type { CompanionKeys, Device, Phone, QueuedText } from './phone-types.ts'
 import type { SimStore } from './store.ts';
 
 /** What a phone row holds (patches have their own rows). */
-interface PhoneData {
-  pushName: string | null;
-  businessName: string | null;
-  rawId: number;
-  nextKeyIndex: number;
+interface PhoneData extends Pick<Phone, 'pushName' | 'businessName' | 'rawId' | 'nextKeyIndex'> {
   contacts?: string[];
   appState: { keyId: Buffer; keyData: Buffer; timestamp: number; critical: LTHashState; name: string | null } | null;
 }
 
 /** What a device row holds (one-time pre-keys and queued texts have their own rows). */
-interface DeviceData {
-  platform: string;
-  businessName: string | null;
-  keyIndex: number;
-  linkedAt: number;
-  noisePub: Buffer;
-  identityPub: Buffer;
+interface DeviceData
+  extends Pick<Device, 'platform' | 'businessName' | 'keyIndex' | 'linkedAt' | 'noisePub' | 'identityPub' | 'bootstrapped' | 'syncedVersion'> {
   keys: Omit<CompanionKeys, 'preKeys'> | null;
-  bootstrapped: boolean;
-  syncedVersion: number;
 }
 
 export class PhoneBook {

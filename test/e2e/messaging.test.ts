@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BusMessage } from '../../src/events/index.ts';
 import { startReceiver, type Receiver } from '../webhooks/receiver.ts';
-import { newPhone, sleep, startGateway, type Gateway, type Instance } from '../harness/gateway.ts';
+import { meName, newPhone, startGateway, until, type Gateway, type Instance } from '../harness/gateway.ts';
 
 /**
  * Messaging end to end: HTTP → messaging → Baileys engine → simulator, Signal-encrypted both ways. The personal
@@ -35,20 +35,6 @@ async function link(i: Instance, pushName = 'John Doe'): Promise<string> {
   return phone;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
-
-const meName = async (i: Instance): Promise<string | null> => {
-  const res = await i.call('GET', '/v2/session/me');
-  return res.status === 200 ? res.body.pushName : null;
-};
 
 const events = (instanceId: string, event: string) =>
   seen.filter((m) => m.envelope.instance_id === instanceId && m.envelope.event === event).map((m) => m.envelope);

@@ -1,6 +1,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { messageEvent, newPhone, sleep, startGateway, type Gateway, type Instance } from '../harness/gateway.ts';
+import {
+  messageEvent,
+  meName,
+  newPhone,
+  startGateway,
+  until,
+  type Gateway,
+  type Instance,
+} from '../harness/gateway.ts';
 
 /**
  * Re-linking through the gateway (issue 13): after the phone unlinks the device, or after the gateway's logout, the
@@ -14,21 +22,6 @@ before(async () => {
 });
 after(() => g.close());
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
-
-const pushName = async (i: Instance): Promise<string | null> => {
-  const res = await i.call('GET', '/v2/session/me');
-  return res.status === 200 ? res.body.pushName : null;
-};
-
 async function scan(i: Instance, phone: string, name?: string): Promise<void> {
   const res = await g.admin('POST', '/sandbox/scan', { qr: await i.qr(), phone, push_name: name, platform: 'android' });
   assert.equal(res.status, 200, String(res.raw));
@@ -37,13 +30,13 @@ async function scan(i: Instance, phone: string, name?: string): Promise<void> {
 
 /** What a link must give: the push name by app-state sync, a rename that reaches it, texts both ways. */
 async function worksFully(i: Instance, phone: string, name: string, contact: string): Promise<void> {
-  await until(`${name} on /me`, async () => (await pushName(i)) === name);
+  await until(`${name} on /me`, async () => (await meName(i)) === name);
   const renamed = `${name} Renamed`;
   const patch = await g.admin('PATCH', `/sandbox/phones/${phone}`, { push_name: renamed });
   assert.equal(patch.body.notified, 1, 'the linked device is told about the rename');
-  await until(`${renamed} on /me`, async () => (await pushName(i)) === renamed);
+  await until(`${renamed} on /me`, async () => (await meName(i)) === renamed);
   await g.admin('PATCH', `/sandbox/phones/${phone}`, { push_name: name });
-  await until(`${name} back on /me`, async () => (await pushName(i)) === name);
+  await until(`${name} back on /me`, async () => (await meName(i)) === name);
 
   const text = `to ${i.id} ${Date.now()}`;
   assert.equal((await g.admin('POST', `/sandbox/phones/${contact}/messages`, { to: phone, text })).status, 200);
@@ -58,14 +51,22 @@ async function worksFully(i: Instance, phone: string, name: string, contact: str
   });
 }
 
-test('the phone unlinks, then the same phone links again: push name, rename, texts both ways', async () => {
-  const i = await g.newInstance('relink-unlink');
+/** A new instance linked to a new phone, shown to work fully with a new contact. */
+async function linkedAndWorking(
+  instanceName: string,
+  name: string,
+): Promise<{ i: Instance; phone: string; contact: string }> {
+  const i = await g.newInstance(instanceName);
   const phone = newPhone();
   const contact = newPhone();
   await i.call('POST', '/v2/session/start');
-  await scan(i, phone, 'Una Link');
-  await worksFully(i, phone, 'Una Link', contact);
+  await scan(i, phone, name);
+  await worksFully(i, phone, name, contact);
+  return { i, phone, contact };
+}
 
+test('the phone unlinks, then the same phone links again: push name, rename, texts both ways', async () => {
+  const { i, phone, contact } = await linkedAndWorking('relink-unlink', 'Una Link');
   assert.equal((await g.admin('POST', `/sandbox/phones/${phone}/unlink`)).body.removed, 1);
   await i.waitStatus('FAILED', 'device_removed');
   await i.call('POST', '/v2/session/restart');
@@ -80,13 +81,7 @@ test('the phone unlinks, then the same phone links again: push name, rename, tex
 });
 
 test("the gateway's logout, then the same phone links again: push name, rename, texts both ways", async () => {
-  const i = await g.newInstance('relink-logout');
-  const phone = newPhone();
-  const contact = newPhone();
-  await i.call('POST', '/v2/session/start');
-  await scan(i, phone, 'Lou Gout');
-  await worksFully(i, phone, 'Lou Gout', contact);
-
+  const { i, phone, contact } = await linkedAndWorking('relink-logout', 'Lou Gout');
   assert.equal((await i.call('POST', '/v2/session/logout')).status, 200);
   await i.waitStatus('SCAN_QR_CODE', 'logout_requested');
   await until('device gone', async () => (await g.admin('GET', `/sandbox/phones/${phone}/devices`)).body.length === 0);

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startSimulator } from '../../sim/index.ts';
 import {
   ADMIN_TOKEN as ADMIN,
+  freePort,
   httpClient,
   instanceHandle,
   messageEvent,
@@ -17,6 +17,7 @@ import {
   newPhone,
   sleep,
   startGateway,
+  until,
   type Gateway,
   type Instance,
 } from '../harness/gateway.ts';
@@ -37,24 +38,18 @@ interface Linked {
   me: Record<string, unknown>;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
-
 /** /v2/session/me once the push name has arrived, without the time it was last seen changing. */
 async function meOf(i: Instance, name: string): Promise<Record<string, unknown>> {
-  return until(`/me of ${i.id}`, async () => {
-    const res = await i.call('GET', '/v2/session/me');
-    if (res.status !== 200 || res.body.pushName !== name) return undefined;
-    const { updatedAt: _t, ...me } = res.body;
-    return me;
-  });
+  return until(
+    `/me of ${i.id}`,
+    async () => {
+      const res = await i.call('GET', '/v2/session/me');
+      if (res.status !== 200 || res.body.pushName !== name) return undefined;
+      const { updatedAt: _t, ...me } = res.body;
+      return me;
+    },
+    60_000,
+  );
 }
 
 /** N instances on `client`'s gateway, each linked to its own simulated phone by QR, WORKING, push name synced. */
@@ -139,17 +134,6 @@ test(`graceful restart with ${N} linked sandbox instances: all WORKING without Q
   assert.equal(await second.sessions.manager.restoreAll(), N);
   await allBack(second.url, linked, texts);
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** `node bin/switchboard.mjs serve --sandbox` on `port`, resolved once it listens. */
 async function serve(dataDir: string, port: number): Promise<{ child: ChildProcess; exit: Promise<unknown> }> {
