@@ -212,7 +212,12 @@ function print(pair: PairResult): void {
     line(`|---|${simReloads.map(() => '---|').join('')}`);
     line(`| fork → listening with every phone loaded | ${simReloads.map((x) => ms(x.reloadMs)).join(' | ')} |`);
     line(`| phones / \`sandbox.db\` (+ WAL) on disk / per phone | ${simReloads.map((x) => `${x.phones} / ${mib(x.dbBytes)} / ${kib(x.dbBytes / x.phones)}`).join(' | ')} |`);
-    line(`| simulator RSS once loaded / per phone | ${simReloads.map((x) => (x.rss === null ? '—' : `${mib(x.rss)} / ${kib(x.rss / x.phones)}`)).join(' | ')} |`);
+    // Per phone: above the first simulator's RSS before any pairing (an empty simulator).
+    const empty = pair.wave.simRssBefore;
+    line(
+      `| simulator RSS once loaded / per phone above an empty simulator${empty === null ? '' : ` (${mib(empty)})`} | ` +
+        `${simReloads.map((x) => (x.rss === null ? '—' : `${mib(x.rss)} / ${empty === null ? '—' : kib((x.rss - empty) / x.phones)}`)).join(' | ')} |`,
+    );
     line();
   }
   line(`| restore of ${n} in a new process (same store, master key, ${simReloads.length ? 'reloaded ' : ''}simulator) | ${restores.map((x) => `${x.concurrency} at a time`).join(' | ')} |`);

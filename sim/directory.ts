@@ -64,9 +64,12 @@ export class Directory {
     }
   }
 
+  private data(p: Person): PersonData {
+    return { lidUser: p.lidUser, identity: p.identity, contactName: p.contactName };
+  }
+
   private save(p: Person): void {
-    const data: PersonData = { lidUser: p.lidUser, identity: p.identity, contactName: p.contactName };
-    this.store.savePerson(p.number, data);
+    this.store.savePerson(p.number, this.data(p));
   }
 
   setContactName(p: Person, name: string): void {
@@ -94,7 +97,7 @@ export class Directory {
       p = { number, lidUser, identity: randomKeyPair(), contactName: null, received: [], party: null, savedParty: null };
       this.byNumber.set(number, p);
       this.byLidUser.set(lidUser, p);
-      this.save(p);
+      this.store.newPerson(number, this.data(p));
     }
     return p;
   }

@@ -73,6 +73,7 @@ export class SimStore {
       ),
       delKey: prep('DELETE FROM signal_keys WHERE number = ? AND type = ? AND id = ?'),
       keysOf: prep('SELECT type, id, value FROM signal_keys WHERE number = ?'),
+      delKeysOf: prep('DELETE FROM signal_keys WHERE number = ?'),
       savePhone: prep(
         'INSERT INTO phones (phone, data) VALUES (?, ?) ON CONFLICT (phone) DO UPDATE SET data = excluded.data',
       ),
@@ -113,6 +114,13 @@ export class SimStore {
 
   savePerson(number: string, data: unknown): void {
     this.run('savePerson', number, toJson(data));
+  }
+  /** A number made anew (after a reset) starts with no Signal keys, even if a late write of its old party left some. */
+  newPerson(number: string, data: unknown): void {
+    this.tx(() => {
+      this.run('delKeysOf', number);
+      this.run('savePerson', number, toJson(data));
+    });
   }
   saveParty(number: string, party: unknown): void {
     this.run('saveParty', toJson(party), number);
