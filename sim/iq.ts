@@ -7,7 +7,7 @@ import { onChatstate, onPresence, onReceipt } from './activity.ts';
 import { answerSync, scheduleBootstrap } from './app-state.ts';
 import type { Connection } from './connection.ts';
 import { keyFetch, storeUpload, usyncResult } from './keys.ts';
-import { flushQueue, onClientMessage } from './messaging.ts';
+import { flushQueue, onClientMessage, onDelivered } from './messaging.ts';
 import { onCompanionFinish, onCompanionHello } from './pairing-code.ts';
 import type { SimState } from './state.ts';
 
@@ -20,7 +20,10 @@ export async function onNode(state: SimState, conn: Connection, node: BinaryNode
       return onIq(state, conn, node);
     case 'receipt':
       conn.send({ tag: 'ack', attrs: ackAttrs(node, 'receipt') });
+      onDelivered(state, conn, node);
       return onReceipt(state, conn, node);
+    case 'ack':
+      return onDelivered(state, conn, node);
     case 'message':
       return onClientMessage(state, conn, node);
     case 'chatstate':
@@ -28,7 +31,7 @@ export async function onNode(state: SimState, conn: Connection, node: BinaryNode
     case 'presence':
       return onPresence(state, conn, node);
     default:
-      // ib/unified_session, ack, call: nothing to answer.
+      // ib/unified_session, call: nothing to answer.
       return;
   }
 }

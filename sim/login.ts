@@ -5,7 +5,7 @@
 import type { proto } from 'baileys';
 import { refreshPatches, serverSyncNode } from './app-state.ts';
 import type { Connection } from './connection.ts';
-import { flushQueue } from './messaging.ts';
+import { flushQueue, requeueInflight } from './messaging.ts';
 import { startRegistration } from './qr-pairing.ts';
 import type { SimState } from './state.ts';
 
@@ -33,6 +33,8 @@ export async function onClientPayload(state: SimState, conn: Connection, payload
     previous.streamError({}, { tag: 'conflict', attrs: { type: 'replaced' } });
   }
   device.conn = conn;
+  // What the previous connection never receipted is sent again on this one, before anything newer.
+  requeueInflight(device);
   conn.kind = 'login';
   conn.phone = p.phone;
   conn.deviceId = device.id;

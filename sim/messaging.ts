@@ -48,17 +48,40 @@ export async function flushQueue(state: SimState, conn: Connection, device: Devi
     while (device.queue.length && device.conn === conn && !conn.closed) {
       const item = device.queue.shift()!;
       const node = await textStanza(state, device, item);
-      if (node) {
-        if (offline) node.attrs.offline = '1';
-        conn.send(node);
-        n++;
+      if (!node) {
+        state.phones.delivered(item); // no keys to encrypt with: it can never be delivered
+        continue;
       }
-      state.phones.delivered(item);
+      if (offline) node.attrs.offline = '1';
+      // Kept (and stored) until the companion receipts or acks it: a connection that dies first gets it again.
+      device.inflight.set(item.id, item);
+      conn.send(node);
+      n++;
     }
   } finally {
     flushing.delete(device);
   }
   return n;
+}
+
+/** A `<receipt>` or `<ack>` from a companion: the texts it names have arrived and leave the store. */
+export function onDelivered(state: SimState, conn: Connection, node: BinaryNode): void {
+  const device = conn.phone && conn.deviceId != null ? state.phones.findDevice(conn.phone, conn.deviceId)?.device : undefined;
+  if (!device?.inflight.size) return;
+  const items = getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item');
+  for (const id of [node.attrs.id, ...items.map((i) => i.attrs.id)]) {
+    const item = id ? device.inflight.get(id) : undefined;
+    if (!item) continue;
+    device.inflight.delete(id);
+    state.phones.delivered(item);
+  }
+}
+
+/** The companion's connection ended: what it never receipted goes back to the front of its queue, oldest first. */
+export function requeueInflight(device: Device): void {
+  if (!device.inflight.size) return;
+  device.queue.unshift(...[...device.inflight.values()].sort((a, b) => a.seq - b.seq));
+  device.inflight.clear();
 }
 
 /** Queues (durably, in order) and delivers now when the companion is connected and nothing is queued before it. */

@@ -46,6 +46,9 @@ export interface Device {
   keys: CompanionKeys | null;
   /** Stanzas for this companion while it is offline (contact texts); delivered on its next login. */
   queue: QueuedText[];
+  /** Sent on the current connection, not yet receipted or acked by the companion (message id → text): back to the
+   * front of the queue if the connection ends first, as the real server keeps offline messages until they are acked. */
+  inflight: Map<string, QueuedText>;
   /** The companion finished its app-state bootstrap (asked for the collections after the key share). */
   bootstrapped: boolean;
   /** Bootstrap stanzas were sent on this connection (not resent while it lives). */

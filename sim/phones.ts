@@ -137,6 +137,7 @@ export class PhoneBook {
       identityPub: d.identityPub,
       keys: null,
       queue: [],
+      inflight: new Map(),
       bootstrapped: false,
       bootstrapConn: null,
       syncedVersion: 0,
@@ -194,7 +195,7 @@ export class PhoneBook {
     return queued;
   }
 
-  /** Takes the oldest queued item; its row goes once it was sent (`delivered`), so a crash in between resends it. */
+  /** The companion has the item (it receipted or acked it, or it can never be built): its row goes. */
   delivered(item: QueuedText): void {
     this.store.dequeue(item.seq);
   }
@@ -206,6 +207,7 @@ export class PhoneBook {
     p.devices.delete(id);
     if (d) {
       d.queue.length = 0;
+      d.inflight.clear();
       this.store.deleteDevice(p.phone, id);
       // Each party's operations are serialised, so this runs before anything later encrypts to the new device.
       void this.directory.forgetDevice(d.jid);

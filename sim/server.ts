@@ -18,7 +18,7 @@ import { scan } from './qr-pairing.ts';
 import { SimState } from './state.ts';
 import { handleControl } from './control.ts';
 import { setPushName } from './app-state.ts';
-import { receivedMessages, sendText } from './messaging.ts';
+import { receivedMessages, requeueInflight, sendText } from './messaging.ts';
 import type { Simulator, SimulatorOptions } from './types.ts';
 
 export const WS_PATH = '/ws/chat';
@@ -76,7 +76,10 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
       }
       if (conn.phone && conn.deviceId != null) {
         const d = state.phones.findDevice(conn.phone, conn.deviceId);
-        if (d && d.device.conn === conn) d.device.conn = null;
+        if (d && d.device.conn === conn) {
+          d.device.conn = null;
+          requeueInflight(d.device);
+        }
       }
     },
   };
