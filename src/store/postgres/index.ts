@@ -1,5 +1,7 @@
 import { SqlStore } from '../sql/sql-store.ts';
 import type { Store } from '../store.ts';
+import type { ClusterStore } from '../cluster-types.ts';
+import { PgClusterStore } from './cluster-store.ts';
 import { PostgresDriver, type PostgresOptions } from './postgres-driver.ts';
 
 export type { PostgresOptions } from './postgres-driver.ts';
@@ -11,3 +13,22 @@ export function createPostgresStore(opts: PostgresOptions): Store {
 
 export const isPostgresUrl = (url: string | null | undefined): url is string =>
   typeof url === 'string' && /^postgres(ql)?:\/\//i.test(url.trim());
+
+/**
+ * The cluster's lease store (docs/multi-node.md), on a small pool of its own so renewals never queue behind the store's
+ * work, with client-side timeouts so a renewal over a cut network fails in time instead of hanging.
+ */
+export function createPostgresClusterStore(opts: PostgresOptions & { timeoutMs?: number }): ClusterStore {
+  const timeoutMs = opts.timeoutMs ?? 2_000;
+  return new PgClusterStore(
+    new PostgresDriver({
+      ...opts,
+      maxConnections: opts.maxConnections ?? 3,
+      queryTimeoutMs: opts.queryTimeoutMs ?? timeoutMs,
+      connectTimeoutMs: opts.connectTimeoutMs ?? timeoutMs,
+    }),
+  );
+}
+
+export { PgChangeListener, parseNotice, type ChangeListenerOptions } from './change-listener.ts';
+export { assertLease } from './cluster-store.ts';

@@ -9,6 +9,12 @@ export interface PostgresOptions {
   schema?: string;
   /** Pool size per node. */
   maxConnections?: number;
+  /**
+   * Client-side limits (default: none): a query or connect that takes longer fails and its connection is dropped. The
+   * cluster's lease pool sets them, so a renewal over a cut network fails in time instead of hanging.
+   */
+  queryTimeoutMs?: number;
+  connectTimeoutMs?: number;
   logger?: StoreLogger;
 }
 
@@ -79,6 +85,8 @@ export class PostgresDriver implements SqlDriver {
     this.#pool = new pg.Pool({
       connectionString: withDefaultUser(opts.url),
       max: opts.maxConnections ?? 10,
+      ...(opts.queryTimeoutMs ? { query_timeout: opts.queryTimeoutMs, keepAlive: true } : {}),
+      ...(opts.connectTimeoutMs ? { connectionTimeoutMillis: opts.connectTimeoutMs } : {}),
       // Set at connection start, so every pooled connection works in the schema before its first query.
       ...(this.schema ? { options: `-c search_path=${this.schema}` } : {}),
     });

@@ -302,4 +302,58 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX outbound_messages_queued ON outbound_messages (instance_id, seq) WHERE status = 'queued';
     `,
   },
+  {
+    version: 4,
+    name: 'cluster: nodes, instance leases, change notifications',
+    // docs/multi-node.md. PostgreSQL only: a SQLite file has one process, which owns every instance, and its caches
+    // learn of other connections' commits from the file itself (sqlite/external-changes.ts).
+    // Lease rows are never deleted while their instance exists (release sets node_id NULL), so `fence` only grows.
+    // The triggers tell every node's listener (postgres/change-listener.ts) what changed, on commit; the channel is
+    // per schema because NOTIFY channels are database-wide.
+    sqlite: `-- nothing: one SQLite process owns every instance (docs/multi-node.md)`,
+    postgres: `
+      CREATE TABLE cluster_nodes (
+        id           TEXT PRIMARY KEY,
+        address      TEXT,
+        started_at   TIMESTAMPTZ NOT NULL,
+        heartbeat_at TIMESTAMPTZ NOT NULL,
+        expires_at   TIMESTAMPTZ NOT NULL,
+        left_at      TIMESTAMPTZ
+      );
+      CREATE TABLE instance_leases (
+        instance_id TEXT PRIMARY KEY REFERENCES instances (id) ON DELETE CASCADE,
+        node_id     TEXT,
+        fence       BIGINT NOT NULL,
+        expires_at  TIMESTAMPTZ NOT NULL,
+        acquired_at TIMESTAMPTZ NOT NULL
+      );
+      CREATE INDEX instance_leases_node ON instance_leases (node_id) WHERE node_id IS NOT NULL;
+      CREATE FUNCTION switchboard_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        payload TEXT;
+      BEGIN
+        IF TG_LEVEL = 'STATEMENT' THEN
+          payload := TG_ARGV[0];
+        ELSIF TG_OP = 'DELETE' THEN
+          payload := TG_ARGV[0] || ':' || (to_jsonb(OLD) ->> TG_ARGV[1]);
+        ELSE
+          payload := TG_ARGV[0] || ':' || (to_jsonb(NEW) ->> TG_ARGV[1]);
+        END IF;
+        PERFORM pg_notify('switchboard.' || TG_TABLE_SCHEMA, payload);
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER tokens_notify AFTER UPDATE OR DELETE ON tokens
+        FOR EACH STATEMENT EXECUTE FUNCTION switchboard_notify('tokens');
+      CREATE TRIGGER accounts_notify AFTER UPDATE OR DELETE ON accounts
+        FOR EACH STATEMENT EXECUTE FUNCTION switchboard_notify('tokens');
+      CREATE TRIGGER instances_notify AFTER UPDATE OR DELETE ON instances
+        FOR EACH ROW EXECUTE FUNCTION switchboard_notify('instance', 'id');
+      CREATE TRIGGER identities_notify AFTER INSERT OR UPDATE OR DELETE ON identities
+        FOR EACH ROW EXECUTE FUNCTION switchboard_notify('identity', 'instance_id');
+      CREATE TRIGGER events_notify AFTER INSERT ON events
+        FOR EACH STATEMENT EXECUTE FUNCTION switchboard_notify('events');
+      CREATE TRIGGER instance_leases_notify AFTER INSERT OR UPDATE OF node_id, fence ON instance_leases
+        FOR EACH ROW EXECUTE FUNCTION switchboard_notify('lease', 'instance_id');
+    `,
+  },
 ];
