@@ -26,6 +26,7 @@ export function createPostgresClusterStore(opts: PostgresOptions & { timeoutMs?:
       maxConnections: opts.maxConnections ?? 3,
       queryTimeoutMs: opts.queryTimeoutMs ?? timeoutMs,
       connectTimeoutMs: opts.connectTimeoutMs ?? timeoutMs,
+      idleInTransactionTimeoutMs: opts.idleInTransactionTimeoutMs ?? timeoutMs,
     }),
   );
 }

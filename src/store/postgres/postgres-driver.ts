@@ -15,6 +15,11 @@ export interface PostgresOptions {
    */
   queryTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * Server-side: a session idle inside a transaction this long is ended, releasing its locks. A node frozen mid-transaction
+   * (SIGSTOP, a long GC pause) must not hold a lease row or the placement lock past its lease.
+   */
+  idleInTransactionTimeoutMs?: number;
   logger?: StoreLogger;
 }
 
@@ -82,13 +87,18 @@ export class PostgresDriver implements SqlDriver {
       throw new Error(`invalid PostgreSQL schema name: ${JSON.stringify(opts.schema)}`);
     }
     this.schema = opts.schema ?? null;
+    const settings: string[] = [];
+    if (this.schema) settings.push(`-c search_path=${this.schema}`);
+    if (opts.idleInTransactionTimeoutMs) {
+      settings.push(`-c idle_in_transaction_session_timeout=${Math.round(opts.idleInTransactionTimeoutMs)}`);
+    }
     this.#pool = new pg.Pool({
       connectionString: withDefaultUser(opts.url),
       max: opts.maxConnections ?? 10,
       ...(opts.queryTimeoutMs ? { query_timeout: opts.queryTimeoutMs, keepAlive: true } : {}),
       ...(opts.connectTimeoutMs ? { connectionTimeoutMillis: opts.connectTimeoutMs } : {}),
       // Set at connection start, so every pooled connection works in the schema before its first query.
-      ...(this.schema ? { options: `-c search_path=${this.schema}` } : {}),
+      ...(settings.length > 0 ? { options: settings.join(' ') } : {}),
     });
     // An idle client losing its server connection emits here; without a listener that would crash the process.
     this.#pool.on('error', (err) => opts.logger?.error({ err }, 'idle PostgreSQL connection failed'));

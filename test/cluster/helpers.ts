@@ -1,0 +1,134 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createPostgresClusterStore, createPostgresStore } from '../../src/store/postgres/index.ts';
+import type { ClusterStore } from '../../src/store/cluster-types.ts';
+import type { Store } from '../../src/store/types.ts';
+import type { SessionStatus } from '../../src/sessions/status.ts';
+import { PG_URL, dropSchema, randomSchema } from '../store/pg.ts';
+
+/** One throwaway schema, migrated, with an account to hang instances on; nodes are separate pools on it. */
+export interface ClusterFixture {
+  schema: string;
+  store: Store;
+  accountId: string;
+  instances(count: number, status: SessionStatus): Promise<string[]>;
+  /** A node's lease store: its own pool, as a separate process would have. */
+  node(opts?: { url?: string; timeoutMs?: number }): ClusterStore;
+  close(): Promise<void>;
+}
+
+let serial = 0;
+
+export async function clusterFixture(): Promise<ClusterFixture> {
+  const schema = randomSchema();
+  const store = createPostgresStore({ url: PG_URL, schema, maxConnections: 4 });
+  await store.migrate();
+  const account = await store.createAccount({ name: 'cluster', maxInstances: 10_000 });
+  const opened: ClusterStore[] = [];
+  return {
+    schema,
+    store,
+    accountId: account.id,
+    async instances(count, status) {
+      const ids: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const id = `cl${String(++serial).padStart(10, '0')}`;
+        await store.createInstance({
+          id,
+          accountId: account.id,
+          name: id,
+          config: { expectedPhone: null, signature: null },
+          status,
+          reason: 'created',
+        });
+        ids.push(id);
+      }
+      return ids;
+    },
+    node({ url = PG_URL, timeoutMs = 500 } = {}) {
+      const node = createPostgresClusterStore({ url, schema, maxConnections: 3, timeoutMs });
+      opened.push(node);
+      return node;
+    },
+    async close() {
+      await Promise.all(opened.map((n) => n.close().catch(() => undefined)));
+      await store.close();
+      await dropSchema(schema);
+    },
+  };
+}
+
+/**
+ * A TCP relay in front of PostgreSQL that can black-hole traffic: while cut, bytes are held unread in both directions
+ * (queries hang, as over a dead network, rather than failing fast); restore() drops the held connections so clients
+ * reconnect cleanly.
+ */
+export class Blackhole {
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  #cut = false;
+
+  private constructor(server: Server) {
+    this.#server = server;
+  }
+
+  static async open(): Promise<Blackhole> {
+    const pgUrl = new URL(PG_URL);
+    const target = { host: pgUrl.hostname, port: Number(pgUrl.port || 5432) };
+    let self!: Blackhole;
+    const server = createServer((client) => {
+      const upstream = connect(target.port, target.host);
+      for (const s of [client, upstream]) {
+        self.#sockets.add(s);
+        s.on('close', () => self.#sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+      if (self.#cut) {
+        client.pause();
+        return;
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    self = new Blackhole(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return self;
+  }
+
+  get url(): string {
+    const url = new URL(PG_URL);
+    url.hostname = '127.0.0.1';
+    url.port = String((this.#server.address() as { port: number }).port);
+    return url.toString();
+  }
+
+  cut(): void {
+    this.#cut = true;
+    for (const s of this.#sockets) {
+      s.unpipe();
+      s.pause();
+    }
+  }
+
+  restore(): void {
+    this.#cut = false;
+    for (const s of this.#sockets) s.destroy();
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.#sockets) s.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+/** Polls `check` until it returns a value other than undefined (tests wait on real timers, never assert durations). */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, ms = 15_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
