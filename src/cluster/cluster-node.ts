@@ -230,8 +230,11 @@ export class ClusterNode {
     const left = this.#renewedAt + this.options.renewDeadlineMs - this.#clock();
     this.#deadlineTimer = setTimeout(() => {
       this.#deadlineTimer = null;
-      if (this.#running && !this.#withinDeadline()) this.#expire();
-    }, Math.max(0, left));
+      if (!this.#running) return;
+      // Timers run on libuv's millisecond loop clock and may fire a fraction early by ours: then wait the rest.
+      if (this.#withinDeadline()) this.#armDeadline();
+      else this.#expire();
+    }, Math.max(1, Math.ceil(left)));
   }
 
   #expire(): void {
