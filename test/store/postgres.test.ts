@@ -45,7 +45,8 @@ describe('PostgreSQL specifics', () => {
       assert.deepEqual(
         tables.map((t) => t.table_name),
         [
-          'accounts', 'auth_state', 'events', 'identities', 'instances', 'outbound_messages', 'schema_migrations', 'settings',
+          'accounts', 'auth_state', 'cluster_nodes', 'events', 'identities', 'instance_leases', 'instances', 'outbound_messages',
+          'schema_migrations', 'settings',
           'status_history',
           'tokens', 'webhook_deliveries', 'webhook_lanes', 'webhook_subscriptions',
         ],
