@@ -87,13 +87,15 @@ export type StoreChange =
 export interface StoreChanges {
   /**
    * Synchronous and cheap; differs from the value it returned before whenever ANOTHER connection (the offline CLI,
-   * another process) may have committed since (SQLite: `PRAGMA data_version`). null: this store cannot tell
-   * (PostgreSQL: other nodes write without telling this one), so callers must not cache.
+   * another process) may have committed something not announced through subscribe (SQLite: the WAL index /
+   * `PRAGMA data_version`; PostgreSQL: the change listener reconnected, docs/multi-node.md "Change feed").
+   * null: this store cannot tell right now (PostgreSQL while its listener is down), so callers must not cache.
    */
   externalVersion(): number | null;
   /**
    * Writes made through this store, announced synchronously right after their statement ran (inside a transaction:
-   * before it commits, which on SQLite no other reader of this connection can observe first). Returns unsubscribe.
+   * before it commits, which on SQLite no other reader of this connection can observe first); on PostgreSQL also the
+   * writes other nodes committed, as their notifications arrive. Returns unsubscribe.
    */
   subscribe(listener: (change: StoreChange) => void): () => void;
 }

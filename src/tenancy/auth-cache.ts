@@ -13,8 +13,9 @@ import { hashToken } from './tokens.ts';
  * - Writes by another connection (the offline CLI `tokens revoke`, another process on the same SQLite file, a manual
  *   DELETE of an account) are seen through Store.changes.externalVersion() (SQLite `PRAGMA data_version`), read on
  *   EVERY lookup: when it moved, everything is dropped before answering.
- * - A store that cannot tell (PostgreSQL: other nodes) makes externalVersion() null: nothing is cached, every
- *   request reads the database as before.
+ * - On PostgreSQL, other nodes' (and anyone's) commits are announced by LISTEN/NOTIFY and arrive through subscribe like
+ *   local ones; externalVersion() moves when the listener reconnects and is null while it is down: then nothing is
+ *   cached and every request reads the database (docs/multi-node.md "Change feed").
  *
  * A lookup that went to the store only fills the cache when no change was announced while it was in flight
  * (`#generation`), so a read that raced a revoke cannot put the revoked token back. Only positive answers are

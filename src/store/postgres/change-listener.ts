@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { ClusterNotice } from '../cluster-types.ts';
 import type { StoreLogger } from '../store-logger.ts';
-import { withDefaultUser } from './postgres-driver.ts';
+import { withDefaultUser } from './connection-url.ts';
 
 /**
  * One dedicated connection that LISTENs to the schema's change channel, filled by the triggers of migration 4

@@ -27,6 +27,7 @@ export function createPostgresClusterStore(opts: PostgresOptions & { timeoutMs?:
       queryTimeoutMs: opts.queryTimeoutMs ?? timeoutMs,
       connectTimeoutMs: opts.connectTimeoutMs ?? timeoutMs,
       idleInTransactionTimeoutMs: opts.idleInTransactionTimeoutMs ?? timeoutMs,
+      listen: false,
     }),
   );
 }

@@ -1,7 +1,11 @@
-import { userInfo } from 'node:os';
 import pg from 'pg';
 import type { StoreLogger } from '../store-logger.ts';
+import type { StoreChange } from '../store.ts';
 import { TransactionClosedError, type SqlConn, type SqlDriver } from '../sql/sql-driver.ts';
+import { PgChangeListener } from './change-listener.ts';
+import { withDefaultUser } from './connection-url.ts';
+
+export { withDefaultUser } from './connection-url.ts';
 
 export interface PostgresOptions {
   url: string;
@@ -20,6 +24,11 @@ export interface PostgresOptions {
    * (SIGSTOP, a long GC pause) must not hold a lease row or the placement lock past its lease.
    */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * Keep a connection LISTENing to the schema's change notifications (default true), so in-process caches stay exact
+   * while other nodes write (Store.changes). The cluster's lease pool does not need one.
+   */
+  listen?: boolean;
   logger?: StoreLogger;
 }
 
@@ -35,21 +44,6 @@ function toNumbered(sql: string): string {
     numbered.set(sql, out);
   }
   return out;
-}
-
-/**
- * libpq takes the operating-system user when the URL names none; node-postgres only reads $PGUSER / $USER, which are
- * unset in some containers and CI runners. Fill the gap the way libpq does so `postgres://host/db` means the same to both.
- */
-export function withDefaultUser(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username || process.env.PGUSER || process.env.USER || !parsed.hostname) return url;
-    parsed.username = encodeURIComponent(userInfo().username);
-    return parsed.toString();
-  } catch {
-    return url;
-  }
 }
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -80,6 +74,8 @@ export class PostgresDriver implements SqlDriver {
   readonly skipLocked = ' FOR UPDATE SKIP LOCKED';
   readonly conn: SqlConn;
   readonly schema: string | null;
+  /** The change notifications other connections commit (docs/multi-node.md "Change feed"); null when not listening. */
+  readonly listener: PgChangeListener | null;
   readonly #pool: pg.Pool;
 
   constructor(opts: PostgresOptions) {
@@ -103,6 +99,10 @@ export class PostgresDriver implements SqlDriver {
     // An idle client losing its server connection emits here; without a listener that would crash the process.
     this.#pool.on('error', (err) => opts.logger?.error({ err }, 'idle PostgreSQL connection failed'));
     this.conn = connOf(this.#pool);
+    this.listener =
+      opts.listen === false ? null : new PgChangeListener({ url: opts.url, schema: opts.schema, logger: opts.logger });
+    // Until it listens, externalVersion() is null (nothing cached); a failed first attempt is retried by the listener.
+    this.listener?.start().catch(() => undefined);
   }
 
   async transaction<T>(fn: (conn: SqlConn) => Promise<T>): Promise<T> {
@@ -143,14 +143,23 @@ export class PostgresDriver implements SqlDriver {
   }
 
   /**
-   * Other nodes write without telling this one (no LISTEN/NOTIFY yet), so in-process caches of tokens and
-   * instances are off on PostgreSQL: every request reads the database, as revocation "at once" requires.
+   * Other nodes, the CLI and hand-written SQL commit without this process seeing it; the triggers of migration 4 announce
+   * those commits on the change channel. While the listener hears them, caches may be kept (a new number after every
+   * reconnect: whatever was cached before may have missed a notification); while it does not, null: no caching.
    */
-  externalVersion(): null {
-    return null;
+  externalVersion(): number | null {
+    return this.listener?.version() ?? null;
   }
 
-  close(): Promise<void> {
-    return this.#pool.end();
+  subscribeExternal(listener: (change: StoreChange) => void): () => void {
+    if (!this.listener) return () => undefined;
+    return this.listener.subscribe((notice) => {
+      if (notice.kind === 'tokens' || notice.kind === 'instance') listener(notice);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.listener?.close();
+    await this.#pool.end();
   }
 }

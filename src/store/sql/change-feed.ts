@@ -1,11 +1,16 @@
 import type { StoreChange, StoreChanges } from '../store.ts';
 import type { SqlDriver } from './sql-driver.ts';
 
-/** Store.changes of a SqlStore: the driver's external version plus this store's own writes, told to listeners. */
+/**
+ * Store.changes of a SqlStore: the driver's external version, plus changes told to listeners: this store's own writes,
+ * and the ones other connections committed where the driver announces them (PostgreSQL's LISTEN/NOTIFY).
+ */
 export class ChangeFeed implements StoreChanges {
   readonly #listeners = new Set<(change: StoreChange) => void>();
 
-  constructor(private readonly driver: SqlDriver) {}
+  constructor(private readonly driver: SqlDriver) {
+    driver.subscribeExternal?.((change) => this.emit(change));
+  }
 
   externalVersion(): number | null {
     return this.driver.externalVersion();

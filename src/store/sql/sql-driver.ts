@@ -5,6 +5,8 @@
  * (ON CONFLICT ... DO UPDATE, RETURNING, CAST(... AS TEXT)).
  */
 
+import type { StoreChange } from '../store.ts';
+
 /** One connection (or the autocommit view of the pool): every call is one statement. */
 export interface SqlConn {
   /** Rows of a query (or of a statement with RETURNING). */
@@ -37,10 +39,16 @@ export interface SqlDriver {
   /** ` FOR UPDATE SKIP LOCKED` (PostgreSQL: concurrent claimers take disjoint rows), '' on SQLite. */
   readonly skipLocked: string;
   /**
-   * Synchronous: a value that changes whenever another connection committed since it was last read (SQLite's
-   * `PRAGMA data_version`); null when the driver cannot tell (PostgreSQL). See Store.changes.
+   * Synchronous: a value that changes whenever another connection may have committed something it did not announce
+   * (SQLite: the WAL index / `PRAGMA data_version`; PostgreSQL: a reconnect of the change listener); null when the
+   * driver cannot tell right now (PostgreSQL while not listening). See Store.changes.
    */
   externalVersion(): number | null;
+  /**
+   * Changes other connections committed, announced one by one (PostgreSQL: LISTEN/NOTIFY). Absent where the driver
+   * only has a version (SQLite). Returns unsubscribe.
+   */
+  subscribeExternal?(listener: (change: StoreChange) => void): () => void;
   close(): Promise<void>;
 }
 
