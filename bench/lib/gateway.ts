@@ -94,9 +94,12 @@ export async function startBenchGateway(opts: {
   masterKey: Buffer;
   sim: RemoteSimInfo;
   managerOptions?: SessionManagerDeps['options'];
+  /** PostgreSQL instead of SQLite in `dir`, in this (throwaway) schema. */
+  postgres?: { url: string; schema: string };
 }): Promise<BenchGateway> {
   const gw = await startGateway({
     dir: opts.dir,
+    postgres: opts.postgres,
     masterKey: opts.masterKey,
     simulator: remoteSimulator(opts.sim),
     managerOptions: opts.managerOptions,

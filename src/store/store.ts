@@ -2,6 +2,7 @@ import type { IdentityRecord } from '../domain/index.ts';
 import type { SessionStatus, StatusReason } from '../domain/index.ts';
 import type { WebhookStore } from './webhooks-store.ts';
 import type { OutboundStore } from './outbound-store.ts';
+import type { LeaseToken } from './cluster-types.ts';
 
 /**
  * The storage contract, one interface per concern. SQLite (embedded default) and PostgreSQL (several nodes)
@@ -173,9 +174,14 @@ export interface AuthStateStore {
   clearAuth(instanceId: string): Promise<void>;
 }
 
-/** Composite writes: every call on `tx` is part of one database transaction, rolled back if fn throws. */
+/**
+ * Composite writes: every call on `tx` is part of one database transaction, rolled back if fn throws.
+ * With `lease` (a node writing for an instance it owns, docs/multi-node.md "Fencing"), the transaction first checks that
+ * the lease is still this node's, current and live, and holds it so until the end; if not, LeaseLostError and nothing
+ * is written. A store without leases (SQLite: one process owns everything) ignores it.
+ */
 export interface Transactional {
-  tx<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  tx<T>(fn: (tx: Store) => Promise<T>, opts?: { lease?: LeaseToken | null }): Promise<T>;
 }
 
 /** The whole store: every concern above, bound to one connection (or one transaction inside `tx`). */

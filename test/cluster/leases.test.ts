@@ -4,7 +4,6 @@ import { shareOf } from '../../src/cluster/index.ts';
 import { LeaseLostError, type LeaseToken } from '../../src/store/cluster-types.ts';
 import { PostgresDriver } from '../../src/store/postgres/driver.ts';
 import { assertLease } from '../../src/store/postgres/index.ts';
-import { SqlStore } from '../../src/store/sql/sql-store.ts';
 import { PG_URL } from '../store/pg.ts';
 import { clusterFixture, eventually, type ClusterFixture } from './helpers.ts';
 
@@ -84,23 +83,15 @@ describe('leases', () => {
     const b = f.node();
     const [stale] = await a.acquire('fence-a', [id!], SHORT_TTL);
     const current = await eventually(async () => (await b.acquire('fence-b', [id!], TTL))[0], 'takeover');
-    // Writes go through the store's own connection, with the guard in the same transaction (as the nodes do).
-    const driver = new PostgresDriver({ url: PG_URL, schema: f.schema, maxConnections: 2 });
-    const fencedStatus = (token: LeaseToken, status: 'STARTING' | 'STOPPED') =>
-      driver.transaction(async (conn) => {
-        await assertLease(conn, token);
-        await new SqlStore(driver, {}, conn).recordStatus(id!, { status, reason: 'test', at: new Date().toISOString() });
-      });
-    try {
-      await assert.rejects(fencedStatus(stale!, 'STOPPED'), LeaseLostError);
-      assert.equal((await f.store.getInstance(id!))?.status, 'WORKING', 'the refused write left nothing behind');
-      await fencedStatus(current, 'STARTING');
-      assert.equal((await f.store.getInstance(id!))?.status, 'STARTING');
-      // The same node with an old fence is as stale as another node.
-      await assert.rejects(fencedStatus({ ...current, fence: current.fence - 1 }, 'STOPPED'), LeaseLostError);
-    } finally {
-      await driver.close();
-    }
+    // The guard runs in the same transaction as the write (Store.tx with a lease), as the nodes write.
+    const fencedStatus = (lease: LeaseToken, status: 'STARTING' | 'STOPPED') =>
+      f.store.tx((tx) => tx.recordStatus(id!, { status, reason: 'test', at: new Date().toISOString() }), { lease });
+    await assert.rejects(fencedStatus(stale!, 'STOPPED'), LeaseLostError);
+    assert.equal((await f.store.getInstance(id!))?.status, 'WORKING', 'the refused write left nothing behind');
+    await fencedStatus(current, 'STARTING');
+    assert.equal((await f.store.getInstance(id!))?.status, 'STARTING');
+    // The same node with an old fence is as stale as another node.
+    await assert.rejects(fencedStatus({ ...current, fence: current.fence - 1 }, 'STOPPED'), LeaseLostError);
   });
 
   test('a fenced transaction in flight holds the lease: a takeover waits for its commit', async () => {

@@ -60,6 +60,8 @@ export interface Instance {
 
 export interface GatewayOptions {
   dir?: string;
+  /** The store on PostgreSQL (in this schema) instead of SQLite in `dir`. */
+  postgres?: { url: string; schema: string };
   qrTimeoutMs?: number;
   managerOptions?: SessionManagerDeps['options'];
   masterKey?: Buffer;
@@ -85,7 +87,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'sb-e2e-'));
   const logger = opts.logger ?? pino({ level: opts.logLevel ?? process.env.E2E_LOG_LEVEL ?? 'silent' });
   const adminToken = opts.adminToken ?? ADMIN_TOKEN;
-  const store = await openStore({ dataDir: dir, logger });
+  const store = await openStore({ dataDir: dir, logger, databaseUrl: opts.postgres?.url, schema: opts.postgres?.schema });
   await bootstrapAdminToken(store, adminToken);
   const config = { ...loadConfig({}, []), ...opts.config, dataDir: dir, sandbox: opts.config?.sandbox ?? true };
   const masterKey = opts.masterKey ?? randomBytes(32);

@@ -7,8 +7,8 @@ import type {
   NodeRecord,
   PlacementView,
 } from '../cluster-types.ts';
-import { LeaseLostError } from '../cluster-types.ts';
 import type { SqlConn } from '../sql/sql-driver.ts';
+export { assertLease } from '../sql/lease-guard.ts';
 import { iso } from '../sql/rows.ts';
 import type { PostgresDriver } from './postgres-driver.ts';
 
@@ -31,20 +31,6 @@ const toToken = (r: Row, nodeId: string): LeaseToken => ({
   nodeId,
   fence: Number(r.fence),
 });
-
-/**
- * Inside a transaction that writes for an instance: proceeds only while `token` is the instance's current, live lease,
- * and keeps it so until the transaction ends (FOR SHARE blocks a takeover's UPDATE of the row until then), so a node
- * that lost the lease cannot write over the new owner's state. Throws LeaseLostError otherwise.
- */
-export async function assertLease(conn: SqlConn, token: LeaseToken): Promise<void> {
-  const rows = await conn.all(
-    `SELECT 1 AS ok FROM instance_leases
-      WHERE instance_id = ? AND node_id = ? AND fence = ? AND expires_at > clock_timestamp() FOR SHARE`,
-    [token.instanceId, token.nodeId, token.fence],
-  );
-  if (rows.length === 0) throw new LeaseLostError(token);
-}
 
 export class PgClusterStore implements ClusterStore {
   readonly #driver: PostgresDriver;

@@ -4,6 +4,8 @@ import { QuotaReachedError } from '../store.ts';
 import type { Account, AuthWrite, EventRecord, InstanceConfig, InstanceRecord, NewEvent, StatusChange, Store, TokenRecord } from '../store.ts';
 import type { IdentityRecord } from '../../domain/index.ts';
 import type { SqlConn, SqlDriver } from './sql-driver.ts';
+import type { LeaseToken } from '../cluster-types.ts';
+import { assertLease } from './lease-guard.ts';
 import { runMigrations, type MigrationLogger } from './migrate.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { readAuthRows, writeAuthRows } from './auth-state-sql.ts';
@@ -66,10 +68,17 @@ export class SqlStore implements Store {
    * Inside fn, use the `tx` handle only. On SQLite the outer store waits for the transaction to end, so awaiting an
    * outer-store call from inside fn never returns; on PostgreSQL it would run outside the transaction.
    */
-  tx<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+  async tx<T>(fn: (tx: Store) => Promise<T>, opts: { lease?: LeaseToken | null } = {}): Promise<T> {
+    const lease = this.#driver.kind === 'postgres' ? opts.lease : null;
     // Nested tx on a tx handle: same transaction (no savepoint), as documented in the brief.
-    if (this.#inTx) return fn(this);
-    return this.#driver.transaction((conn) => fn(new SqlStore(this.#driver, { logger: this.#logger }, conn, this.changes)));
+    if (this.#inTx) {
+      if (lease) await assertLease(this.#db, lease);
+      return fn(this);
+    }
+    return this.#driver.transaction(async (conn) => {
+      if (lease) await assertLease(conn, lease);
+      return fn(new SqlStore(this.#driver, { logger: this.#logger }, conn, this.changes));
+    });
   }
 
   #atomic<T>(fn: (db: SqlConn) => Promise<T>): Promise<T> {
