@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { AcquiredLease, ClusterStore, LeaseToken, NodeInfo } from '../store/cluster-types.ts';
-import type { StoreLogger } from '../store/store-logger.ts';
+import { LeaseLostError, type AcquiredLease, type ClusterStore, type LeaseToken, type NodeInfo } from '../store/index.ts';
+import type { StoreLogger } from '../store/index.ts';
 import { clusterOptions, type ClusterOptions } from './options.ts';
 import { shareOf } from './placement.ts';
 
@@ -90,6 +90,22 @@ export class ClusterNode {
     if (!this.#withinDeadline()) return null;
     const held = this.#held.get(instanceId);
     return held ? { instanceId: held.instanceId, nodeId: held.nodeId, fence: held.fence } : null;
+  }
+
+  get nodeId(): string {
+    return this.info.id;
+  }
+
+  /** The token, or LeaseLostError (fence 0: no lease at all) when this node may not write for the instance. */
+  requireToken(instanceId: string): LeaseToken {
+    const token = this.token(instanceId);
+    if (!token) throw new LeaseLostError({ instanceId, nodeId: this.info.id, fence: 0 });
+    return token;
+  }
+
+  /** The instance's token, taking its lease first if nobody holds it; null when another node holds it live. */
+  async hold(instanceId: string): Promise<LeaseToken | null> {
+    return this.token(instanceId) ?? (await this.acquire([instanceId]))[0] ?? null;
   }
 
   /** Instance ids held now. */

@@ -21,4 +21,5 @@ export type StatusReason =
   | 'certificate_invalid'
   | 'start_timeout'
   | 'pairing_failed'
+  | 'node_lost'
   | (string & {});

@@ -1,6 +1,7 @@
 import type { AuthKeyValue } from '../domain/index.ts';
 import type { EngineQr } from '../engine/index.ts';
 import type { Attempt } from './connection-attempt.ts';
+import type { InstanceRecord } from '../store/index.ts';
 import type { LifecycleEvent } from './lifecycle.ts';
 import type { SessionStatus, StatusReason } from '../domain/index.ts';
 import { waitFor } from '../lib/index.ts';
@@ -20,6 +21,21 @@ export interface Runtime {
   qrWaiters: Set<() => void>;
 }
 
+/** A runtime for an instance as stored, with no connection yet. */
+export function newRuntime(instance: Pick<InstanceRecord, 'id' | 'status' | 'reason'>, auth: AuthKeyValue): Runtime {
+  return {
+    id: instance.id,
+    status: instance.status,
+    reason: instance.reason,
+    auth,
+    attempt: null,
+    failures: 0,
+    retryTimer: null,
+    qr: null,
+    qrWaiters: new Set(),
+  };
+}
+
 /** Waits (up to timeoutMs) while the session is in SCAN_QR_CODE with a live attempt that has not shown a QR yet. */
 export async function qrShown(rt: Runtime, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -33,5 +49,5 @@ export function isRunning(status: SessionStatus): boolean {
 }
 
 export function isCommand(event: LifecycleEvent): boolean {
-  return event === 'start' || event === 'restart' || event === 'logout' || event === 'boot';
+  return event === 'start' || event === 'restart' || event === 'logout' || event === 'boot' || event === 'node_lost';
 }

@@ -22,6 +22,8 @@ export const LIFECYCLE_EVENTS = [
   'stop',
   'logout',
   'boot',
+  // cluster: this node took the instance over from a node that stopped renewing its lease (docs/multi-node.md)
+  'node_lost',
   // engine
   'qr',
   'open',
@@ -122,6 +124,9 @@ export const TRANSITIONS: Readonly<Record<LifecycleEvent, Row>> = Object.freeze(
   ),
   // Server start: instances that were running resume from their stored credentials.
   boot: from(RUNNING, t('STARTING', 'boot_restore', 'connect', 'keep', 'stale')),
+  // Another node's lease expired: its connection is gone (or about to be replaced by ours); resume from the stored
+  // credentials here, saying why the instance is not WORKING meanwhile.
+  node_lost: from(RUNNING, t('STARTING', 'node_lost', 'connect', 'keep', 'stale')),
 
   qr: {
     STARTING: t('SCAN_QR_CODE', 'qr_ready', 'keep'),

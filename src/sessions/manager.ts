@@ -12,10 +12,10 @@ import {
   transition,
   tryTransition,
   type LifecycleEvent,
-  type Transition,
 } from './lifecycle.ts';
 import { Attempt } from './connection-attempt.ts';
-import { InvalidStateError, ManagerClosedError, SessionNotFoundError, EngineRequestError } from './session-errors.ts';
+import { InvalidStateError, ManagerClosedError, OwnedElsewhereError, SessionNotFoundError, EngineRequestError } from './session-errors.ts';
+import { LeaseLostError } from '../store/index.ts';
 import { KeyedSerialQueue, forEachLimited } from '../lib/index.ts';
 import type { SessionStatus } from '../domain/index.ts';
 import {
@@ -24,13 +24,14 @@ import {
   type SessionManagerOptions,
   type StatusSnapshot,
 } from './manager-options.ts';
-import { isCommand, isRunning, qrShown, type Runtime } from './instance-runtime.ts';
+import { isCommand, isRunning, newRuntime, qrShown, type Runtime } from './instance-runtime.ts';
+import { InstanceLeases, type Resumed } from './instance-leases.ts';
 import { IdentityTracker, type ApplyExtra, type MeAnswer } from './identity-tracker.ts';
 import { InstanceGoneError, StatusRecorder, type IdentityOp } from './status-recorder.ts';
 import { wake } from '../lib/index.ts';
-import { clearRetry, teardown } from './teardown.ts';
+import { armRetry, clearRetry, teardown } from './teardown.ts';
 
-export { InvalidStateError, ManagerClosedError, SessionNotFoundError };
+export { InvalidStateError, ManagerClosedError, OwnedElsewhereError, SessionNotFoundError };
 export { DEFAULT_MANAGER_OPTIONS, type SessionManagerDeps, type SessionManagerOptions, type StatusSnapshot, type MeAnswer };
 
 /**
@@ -53,18 +54,26 @@ export class SessionManager {
   readonly #identity: IdentityTracker;
   readonly #queue = new KeyedSerialQueue();
   readonly #runtimes = new Map<string, Runtime>();
+  readonly #leases: InstanceLeases;
   #closed = false;
 
   constructor(deps: SessionManagerDeps) {
     this.#store = deps.store;
     this.#engine = deps.engine;
-    this.#authFor = deps.authFor ?? ((id) => new AuthVault(deps.store, id, deps.masterKey));
+    this.#leases = new InstanceLeases(deps.ownership ?? null, deps.store, this.#runtimes);
+    const lease = this.#leases.lease;
+    this.#authFor =
+      deps.authFor ?? ((id) => new AuthVault(deps.store, id, deps.masterKey, lease && (() => lease(id))));
     this.#log = deps.logger;
     this.#random = deps.random ?? Math.random;
-    this.#recorder = new StatusRecorder(deps.store, deps.bus);
+    this.#recorder = new StatusRecorder(deps.store, deps.bus, undefined, lease);
     this.#identity = new IdentityTracker(deps.store, this.#recorder, deps.logger);
     const { backoff, ...rest } = deps.options ?? {};
     this.options = { ...DEFAULT_MANAGER_OPTIONS, ...rest, backoff: { ...DEFAULT_BACKOFF, ...backoff } };
+    this.#leases.follow(
+      (id) => void this.forget(id).catch(() => undefined),
+      (claimed) => void this.#restore(claimed),
+    );
   }
 
   // ---------------------------------------------------------------- commands
@@ -147,24 +156,31 @@ export class SessionManager {
       if (!rt) return;
       this.#runtimes.delete(instanceId);
       this.#identity.committed(instanceId, 'STOPPED', null);
-      await this.#teardown(rt, 'end');
+      await teardown(rt, 'end', this.options.teardownTimeoutMs, this.#log);
     });
   }
 
   /**
-   * Boot: every instance stored as running (WORKING, STARTING, SCAN_QR_CODE: docs/http-api.md "Wawp routes": "instances that were
-   * running resume") goes to STARTING/boot_restore and connects with its stored credentials. At most
-   * restoreConcurrency attempts handshake at once; resolves when every attempt has settled (QR, open or close).
+   * Boot: every instance stored as running (WORKING, STARTING, SCAN_QR_CODE: docs/http-api.md "Wawp routes": "instances
+   * that were running resume") goes to STARTING/boot_restore and connects with its stored credentials,
+   * restoreConcurrency at a time; resolves when every attempt has settled. Clustered, the node's claims bring each node
+   * its share instead (follow).
    */
   async restoreAll(): Promise<number> {
+    if (this.#leases.clustered) return 0;
     const instances = await this.#store.listInstancesByStatus(RESTORE_STATUSES);
     this.#log.info({ count: instances.length }, 'restoring sessions');
+    await this.#restore(instances.map((i) => ({ id: i.id, event: 'boot' as const })));
+    return instances.length;
+  }
+
+  async #restore(instances: Resumed[]): Promise<void> {
     await forEachLimited(instances, this.options.restoreConcurrency, async (instance) => {
       try {
         const settled = await this.#serial(instance.id, async (rt) => {
           // Already brought up by a command, or no longer running: nothing to restore.
-          if (rt.attempt || rt.retryTimer || tryTransition(rt.status, 'boot') === null) return null;
-          await this.#apply(rt, 'boot');
+          if (rt.attempt || rt.retryTimer || tryTransition(rt.status, instance.event) === null) return null;
+          await this.#apply(rt, instance.event);
           // (re-read: #apply replaced the attempt, which the narrowing above cannot know)
           return (rt.attempt as Attempt | null)?.settled ?? null;
         });
@@ -173,7 +189,6 @@ export class SessionManager {
         this.#log.error({ err, instanceId: instance.id }, 'boot restore failed');
       }
     });
-    return instances.length;
   }
 
   /**
@@ -192,7 +207,7 @@ export class SessionManager {
       await Promise.all(
         runtimes.map((rt) =>
           this.#queue.run(rt.id, async () => {
-            await this.#teardown(rt, 'end');
+            await teardown(rt, 'end', this.options.teardownTimeoutMs, this.#log);
             this.#runtimes.delete(rt.id);
           }),
         ),
@@ -217,12 +232,18 @@ export class SessionManager {
     });
   }
 
-  /** Runs fn in the instance's queue with its runtime (loaded from the store on first use). */
+  /** Runs fn in the instance's queue with its runtime (loaded on first use); clustered, under its lease (enter). */
   #serial<T>(instanceId: string, fn: (rt: Runtime) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new ManagerClosedError());
     return this.#queue.run(instanceId, async () => {
       if (this.#closed) throw new ManagerClosedError();
-      return fn(await this.#load(instanceId));
+      await this.#leases.enter(instanceId);
+      const rt = await this.#load(instanceId);
+      try {
+        return await fn(rt);
+      } finally {
+        await this.#leases.letGo(rt);
+      }
     });
   }
 
@@ -231,17 +252,7 @@ export class SessionManager {
     if (existing) return existing;
     const instance = await this.#store.getInstance(instanceId);
     if (!instance) throw new SessionNotFoundError(instanceId);
-    const rt: Runtime = {
-      id: instanceId,
-      status: instance.status,
-      reason: instance.reason,
-      auth: this.#authFor(instanceId),
-      attempt: null,
-      failures: 0,
-      retryTimer: null,
-      qr: null,
-      qrWaiters: new Set(),
-    };
+    const rt = newRuntime(instance, this.#authFor(instanceId));
     this.#runtimes.set(instanceId, rt);
     return rt;
   }
@@ -255,7 +266,7 @@ export class SessionManager {
     const entry = transition(rt.status, event);
     if (entry === IGNORE) return;
     if (isCommand(event)) rt.failures = 0;
-    if (entry.session !== 'keep') await this.#teardown(rt, entry.session);
+    if (entry.session !== 'keep') await teardown(rt, entry.session, this.options.teardownTimeoutMs, this.#log);
     if (entry.credentials === 'clear') await rt.auth.clear();
 
     const identity: IdentityOp =
@@ -279,10 +290,7 @@ export class SessionManager {
 
     if (entry.session === 'connect' || entry.session === 'unlink_and_connect') this.#connect(rt);
     else if (entry.session === 'reconnect_later') this.#scheduleReconnect(rt);
-  }
-
-  #teardown(rt: Runtime, effect: Exclude<Transition['session'], 'keep'>): Promise<void> {
-    return teardown(rt, effect, this.options.teardownTimeoutMs, this.#log);
+    else await this.#leases.letGo(rt); // an engine event that ended the session (replaced, removed, failed)
   }
 
   #connect(rt: Runtime): void {
@@ -328,8 +336,8 @@ export class SessionManager {
         await handler();
       })
       .catch(async (err: unknown) => {
-        if (err instanceof InstanceGoneError) {
-          // Deleted underneath us (another node, or a delete that skipped forget): stop quietly.
+        if (err instanceof InstanceGoneError || err instanceof LeaseLostError) {
+          // Deleted underneath us (another node, or a delete that skipped forget), or no longer ours: stop quietly.
           this.#log.warn({ instanceId: rt.id }, 'instance vanished; ending its session');
           await this.forget(rt.id).catch(() => undefined);
           return;
@@ -383,14 +391,11 @@ export class SessionManager {
   #scheduleReconnect(rt: Runtime): void {
     const delay = backoffDelay(Math.max(1, rt.failures), this.options.backoff, this.#random);
     this.#log.info({ instanceId: rt.id, attempt: rt.failures, delay }, 'reconnect scheduled');
-    const timer = setTimeout(() => {
-      if (rt.retryTimer !== timer) return;
-      rt.retryTimer = null;
+    armRetry(rt, delay, () =>
       this.#enqueueEvent(rt, null, async () => {
         // Still waiting to reconnect (a command in between would have changed status or attempt)?
         if (rt.status === 'STARTING' && rt.attempt === null && rt.retryTimer === null) this.#connect(rt);
-      });
-    }, delay);
-    rt.retryTimer = timer;
+      }),
+    );
   }
 }

@@ -39,3 +39,14 @@ export class ManagerClosedError extends Error {
     this.name = 'ManagerClosedError';
   }
 }
+
+/**
+ * Clustered (docs/multi-node.md): another node holds the instance's lease, so only it may run commands for it.
+ * Until calls are forwarded to the owner, the caller gets 409 with the owner's answer to come from that node.
+ */
+export class OwnedElsewhereError extends Error {
+  constructor(readonly instanceId: string) {
+    super(`instance ${instanceId} runs on another node`);
+    this.name = 'OwnedElsewhereError';
+  }
+}

@@ -6,6 +6,7 @@ import type { EventRecord, InstanceRecord, Store } from '../store/index.ts';
 import type { IdentityRecord } from '../domain/index.ts';
 import { envelopeMe, identityChanged, identityRecordFrom, meBody } from '../identity/index.ts';
 import type { SessionStatus, StatusReason } from '../domain/index.ts';
+import type { LeaseToken } from '../store/index.ts';
 
 /**
  * Writes a status change, the identity change that goes with it and their events in ONE store transaction
@@ -56,6 +57,8 @@ export class StatusRecorder {
     private readonly store: Store,
     private readonly bus: EventBus,
     private readonly now: () => Date = () => new Date(),
+    /** Clustered: the fencing token every write for the instance carries (throws when the lease is not ours). */
+    private readonly lease?: (instanceId: string) => LeaseToken,
   ) {}
 
   /** Records the change; returns the instance as it was before (name, account) and the identity after. */
@@ -100,7 +103,7 @@ export class StatusRecorder {
       }
       for (const extra of write.extraEvents ?? []) await append(extra.event, extra.payload, me);
       return { pending, instance, identity };
-    });
+    }, { lease: this.lease?.(write.instanceId) });
     write.committed?.(identity);
     this.#publish(pending);
     return { instance, identity };
@@ -122,7 +125,7 @@ export class StatusRecorder {
         );
       }
       return { pending, identity };
-    });
+    }, { lease: this.lease?.(instanceId) });
     committed?.(identity);
     this.#publish(pending);
     return identity;

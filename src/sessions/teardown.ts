@@ -13,6 +13,16 @@ export function clearRetry(rt: Runtime): void {
   rt.retryTimer = null;
 }
 
+/** Arms the instance's retry timer (replacing none: callers clear first); `fire` runs once unless cleared meanwhile. */
+export function armRetry(rt: Runtime, delayMs: number, fire: () => void): void {
+  const timer = setTimeout(() => {
+    if (rt.retryTimer !== timer) return;
+    rt.retryTimer = null;
+    fire();
+  }, delayMs);
+  rt.retryTimer = timer;
+}
+
 /** Makes the attempt non-current: its later events are ignored. */
 export function detach(rt: Runtime): void {
   const attempt = rt.attempt;

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { AuthWrite, Store } from './store.ts';
 import type { AuthKeyValue } from '../domain/index.ts';
+import type { LeaseToken } from './cluster-types.ts';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -29,10 +30,13 @@ export class AuthVault implements AuthKeyValue {
   readonly #store: Store;
   readonly #instanceId: string;
   readonly #key: Buffer;
+  readonly #lease: (() => LeaseToken) | undefined;
 
-  constructor(store: Store, instanceId: string, masterKey: Buffer) {
+  /** `lease`: clustered, the fencing token every write carries (docs/multi-node.md "Fencing"). */
+  constructor(store: Store, instanceId: string, masterKey: Buffer, lease?: () => LeaseToken) {
     if (masterKey.length !== 32) throw new Error('master key must be 32 bytes');
     this.#store = store;
+    this.#lease = lease;
     this.#instanceId = instanceId;
     this.#key = Buffer.from(hkdfSync('sha256', masterKey, instanceId, 'switchboard/auth-state/v1', 32));
   }
@@ -51,11 +55,13 @@ export class AuthVault implements AuthKeyValue {
       id: w.id,
       value: w.value === null ? null : this.#seal(w.type, w.id, w.value),
     }));
-    await this.#store.writeAuth(this.#instanceId, sealed);
+    if (!this.#lease) return this.#store.writeAuth(this.#instanceId, sealed);
+    await this.#store.tx((tx) => tx.writeAuth(this.#instanceId, sealed), { lease: this.#lease() });
   }
 
   clear(): Promise<void> {
-    return this.#store.clearAuth(this.#instanceId);
+    if (!this.#lease) return this.#store.clearAuth(this.#instanceId);
+    return this.#store.tx((tx) => tx.clearAuth(this.#instanceId), { lease: this.#lease() });
   }
 
   #aad(type: string, id: string): Buffer {

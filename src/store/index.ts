@@ -7,3 +7,4 @@ export * from './master-key.ts';
 export * from './auth-vault.ts';
 export * from './store-logger.ts';
 export * from './file-modes.ts';
+export * from './cluster-types.ts';

@@ -28,6 +28,7 @@ const EXPECTED: Record<LifecycleEvent, string[]> = {
   stop: [L, '=', 'STOPPED/stop_requested', 'STOPPED/stop_requested', 'STOPPED/stop_requested', 'STOPPED/stop_requested'],
   logout: [L, ...Array(5).fill('SCAN_QR_CODE/logout_requested')],
   boot: [L, L, 'STARTING/boot_restore', 'STARTING/boot_restore', 'STARTING/boot_restore', L],
+  node_lost: [L, L, 'STARTING/node_lost', 'STARTING/node_lost', 'STARTING/node_lost', L],
   qr: [L, L, 'SCAN_QR_CODE/qr_ready', '=', L, L],
   open: [L, L, 'WORKING/connected', 'WORKING/connected', L, L],
   identity_mismatch: [L, L, 'STOPPED/identity_mismatch', 'STOPPED/identity_mismatch', L, L],
