@@ -338,7 +338,7 @@ export class SessionManager {
       .catch(async (err: unknown) => {
         if (err instanceof InstanceGoneError || err instanceof LeaseLostError) {
           // Deleted underneath us (another node, or a delete that skipped forget), or no longer ours: stop quietly.
-          this.#log.warn({ instanceId: rt.id }, 'instance vanished; ending its session');
+          this.#log.warn({ instanceId: rt.id }, 'instance gone or no longer ours; ending its session');
           await this.forget(rt.id).catch(() => undefined);
           return;
         }
