@@ -16,3 +16,4 @@ export type {
   PlacementView,
 } from '../store/cluster-types.ts';
 export { LeaseLostError } from '../store/cluster-types.ts';
+export { clusterMember, defaultNodeId, type ClusterMember, type ClusterMemberConfig } from './cluster-member.ts';

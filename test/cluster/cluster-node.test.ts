@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { ClusterNode, clusterOptions, type AcquiredLease, type ClusterOptions } from '../../src/cluster/index.ts';
+import { ClusterNode, clusterMember, clusterOptions, type AcquiredLease, type ClusterOptions } from '../../src/cluster/index.ts';
+import { PG_URL } from '../store/pg.ts';
 import { pgQuery } from '../store/pg.ts';
 import { Blackhole, clusterFixture, eventually, type ClusterFixture } from './helpers.ts';
 
@@ -165,6 +166,37 @@ describe('ClusterNode', () => {
       assert.deepEqual(a.node.heldIds(), []);
     } finally {
       await hole.close();
+    }
+  });
+
+  test('a member hears another node leave and claims its instances without waiting for its next scan', async () => {
+    // Its own schema: live nodes of other tests would get a share of the water filling.
+    const g = await clusterFixture();
+    const ids = await g.instances(2, 'WORKING');
+    const a = new ClusterNode({ store: g.node(), node: { id: 'wake-a', address: null }, options: FAST });
+    await a.start();
+    await a.acquire(ids);
+    const member = clusterMember({
+      url: PG_URL,
+      schema: g.schema,
+      nodeId: 'wake-b',
+      options: { ...FAST, scanEveryMs: 600_000, joinDelayMs: 0 },
+      claimStatuses: RUNNING,
+    });
+    const taken: AcquiredLease[] = [];
+    member.node.onAcquired((leases) => taken.push(...leases));
+    try {
+      await member.start();
+      await new Promise((resolve) => setTimeout(resolve, 300)); // its first scan found nothing free
+      assert.equal(taken.filter((l) => ids.includes(l.instanceId)).length, 0);
+      await a.leave();
+      await eventually(() => (taken.filter((l) => ids.includes(l.instanceId)).length === 2 ? true : undefined), 'claim on notice');
+      const me = (await member.nodes()).find((n) => n.id === 'wake-b');
+      assert.ok(me?.live);
+      assert.ok(me.instances >= 2);
+    } finally {
+      await member.close({ leave: true });
+      await g.close();
     }
   });
 });
