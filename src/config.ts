@@ -40,6 +40,13 @@ export interface Config {
   logLevel: LogLevel;
   /** One `request completed` line per request at `info` (SWITCHBOARD_ACCESS_LOG, default on; 0 turns it off). */
   accessLog: boolean;
+  /**
+   * With PostgreSQL, this process is one node of a cluster (docs/multi-node.md). Its name (SWITCHBOARD_NODE_ID;
+   * null: `<hostname>:<port>`, stable across restarts, so a restarted node takes its own instances back at once).
+   */
+  nodeId: string | null;
+  /** The URL other nodes reach this one at (SWITCHBOARD_NODE_ADDRESS), shown in GET /admin/nodes; null: none. */
+  nodeAddress: string | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -65,6 +72,8 @@ const FLAGS: Record<string, string> = {
   SWITCHBOARD_STREAM_REPLAY_WINDOW: 'stream-replay-window',
   LOG_LEVEL: 'log-level',
   SWITCHBOARD_ACCESS_LOG: 'access-log',
+  SWITCHBOARD_NODE_ID: 'node-id',
+  SWITCHBOARD_NODE_ADDRESS: 'node-address',
 };
 const VARIABLE_BY_FLAG = new Map(Object.entries(FLAGS).map(([variable, flag]) => [flag, variable]));
 /** Flags that may stand alone (`--sandbox` means true). */
@@ -159,6 +168,15 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     throw new ConfigError('SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT', 'must be an integer of at least 1 (live event streams per account)');
   }
 
+  const nodeId = optional(merged.SWITCHBOARD_NODE_ID);
+  if (nodeId !== null && !/^[A-Za-z0-9._:-]{1,100}$/.test(nodeId)) {
+    throw new ConfigError('SWITCHBOARD_NODE_ID', 'must be 1-100 letters, digits or . _ : -');
+  }
+  const nodeAddress = optional(merged.SWITCHBOARD_NODE_ADDRESS);
+  if (nodeAddress !== null && !/^https?:\/\/\S+$/i.test(nodeAddress)) {
+    throw new ConfigError('SWITCHBOARD_NODE_ADDRESS', 'must be an http:// or https:// URL');
+  }
+
   const logLevel = (optional(merged.LOG_LEVEL) ?? 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
@@ -189,6 +207,8 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     ),
     logLevel: logLevel as LogLevel,
     accessLog: bool('SWITCHBOARD_ACCESS_LOG', merged.SWITCHBOARD_ACCESS_LOG, true),
+    nodeId,
+    nodeAddress,
   };
 }
 

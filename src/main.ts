@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { ConfigError, loadConfig, secretsInFlags } from './config.ts';
 import { createLogger } from './http/index.ts';
 import { loadMasterKey, looseDataModes } from './store/index.ts';
@@ -37,7 +38,10 @@ async function main(): Promise<void> {
     if (process.stdout.isTTY) process.stdout.write(`\nAdmin token (shown only this once; keep it): ${generated}\n\n`);
   }
 
-  const gateway = await createGateway({ config, store, masterKey, logger });
+  const cluster = config.databaseUrl
+    ? { url: config.databaseUrl, nodeId: config.nodeId ?? `${hostname()}:${config.port}`, address: config.nodeAddress }
+    : undefined;
+  const gateway = await createGateway({ config, store, masterKey, logger, cluster });
   const { app, sessions } = gateway;
   try {
     await app.listen({ port: config.port, host: config.host });

@@ -25,6 +25,8 @@ describe('loadConfig', () => {
       streamReplayWindowMs: 86_400_000,
       logLevel: 'info',
       accessLog: true,
+      nodeId: null,
+      nodeAddress: null,
     });
   });
 

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import type { NodeInfo, NodeRecord } from '../store/cluster-types.ts';
-import type { StoreLogger } from '../store/logger.ts';
+import type { NodeInfo, NodeRecord } from '../store/index.ts';
+import type { StoreLogger } from '../store/index.ts';
 import { PgChangeListener, createPostgresClusterStore } from '../store/postgres/index.ts';
 import { ClusterNode } from './cluster-node.ts';
 import type { ClusterOptions } from './options.ts';

@@ -14,6 +14,6 @@ export type {
   NodeInfo,
   NodeRecord,
   PlacementView,
-} from '../store/cluster-types.ts';
-export { LeaseLostError } from '../store/cluster-types.ts';
+} from '../store/index.ts';
+export { LeaseLostError } from '../store/index.ts';
 export { clusterMember, defaultNodeId, type ClusterMember, type ClusterMemberConfig } from './cluster-member.ts';

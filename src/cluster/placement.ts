@@ -1,4 +1,4 @@
-import type { PlacementView } from '../store/cluster-types.ts';
+import type { PlacementView } from '../store/index.ts';
 
 /**
  * Least-loaded placement as water filling: the free instances are handed out one at a time to the live node holding the

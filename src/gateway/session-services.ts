@@ -16,6 +16,7 @@ import {
   sessionMeRoutes,
   sendRoutes,
   metricsRoutes,
+  clusterRoutes,
 } from '../http/index.ts';
 import { EngineTap } from '../messaging/index.ts';
 import { MessagingService, type MessagingOptions } from '../messaging/index.ts';
@@ -23,6 +24,10 @@ import { SessionManager, type SessionManagerDeps } from '../sessions/index.ts';
 import { InstanceRegistry } from '../tenancy/index.ts';
 import type { Store } from '../store/index.ts';
 import { createMetrics } from '../metrics/index.ts';
+import { clusterMember, type ClusterMember, type ClusterMemberConfig } from '../cluster/index.ts';
+
+/** Instances in these statuses need a connection, hence an owner. */
+const RUNNING_STATUSES = ['STARTING', 'SCAN_QR_CODE', 'WORKING'] as const;
 
 /**
  * Composition of the session side for main.ts (and the end-to-end tests, which boot the same thing): the sandbox
@@ -44,6 +49,8 @@ export interface SessionServices {
   dispatcher: WebhookDispatcher;
   /** Sending (durable outbound queue) and inbound message events. */
   messaging: MessagingService;
+  /** This node of the cluster (PostgreSQL with `cluster` given), else null. */
+  cluster: ClusterMember | null;
   /**
    * Ends sessions (keeping them restorable: nothing recorded), the sender, the dispatcher and the embedded simulator
    * unless `keepSimulator` (tests of a second life against the same simulator). Idempotent.
@@ -71,6 +78,11 @@ export interface SessionServicesInput {
   webhookOptions?: Partial<DispatcherOptions>;
   /** Tests: send wait, retry pacing (the rate comes from config.sendRatePerMin unless given here). */
   messagingOptions?: MessagingOptions;
+  /**
+   * PostgreSQL: join the cluster on this database (docs/multi-node.md). The manager then runs only the instances whose
+   * lease this node holds, and the node's claims restore them (restoreAll does nothing).
+   */
+  cluster?: Omit<ClusterMemberConfig, 'claimStatuses' | 'logger'>;
 }
 
 export async function createSessionServices(input: SessionServicesInput): Promise<SessionServices> {
@@ -97,6 +109,10 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     }),
   );
   const bus = new EventBus();
+  const cluster =
+    input.cluster && input.store.kind === 'postgres'
+      ? clusterMember({ ...input.cluster, claimStatuses: RUNNING_STATUSES, logger: logger.child({ module: 'cluster' }) })
+      : null;
   const manager = new SessionManager({
     store: input.store,
     engine: tap.engine,
@@ -104,6 +120,7 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     masterKey: input.masterKey,
     logger: logger.child({ module: 'sessions' }),
     options: input.managerOptions,
+    ownership: cluster?.node,
   });
   const allowPrivate = config.webhookAllowPrivate ?? false;
   const webhooks = new WebhookService(input.store, input.masterKey, { allowPrivate });
@@ -151,6 +168,9 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     metricsRoutes(metrics),
   ];
   if (sim) plugins.push(sandboxRoutes(sim));
+  if (cluster) plugins.push(clusterRoutes(cluster));
+  // Renewing from now on; the first claim (which restores this node's share) comes after the join delay.
+  await cluster?.start();
   let closing: Promise<void> | null = null;
   return {
     bus,
@@ -161,12 +181,15 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     webhooks,
     dispatcher,
     messaging,
+    cluster,
     close(opts: { keepSimulator?: boolean } = {}) {
       closing ??= (async () => {
         // Sends in flight finish and are marked before the connections go; queued ones stay for the next start.
         metrics.close();
         await messaging.close().catch((err) => logger.error({ err }, 'messaging close failed'));
         await manager.shutdown().catch((err) => logger.error({ err }, 'session shutdown failed'));
+        // Connections are down: hand the instances over to the other nodes at once (graceful leave).
+        await cluster?.close({ leave: true }).catch((err) => logger.error({ err }, 'leaving the cluster failed'));
         // Deliveries in flight finish (bounded by their timeout); whatever is left stays queued in the store.
         await dispatcher.stop().catch((err) => logger.error({ err }, 'webhook dispatcher stop failed'));
         if (ownSim && !opts.keepSimulator)

@@ -1,7 +1,13 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SimError } from '../../sim/index.ts';
 import { EngineUnreachableError, SendFailedError } from '../messaging/index.ts';
-import { EngineRequestError, InvalidStateError, ManagerClosedError, SessionNotFoundError } from '../sessions/index.ts';
+import {
+  EngineRequestError,
+  InvalidStateError,
+  ManagerClosedError,
+  OwnedElsewhereError,
+  SessionNotFoundError,
+} from '../sessions/index.ts';
 import { QuotaReachedError } from '../store/index.ts';
 import { WebhookInputError } from '../webhooks/index.ts';
 import { notFoundPreValidation } from './auth.ts';
@@ -55,6 +61,8 @@ export const DOMAIN_ERRORS: readonly DomainError[] = [
   // The process is shutting down: the engine side is unavailable, not our bug.
   domain(ManagerClosedError, () => errors.upstream()),
   domain(EngineRequestError, () => errors.upstream()),
+  // Another node runs the instance and calls are not forwarded yet (docs/multi-node.md "Forwarding"): like /me there.
+  domain(OwnedElsewhereError, () => errors.upstream()),
   domain(SendFailedError, () => errors.upstream()),
   domain(EngineUnreachableError, () => errors.upstream()),
   domain(QuotaReachedError, (err) => errors.quotaReached(err.limit)),

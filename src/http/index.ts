@@ -14,6 +14,7 @@ export { typeboxValidatorCompiler } from './validation.ts';
 export { accountRoutes } from './routes/account.ts';
 export { adminRoutes } from './routes/admin.ts';
 export { authQrRoutes } from './routes/auth-qr.ts';
+export { clusterRoutes } from './routes/cluster.ts';
 export { eventStreamRoutes } from './routes/event-streams.ts';
 export { healthRoutes } from './routes/health.ts';
 export { metricsRoutes } from './routes/metrics.ts';
