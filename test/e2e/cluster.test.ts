@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { startSimulator, type Simulator } from '../../sim/index.ts';
+import { PG_URL, dropSchema, pgQuery, randomSchema } from '../store/pg.ts';
+
+/**
+ * Three real gateway processes (`node bin/switchboard.mjs serve`) on one PostgreSQL schema, against a standalone
+ * simulator (docs/multi-node.md). Default lease timings (ttl 10 s), so this takes a while:
+ * - joining nodes steal nothing from the node that runs the instances;
+ * - kill -9 of that node: its instances come back on the others, STARTING/node_lost then WORKING, without a QR;
+ * - a node paused past its lease expiry (SIGSTOP) and resumed (SIGCONT) writes nothing: its replaced sockets are not
+ *   recorded as STOPPED, the instances stay WORKING on their new owner.
+ */
+
+const ADMIN = 'cluster-admin-token-0123456789abcdef';
+const schema = randomSchema();
+let sim: Simulator;
+const gateways = new Map<string, Gateway>();
+
+interface Gateway {
+  id: string;
+  url: string;
+  child: ChildProcess;
+  exited: Promise<void>;
+  /** Its log (LOG_LEVEL=warn) so far. */
+  log(): string;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function startGateway(id: string): Promise<Gateway> {
+  const port = await freePort();
+  const db = new URL(PG_URL);
+  db.searchParams.set('options', `-c search_path=${schema}`);
+  const child = spawn(process.execPath, ['bin/switchboard.mjs', 'serve'], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: db.toString(),
+      SWITCHBOARD_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
+      SWITCHBOARD_ADMIN_TOKEN: ADMIN,
+      SWITCHBOARD_WA_URL: sim.url,
+      SWITCHBOARD_WA_ROOT_KEY: sim.rootPublicKey.toString('hex'),
+      SWITCHBOARD_NODE_ID: id,
+      SWITCHBOARD_NODE_ADDRESS: `http://127.0.0.1:${port}`,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (d) => (err += d));
+  child.stdout?.on('data', (d) => (err += d)); // the pino log
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`gateway ${id} exited: ${err}`);
+    if (Date.now() > deadline) throw new Error(`gateway ${id} did not start: ${err}`);
+    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const g = { id, url, child, exited, log: () => err };
+  gateways.set(id, g);
+  return g;
+}
+
+async function call(g: Gateway, method: string, path: string, opts: { body?: unknown; token?: string } = {}) {
+  const res = await fetch(`${g.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${opts.token ?? ADMIN}`,
+      ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  });
+  return { status: res.status, body: (await res.json().catch(() => null)) as any };
+}
+
+async function waitFor<T>(what: () => Promise<T | undefined>, label: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await what();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Status history of an instance from the database, oldest first, as "STATUS/reason". */
+async function history(id: string): Promise<string[]> {
+  const rows = await pgQuery<{ status: string; reason: string }>(
+    `SELECT status, reason FROM "${schema}".status_history WHERE instance_id = $1 ORDER BY id`,
+    [id],
+  );
+  return rows.map((r) => `${r.status}/${r.reason}`);
+}
+
+async function owners(): Promise<Record<string, string>> {
+  const rows = await pgQuery<{ instance_id: string; node_id: string }>(
+    `SELECT instance_id, node_id FROM "${schema}".instance_leases WHERE node_id IS NOT NULL AND expires_at > clock_timestamp()`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.instance_id, r.node_id]));
+}
+
+before(async () => {
+  sim = await startSimulator({ port: 0 });
+  await pgQuery(`CREATE SCHEMA "${schema}"`);
+});
+after(async () => {
+  for (const g of gateways.values()) {
+    g.child.kill('SIGCONT');
+    g.child.kill('SIGKILL');
+    await g.exited;
+  }
+  await sim.stop();
+  await dropSchema(schema);
+});
+
+test('three gateway processes: no steals on join, kill -9 failover without QR, a paused node writes nothing', async () => {
+  const a = await startGateway('node-a');
+  const account = await call(a, 'POST', '/admin/accounts', { body: { name: 'cluster', max_instances: 10 } });
+  assert.equal(account.status, 201, JSON.stringify(account.body));
+  const token = account.body.access_token as string;
+  const ids: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const created = await call(a, 'POST', '/v2/session/create', { token, body: { name: `c${i}` } });
+    const id = created.body.instance_id as string;
+    ids.push(id);
+    assert.equal((await call(a, 'POST', `/v2/session/start?instance_id=${id}`, { token })).status, 200);
+    const qr = await waitFor(async () => {
+      const r = await call(a, 'GET', `/v2/auth/qr?instance_id=${id}`, { token });
+      return r.status === 200 ? (r.body.value as string) : undefined;
+    }, 'QR');
+    await sim.scan({ qr, phone: `20105550010${i}`, pushName: `Cluster ${i}`, platform: 'android' });
+  }
+  const allWorking = () =>
+    waitFor(async () => {
+      const rows = await pgQuery<{ status: string }>(`SELECT status FROM "${schema}".instances WHERE id = ANY($1)`, [ids]);
+      return rows.every((r) => r.status === 'WORKING') ? true : undefined;
+    }, 'all WORKING');
+  await allWorking();
+
+  // Join: two more nodes; a full renewal period later every instance is still node-a's.
+  const b = await startGateway('node-b');
+  const c = await startGateway('node-c');
+  await new Promise((r) => setTimeout(r, 4_000));
+  assert.deepEqual(Object.values(await owners()).sort(), ['node-a', 'node-a', 'node-a', 'node-a'], 'no steals');
+  const nodes = (await call(b, 'GET', '/admin/nodes')).body.nodes as Array<{ node_id: string; live: boolean; instances: number; self: boolean }>;
+  assert.deepEqual(
+    nodes.map((n) => [n.node_id, n.live, n.instances, n.self]),
+    [
+      ['node-a', true, 4, false],
+      ['node-b', true, 0, true],
+      ['node-c', true, 0, false],
+    ],
+  );
+  const before = new Map(await Promise.all(ids.map(async (id) => [id, (await history(id)).length] as const)));
+
+  // kill -9 of node-a: the others take over after the lease expires, resume from stored credentials (no QR).
+  a.child.kill('SIGKILL');
+  await a.exited;
+  gateways.delete('node-a');
+  for (const id of ids) {
+    const tail = await waitFor(async () => {
+      const h = (await history(id)).slice(before.get(id)!);
+      return h.at(-1) === 'WORKING/connected' ? h : undefined;
+    }, `${id} WORKING again`);
+    assert.deepEqual(tail, ['STARTING/node_lost', 'WORKING/connected'], 'no QR, no other status on the way');
+  }
+  const afterKill = await owners();
+  assert.deepEqual(Object.values(afterKill).sort(), ['node-b', 'node-b', 'node-c', 'node-c'], 'shared by the survivors');
+
+  // SIGSTOP node-b past its leases: node-c takes them over; SIGCONT: node-b must not write anything for them.
+  const ofB = ids.filter((id) => afterKill[id] === 'node-b');
+  const mark = new Map(await Promise.all(ofB.map(async (id) => [id, (await history(id)).length] as const)));
+  b.child.kill('SIGSTOP');
+  for (const id of ofB) {
+    await waitFor(async () => ((await history(id)).slice(mark.get(id)!).at(-1) === 'WORKING/connected' ? true : undefined), `${id} on node-c`);
+  }
+  assert.deepEqual(Object.values(await owners()).sort(), ['node-c', 'node-c', 'node-c', 'node-c']);
+  b.child.kill('SIGCONT');
+  await new Promise((r) => setTimeout(r, 3_000)); // node-b runs again: its timers fire, its old sockets report closes
+  for (const id of ofB) {
+    assert.deepEqual((await history(id)).slice(mark.get(id)!), ['STARTING/node_lost', 'WORKING/connected'], 'nothing from node-b');
+  }
+  // What it did instead: on waking, its overdue renewal deadline made it give every lease up and end those sessions.
+  assert.match(b.log(), /lease renewal deadline passed; giving up every lease/);
+  await allWorking();
+  assert.deepEqual(Object.values(await owners()).sort(), ['node-c', 'node-c', 'node-c', 'node-c'], 'node-b took nothing back');
+  void c;
+});
