@@ -161,10 +161,9 @@ export class SessionManager {
   }
 
   /**
-   * Boot: every instance stored as running (WORKING, STARTING, SCAN_QR_CODE: docs/http-api.md "Wawp routes": "instances
-   * that were running resume") goes to STARTING/boot_restore and connects with its stored credentials,
-   * restoreConcurrency at a time; resolves when every attempt has settled. Clustered, the node's claims bring each node
-   * its share instead (follow).
+   * Boot: every instance stored as running (docs/http-api.md "Wawp routes": "instances that were running resume") goes
+   * to STARTING/boot_restore and reconnects from stored credentials, restoreConcurrency at a time; resolves when every
+   * attempt has settled. Clustered, the node's claims bring each node its share instead (InstanceLeases.follow).
    */
   async restoreAll(): Promise<number> {
     if (this.#leases.clustered) return 0;

@@ -1,8 +1,8 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createPostgresClusterStore, createPostgresStore } from '../../src/store/postgres/index.ts';
 import type { ClusterStore } from '../../src/store/cluster-types.ts';
-import type { Store } from '../../src/store/types.ts';
-import type { SessionStatus } from '../../src/sessions/status.ts';
+import type { Store } from '../../src/store/index.ts';
+import type { SessionStatus } from '../../src/domain/index.ts';
 import { PG_URL, dropSchema, randomSchema } from '../store/pg.ts';
 
 /** One throwaway schema, migrated, with an account to hang instances on; nodes are separate pools on it. */
@@ -74,8 +74,9 @@ export class Blackhole {
   static async open(): Promise<Blackhole> {
     const pgUrl = new URL(PG_URL);
     const target = { host: pgUrl.hostname, port: Number(pgUrl.port || 5432) };
-    let self!: Blackhole;
+    const holder: { self?: Blackhole } = {};
     const server = createServer((client) => {
+      const self = holder.self!;
       const upstream = connect(target.port, target.host);
       for (const s of [client, upstream]) {
         self.#sockets.add(s);
@@ -91,7 +92,7 @@ export class Blackhole {
       client.pipe(upstream);
       upstream.pipe(client);
     });
-    self = new Blackhole(server);
+    const self = (holder.self = new Blackhole(server));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return self;
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { shareOf } from '../../src/cluster/index.ts';
 import { LeaseLostError, type LeaseToken } from '../../src/store/cluster-types.ts';
-import { PostgresDriver } from '../../src/store/postgres/driver.ts';
+import { PostgresDriver } from '../../src/store/postgres/postgres-driver.ts';
 import { assertLease } from '../../src/store/postgres/index.ts';
 import { PG_URL } from '../store/pg.ts';
 import { clusterFixture, eventually, type ClusterFixture } from './helpers.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createPostgresStore } from '../../src/store/postgres/index.ts';
-import type { Store, StoreChange } from '../../src/store/types.ts';
+import type { Store, StoreChange } from '../../src/store/index.ts';
 import { AuthCache } from '../../src/tenancy/auth-cache.ts';
 import { generateToken, hashToken } from '../../src/tenancy/tokens.ts';
 import { eventually } from '../cluster/helpers.ts';
