@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { ClusterNode, clusterMember, clusterOptions, type AcquiredLease, type ClusterOptions } from '../../src/cluster/index.ts';
+import { ClusterNode, clusterMember, clusterOptions, type AcquiredLease } from '../../src/cluster/index.ts';
 import { PG_URL } from '../store/pg.ts';
 import { pgQuery } from '../store/pg.ts';
-import { Blackhole, clusterFixture, eventually, type ClusterFixture } from './helpers.ts';
+import { Blackhole, FAST, clusterFixture, eventually, type ClusterFixture } from './helpers.ts';
 
 /**
  * ClusterNode's loops against the real PostgreSQL: renewal keeps leases, a crashed node's instances move, a node cut off
@@ -11,14 +11,6 @@ import { Blackhole, clusterFixture, eventually, type ClusterFixture } from './he
  * Timings are shortened but keep the defaults' proportions; the tests wait on them, never measure them.
  */
 
-const FAST: Partial<ClusterOptions> = {
-  ttlMs: 3_000,
-  renewEveryMs: 200,
-  retryEveryMs: 100,
-  renewDeadlineMs: 1_200,
-  scanEveryMs: 100,
-  joinDelayMs: 300,
-};
 const RUNNING = ['WORKING', 'STARTING', 'SCAN_QR_CODE'];
 
 let f: ClusterFixture;

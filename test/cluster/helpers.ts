@@ -1,9 +1,20 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createPostgresClusterStore, createPostgresStore } from '../../src/store/postgres/index.ts';
 import type { ClusterStore } from '../../src/store/cluster-types.ts';
+import type { ClusterOptions } from '../../src/cluster/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import type { SessionStatus } from '../../src/domain/index.ts';
 import { PG_URL, dropSchema, randomSchema } from '../store/pg.ts';
+
+/** The default timings' proportions, shortened: tests wait on them, never measure them. */
+export const FAST: Partial<ClusterOptions> = {
+  ttlMs: 3_000,
+  renewEveryMs: 200,
+  retryEveryMs: 100,
+  renewDeadlineMs: 1_200,
+  scanEveryMs: 100,
+  joinDelayMs: 300,
+};
 
 /** One throwaway schema, migrated, with an account to hang instances on; nodes are separate pools on it. */
 export interface ClusterFixture {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { startSimulator, type Simulator } from '../../sim/index.ts';
+import { eventually } from '../cluster/helpers.ts';
+import { freePort } from '../harness/gateway.ts';
 import { PG_URL, dropSchema, pgQuery, randomSchema } from '../store/pg.ts';
 
 /**
@@ -26,17 +27,6 @@ interface Gateway {
   exited: Promise<void>;
   /** Its log (LOG_LEVEL=warn) so far. */
   log(): string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function startGateway(id: string): Promise<Gateway> {
@@ -88,16 +78,6 @@ async function call(g: Gateway, method: string, path: string, opts: { body?: unk
   return { status: res.status, body: (await res.json().catch(() => null)) as any };
 }
 
-async function waitFor<T>(what: () => Promise<T | undefined>, label: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await what();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Status history of an instance from the database, oldest first, as "STATUS/reason". */
 async function history(id: string): Promise<string[]> {
   const rows = await pgQuery<{ status: string; reason: string }>(
@@ -139,17 +119,17 @@ test('three gateway processes: no steals on join, kill -9 failover without QR, a
     const id = created.body.instance_id as string;
     ids.push(id);
     assert.equal((await call(a, 'POST', `/v2/session/start?instance_id=${id}`, { token })).status, 200);
-    const qr = await waitFor(async () => {
+    const qr = await eventually(async () => {
       const r = await call(a, 'GET', `/v2/auth/qr?instance_id=${id}`, { token });
       return r.status === 200 ? (r.body.value as string) : undefined;
-    }, 'QR');
+    }, 'QR', 60_000);
     await sim.scan({ qr, phone: `20105550010${i}`, pushName: `Cluster ${i}`, platform: 'android' });
   }
   const allWorking = () =>
-    waitFor(async () => {
+    eventually(async () => {
       const rows = await pgQuery<{ status: string }>(`SELECT status FROM "${schema}".instances WHERE id = ANY($1)`, [ids]);
       return rows.every((r) => r.status === 'WORKING') ? true : undefined;
-    }, 'all WORKING');
+    }, 'all WORKING', 60_000);
   await allWorking();
 
   // Join: two more nodes; a full renewal period later every instance is still node-a's.
@@ -173,10 +153,10 @@ test('three gateway processes: no steals on join, kill -9 failover without QR, a
   await a.exited;
   gateways.delete('node-a');
   for (const id of ids) {
-    const tail = await waitFor(async () => {
+    const tail = await eventually(async () => {
       const h = (await history(id)).slice(before.get(id)!);
       return h.at(-1) === 'WORKING/connected' ? h : undefined;
-    }, `${id} WORKING again`);
+    }, `${id} WORKING again`, 60_000);
     assert.deepEqual(tail, ['STARTING/node_lost', 'WORKING/connected'], 'no QR, no other status on the way');
   }
   const afterKill = await owners();
@@ -187,7 +167,7 @@ test('three gateway processes: no steals on join, kill -9 failover without QR, a
   const mark = new Map(await Promise.all(ofB.map(async (id) => [id, (await history(id)).length] as const)));
   b.child.kill('SIGSTOP');
   for (const id of ofB) {
-    await waitFor(async () => ((await history(id)).slice(mark.get(id)!).at(-1) === 'WORKING/connected' ? true : undefined), `${id} on node-c`);
+    await eventually(async () => ((await history(id)).slice(mark.get(id)!).at(-1) === 'WORKING/connected' ? true : undefined), `${id} on node-c`, 60_000);
   }
   assert.deepEqual(Object.values(await owners()).sort(), ['node-c', 'node-c', 'node-c', 'node-c']);
   b.child.kill('SIGCONT');

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { ClusterNode, type ClusterOptions } from '../../src/cluster/index.ts';
+import { ClusterNode } from '../../src/cluster/index.ts';
 import { EventBus } from '../../src/events/index.ts';
 import { OwnedElsewhereError, SessionManager } from '../../src/sessions/manager.ts';
 import { createPostgresClusterStore, createPostgresStore } from '../../src/store/postgres/index.ts';
 import type { Store } from '../../src/store/index.ts';
-import { eventually } from '../cluster/helpers.ts';
+import { FAST, eventually } from '../cluster/helpers.ts';
 import { PG_URL, dropSchema, randomSchema } from '../store/pg.ts';
 import { FakeEngine } from './fake-engine.ts';
 
@@ -18,14 +18,6 @@ import { FakeEngine } from './fake-engine.ts';
  * leases writes nothing more.
  */
 
-const FAST: Partial<ClusterOptions> = {
-  ttlMs: 3_000,
-  renewEveryMs: 200,
-  retryEveryMs: 100,
-  renewDeadlineMs: 1_200,
-  scanEveryMs: 100,
-  joinDelayMs: 200,
-};
 const schema = randomSchema();
 const masterKey = randomBytes(32);
 let setupStore: Store;
