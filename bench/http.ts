@@ -9,12 +9,18 @@
  * Last, a pairing storm on the default gateway: N sessions pair at once while /me is called back to back, with the
  * latency of those calls and the gateway's event-loop lag (its /metrics) over the storm.
  *
- *   npm run bench -- http [--connections 50] [--duration 5] [--rounds 3] [--pair 10] [--callers 4]
+ * --pg adds a third gateway whose store is PostgreSQL (SWITCHBOARD_TEST_PG_URL or postgres://127.0.0.1:5432/test, a
+ * throwaway schema), a one-node cluster as `npm start` runs it with DATABASE_URL: its /me in the same rounds, so
+ * "/me on PostgreSQL vs SQLite" is read within one run (docs/multi-node.md "Change feed" keeps its auth cache exact).
+ *
+ *   npm run bench -- http [--connections 50] [--duration 5] [--rounds 3] [--pair 10] [--callers 4] [--pg]
  *                          [--cpu-prof | --cpu-prof-dir DIR]
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
+import { withDefaultUser } from '../src/store/postgres/connection-url.ts';
 import { autocannon, startBareProcess, startGatewayProcess, type LoadRun, type Served } from './lib/processes.ts';
 import { profileSummary } from './lib/profile-summary.ts';
 import { pairingStorm, SandboxClient } from './lib/sandbox-pairing.ts';
@@ -31,6 +37,19 @@ const cpuProf = boolFlag(argv, 'cpu-prof') || keptProfiles !== undefined;
 const storm = intFlag(argv, 'pair', 10);
 const callers = Math.max(1, intFlag(argv, 'callers', 4));
 const ADMIN = 'bench-admin-token-0123456789abcdef';
+const pgUrl = boolFlag(argv, 'pg') ? (process.env.SWITCHBOARD_TEST_PG_URL ?? 'postgres://127.0.0.1:5432/test') : null;
+const pgSchema = `sb_bench_http_${Date.now().toString(36)}`;
+
+/** Creates or drops the throwaway schema of the PostgreSQL gateway. */
+async function pgSchemaDo(verb: 'CREATE' | 'DROP'): Promise<void> {
+  const client = new pg.Client({ connectionString: withDefaultUser(pgUrl!) });
+  await client.connect();
+  try {
+    await client.query(verb === 'CREATE' ? `CREATE SCHEMA "${pgSchema}"` : `DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
 
 interface Gateway extends Served {
   logFile: string;
@@ -91,6 +110,16 @@ try {
   const warn = await gateway('warn', { LOG_LEVEL: 'warn' });
   const [defClient, warnClient] = [new SandboxClient(def.url, ADMIN), new SandboxClient(warn.url, ADMIN)];
   const [meDefault, meWarn] = await Promise.all([workingMe(defClient), workingMe(warnClient)]);
+  let pgTarget: Target | null = null;
+  if (pgUrl) {
+    await pgSchemaDo('CREATE');
+    const db = new URL(pgUrl);
+    db.searchParams.set('options', `-c search_path=${pgSchema}`);
+    const pgGateway = await gateway('postgres', { DATABASE_URL: db.toString() });
+    const mePg = await workingMe(new SandboxClient(pgGateway.url, ADMIN));
+    const name = '`GET /v2/session/me`, default settings, store on PostgreSQL';
+    pgTarget = { name, url: mePg.url, pid: pgGateway.child.pid!, logFile: pgGateway.logFile, runs: [] };
+  }
   const bare = await startBareProcess(meDefault.body);
   started.push(bare);
 
@@ -124,6 +153,7 @@ try {
       logFile: warn.logFile,
       runs: [],
     },
+    ...(pgTarget ? [pgTarget] : []),
   ];
   // Warm-up (JIT, keep-alive pools), not recorded.
   for (const t of targets) await autocannon(t.url, connections, 2);
@@ -188,6 +218,7 @@ try {
   process.exitCode = 1;
 } finally {
   await Promise.all(started.map((s) => s.stop()));
+  if (pgUrl) await pgSchemaDo('DROP').catch((err: unknown) => process.stderr.write(`drop schema: ${String(err)}\n`));
   if (cpuProf) console.log(`\n${profileSummary(profileDir)}`);
   rmSync(dir, { recursive: true, force: true });
 }
