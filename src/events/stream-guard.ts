@@ -15,9 +15,10 @@ export type GuardedStore = TokenStore &
  *
  * When to check: a write through this process's store (admin revoke, account or instance delete) is announced
  * synchronously by Store.changes and checked at once; writes by anyone else (the offline CLI, another process on the
- * same SQLite file, another node on PostgreSQL) are caught by a poll every `pollMs` (default 500 ms, so within a
- * second): it re-checks when Store.changes.externalVersion() moved, and on every tick when the store cannot tell
- * (PostgreSQL). A check reads each distinct token and instance once, however many streams share it.
+ * same SQLite file) are caught by a poll every `pollMs` (default 500 ms, so within a second): it re-checks when
+ * Store.changes.externalVersion() moved, and on every tick when the store cannot tell (PostgreSQL while its change
+ * listener is down). On PostgreSQL other nodes' writes are announced through Store.changes like local ones
+ * (LISTEN/NOTIFY). A check reads each distinct token and instance once, however many streams share it.
  *
  * It also counts streams per account and refuses the one past `maxPerAccount` (StreamLimitError).
  */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ClusterNotice } from '../../src/store/cluster-types.ts';
-import { PgChangeListener, parseNotice } from '../../src/store/postgres/index.ts';
-import { PG_URL, pgQuery } from '../store/pg.ts';
+import { PgChangeListener, createPostgresStore, parseNotice } from '../../src/store/postgres/index.ts';
+import { PG_URL, dropSchema, pgQuery, randomSchema } from '../store/pg.ts';
 import { clusterFixture, eventually, type ClusterFixture } from './helpers.ts';
 
 /**
@@ -117,6 +117,26 @@ describe('change listener', () => {
       await hear({ kind: 'tokens' }, from);
     } finally {
       off();
+    }
+  });
+
+  test('a listener started before its schema exists (first boot: migrate() creates it) still hears it', async () => {
+    const schema = randomSchema();
+    const early = new PgChangeListener({ url: PG_URL, schema, retryMs: 20 });
+    const notices: ClusterNotice[] = [];
+    early.subscribe((n) => notices.push(n));
+    const store = createPostgresStore({ url: PG_URL, schema, maxConnections: 2 });
+    try {
+      await early.start();
+      await store.migrate();
+      const account = await store.createAccount({ name: 'early', maxInstances: 1 });
+      const token = await store.createToken(account.id, 'c'.repeat(64));
+      await store.revokeToken(token.id);
+      await eventually(() => (notices.some((n) => n.kind === 'tokens') ? true : undefined), 'tokens notice');
+    } finally {
+      await early.close();
+      await store.close();
+      await dropSchema(schema);
     }
   });
 });

@@ -109,7 +109,11 @@ export class PgChangeListener {
     });
     try {
       await client.connect();
-      const schema = (await client.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
+      // The configured schema may not exist yet (migrate() creates it after this starts); current_schema() would then
+      // be NULL. Without one configured, the search_path's schema is the one the triggers notify for.
+      const schema =
+        this.#opts.schema ?? (await client.query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]?.s;
+      if (!schema) throw new Error('no current schema to listen for (search_path names none that exists yet)');
       // Schema names are plain identifiers (checked by PostgresDriver), so the quotes cannot be escaped.
       await client.query(`LISTEN "switchboard.${schema}"`);
     } catch (err) {
