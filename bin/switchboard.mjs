@@ -3,9 +3,9 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const command = process.argv[2];
-if (command === 'accounts' || command === 'tokens') {
-  await import('../src/cli/admin-cli.ts');
-} else {
-  await import('../src/main.ts');
+const args = process.argv.slice(2);
+const { printHelp } = await import('../src/cli/help.ts');
+if (!printHelp(args)) {
+  if (args[0] === 'accounts' || args[0] === 'tokens') await import('../src/cli/admin-cli.ts');
+  else await import('../src/main.ts');
 }

@@ -54,30 +54,49 @@ type Env = Record<string, string | undefined>;
 /** Live event stream limits when not configured (docs/http-api.md "Events"). */
 export const STREAM_DEFAULTS = { maxStreamsPerAccount: 20, streamReplayWindowMs: 24 * 3_600_000 } as const;
 
+/** One configuration option: its variable, its flag (without `--`), and what `switchboard serve --help` says of it. */
+export interface ConfigOption {
+  variable: string;
+  flag: string;
+  /** Placeholder of the value in help ('' for boolean flags). */
+  value: string;
+  meaning: string;
+  /** Default, as help shows it ('' when none). */
+  fallback: string;
+}
+
+export const CONFIG_OPTIONS: readonly ConfigOption[] = [
+  { variable: 'PORT', flag: 'port', value: '<n>', meaning: 'HTTP port', fallback: '3000' },
+  { variable: 'HOST', flag: 'host', value: '<address>', meaning: 'bind address (0.0.0.0 in containers)', fallback: '127.0.0.1' },
+  { variable: 'SWITCHBOARD_DATA_DIR', flag: 'data-dir', value: '<dir>', meaning: 'SQLite database and generated keys', fallback: './data' },
+  { variable: 'DATABASE_URL', flag: 'database-url', value: '<postgres://…>', meaning: 'use PostgreSQL instead of SQLite', fallback: '' },
+  {
+    variable: 'SWITCHBOARD_ADMIN_TOKEN',
+    flag: 'admin-token',
+    value: '<token>',
+    meaning: 'admin bearer token (≥ 16 chars); set on a later start, it replaces the stored one',
+    fallback: 'generated at first start into <data dir>/admin-token',
+  },
+  { variable: 'SWITCHBOARD_MASTER_KEY', flag: 'master-key', value: '<base64>', meaning: '32-byte key encrypting WhatsApp credentials', fallback: 'generated into the data dir' },
+  { variable: 'SWITCHBOARD_SANDBOX', flag: 'sandbox', value: '', meaning: 'embedded WhatsApp simulator and /sandbox/* routes', fallback: '0' },
+  { variable: 'SWITCHBOARD_WA_URL', flag: 'wa-url', value: '<ws://…>', meaning: 'WebSocket URL of the WhatsApp service', fallback: "WhatsApp's own" },
+  { variable: 'SWITCHBOARD_WA_ROOT_KEY', flag: 'wa-root-key', value: '<64 hex>', meaning: 'root key that must sign that service (switchboard-sim prints it)', fallback: "WhatsApp's own" },
+  { variable: 'SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE', flag: 'webhook-allow-private', value: '', meaning: 'allow webhook URLs on private addresses', fallback: '0' },
+  { variable: 'SWITCHBOARD_WEBHOOK_RETRY_HORIZON', flag: 'webhook-retry-horizon', value: '<duration>', meaning: 'how long a webhook delivery is retried', fallback: '24h' },
+  { variable: 'SWITCHBOARD_SEND_RATE_PER_MIN', flag: 'send-rate-per-min', value: '<n>', meaning: 'outbound texts per minute per instance', fallback: '60' },
+  { variable: 'SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT', flag: 'max-streams-per-account', value: '<n>', meaning: 'live event streams open at once per account', fallback: '20' },
+  { variable: 'SWITCHBOARD_STREAM_REPLAY_WINDOW', flag: 'stream-replay-window', value: '<duration>', meaning: 'how far back a stream resume replays', fallback: '24h' },
+  { variable: 'LOG_LEVEL', flag: 'log-level', value: '<level>', meaning: 'fatal, error, warn, info, debug, trace or silent', fallback: 'info' },
+  { variable: 'SWITCHBOARD_ACCESS_LOG', flag: 'access-log', value: '', meaning: 'one access line per request (0 turns them off)', fallback: '1' },
+  { variable: 'SWITCHBOARD_NODE_ID', flag: 'node-id', value: '<name>', meaning: 'this node of a PostgreSQL cluster', fallback: '<hostname>:<port>' },
+  { variable: 'SWITCHBOARD_NODE_ADDRESS', flag: 'node-address', value: '<http://…>', meaning: 'URL other nodes reach this one at', fallback: '' },
+];
+
 /** Flag name (without `--`) for each variable, e.g. SWITCHBOARD_DATA_DIR ↔ --data-dir. */
-const FLAGS: Record<string, string> = {
-  PORT: 'port',
-  HOST: 'host',
-  SWITCHBOARD_DATA_DIR: 'data-dir',
-  DATABASE_URL: 'database-url',
-  SWITCHBOARD_ADMIN_TOKEN: 'admin-token',
-  SWITCHBOARD_MASTER_KEY: 'master-key',
-  SWITCHBOARD_SANDBOX: 'sandbox',
-  SWITCHBOARD_WA_URL: 'wa-url',
-  SWITCHBOARD_WA_ROOT_KEY: 'wa-root-key',
-  SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE: 'webhook-allow-private',
-  SWITCHBOARD_WEBHOOK_RETRY_HORIZON: 'webhook-retry-horizon',
-  SWITCHBOARD_SEND_RATE_PER_MIN: 'send-rate-per-min',
-  SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT: 'max-streams-per-account',
-  SWITCHBOARD_STREAM_REPLAY_WINDOW: 'stream-replay-window',
-  LOG_LEVEL: 'log-level',
-  SWITCHBOARD_ACCESS_LOG: 'access-log',
-  SWITCHBOARD_NODE_ID: 'node-id',
-  SWITCHBOARD_NODE_ADDRESS: 'node-address',
-};
+const FLAGS: Record<string, string> = Object.fromEntries(CONFIG_OPTIONS.map((o) => [o.variable, o.flag]));
 const VARIABLE_BY_FLAG = new Map(Object.entries(FLAGS).map(([variable, flag]) => [flag, variable]));
 /** Flags that may stand alone (`--sandbox` means true). */
-const BOOLEAN_FLAGS = new Set(['sandbox', 'webhook-allow-private', 'access-log']);
+const BOOLEAN_FLAGS = new Set(CONFIG_OPTIONS.filter((o) => o.value === '').map((o) => o.flag));
 
 /** Parses `--name value`, `--name=value` and bare boolean flags into variable → value. */
 function parseFlags(argv: string[]): Env {

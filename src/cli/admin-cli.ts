@@ -9,16 +9,8 @@ import { parseArgs, takeFlags, UsageError, type ParsedArgs } from './args.ts';
  * Offline admin CLI: `npx switchboard accounts|tokens …` (bin/switchboard.mjs routes here; argv[2] is the group).
  * It opens the same store the server uses (SWITCHBOARD_DATA_DIR / DATABASE_URL, or --data-dir / --database-url) and
  * prints JSON shaped like the admin API, so scripts can use either. Plaintext tokens are printed once and never stored.
- * Exit codes: 0 ok, 1 failure (one line on stderr), 2 usage.
+ * Exit codes: 0 ok, 1 failure (one line on stderr), 2 usage. Help texts live in help.ts (bin routes --help there).
  */
-
-const USAGE = `usage:
-  switchboard accounts create --name <name> [--max-instances <n>]
-  switchboard accounts list
-  switchboard tokens create --account <account_id>
-  switchboard tokens revoke <token_id>
-options (every command): --data-dir <dir> (env SWITCHBOARD_DATA_DIR, default ./data)
-                         --database-url <postgres://…> (env DATABASE_URL)`;
 
 const STORE_FLAGS = ['data-dir', 'database-url'] as const;
 const DEFAULT_MAX_INSTANCES = 10;
@@ -96,10 +88,6 @@ async function main(argv: readonly string[]): Promise<number> {
   let store: Store | undefined;
   try {
     const args = parseArgs(argv);
-    if (args.flags.has('help')) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
     const [group, name] = args.positionals;
     const spec = COMMANDS[`${group} ${name}`];
     if (!spec) throw new UsageError(name ? `unknown command: ${group} ${name}` : `${group ?? ''} needs a command`);
