@@ -1,9 +1,10 @@
+import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
  * The process logger. Tokens never reach a log line (docs/http-api.md "Authentication"): `access_token` is cut out of logged URLs (Fastify's
  * default request serializer logs the raw URL, query included) and the credential headers and body fields are
- * redacted wherever they appear.
+ * redacted wherever they appear. On a terminal the lines are pretty-printed (pino-pretty), elsewhere JSON.
  */
 
 const REDACTED = '[REDACTED]';
@@ -72,7 +73,31 @@ export function asyncStdout(): DestinationStream {
   return pino.destination({ dest: 1, sync: false });
 }
 
-export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
+export interface LoggerOptions {
+  level?: string;
+  /** Where lines go; stdout when absent. */
+  destination?: DestinationStream;
+  /** Human-readable lines (pino-pretty) instead of JSON; by default only when writing to stdout and it is a terminal. */
+  pretty?: boolean;
+}
+
+/**
+ * pino-pretty formats in this thread (no worker), loaded only when wanted: the JSON path, which every non-terminal
+ * deployment uses, never loads it and costs exactly what it did before.
+ */
+function prettyStream(destination: DestinationStream | undefined): DestinationStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as (opts: Record<string, unknown>) => DestinationStream;
+  return pretty({
+    colorize: destination === undefined && process.stdout.isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    destination: destination ?? 1,
+    sync: true,
+  });
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const pretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true);
   return pino(
     {
       level: options.level ?? 'info',
@@ -88,6 +113,6 @@ export function createLogger(options: { level?: string; destination?: Destinatio
         err: pino.stdSerializers.err,
       },
     },
-    options.destination ?? asyncStdout(),
+    pretty ? prettyStream(options.destination) : (options.destination ?? asyncStdout()),
   );
 }

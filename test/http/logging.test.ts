@@ -125,3 +125,25 @@ describe('redactUrl', () => {
     assert.equal(redactUrl('/x?a=1&access_token=s%20t'), '/x?a=1&access_token=[REDACTED]');
   });
 });
+
+describe('line format', () => {
+  test('pretty (as on a terminal): human-readable, not JSON, tokens still redacted', () => {
+    const out = new Capture();
+    const log = createLogger({ level: 'info', destination: out, pretty: true });
+    log.info({ access_token: 'secret-token-value', instanceId: 'abc123' }, 'session status');
+    const line = out.text.trim();
+    assert.match(line, /INFO/);
+    assert.match(line, /session status/);
+    assert.match(line, /instanceId: "abc123"/);
+    assert.ok(!line.includes('secret-token-value'));
+    assert.throws(() => JSON.parse(line));
+  });
+
+  test('JSON when not pretty (the default for any destination other than a terminal)', () => {
+    const out = new Capture();
+    createLogger({ level: 'info', destination: out }).info({ instanceId: 'abc123' }, 'session status');
+    const line = JSON.parse(out.text.trim()) as Record<string, unknown>;
+    assert.equal(line.msg, 'session status');
+    assert.equal(line.level, 30);
+  });
+});
