@@ -6,6 +6,7 @@ import { isLinkedCreds, readCreds } from './auth-state.ts';
 import { BaileysSession, type BaileysSessionConfig } from './baileys-session.ts';
 import { applyTrust, CERTIFICATE_REFUSED } from './trust.ts';
 import { quietLibsignal } from './libsignal-console.ts';
+import { demoteExpectedNoise } from './expected-noise.ts';
 
 export { BaileysSession, EngineSessionClosedError } from './baileys-session.ts';
 export { mapDisconnect, CLOSE_RULES } from './close-reasons.ts';
@@ -28,10 +29,11 @@ export interface BaileysEngineOptions {
   logger: Logger;
 }
 
+/** Baileys' logger: its expected noise (515 after pairing, requests cut by a closing socket) below warning. */
 function baileysLogger(logger: Logger, level: string | undefined): Logger {
-  if (level) return logger.child({ module: 'baileys' }, { level });
+  if (level) return demoteExpectedNoise(logger.child({ module: 'baileys' }, { level }));
   const warn = logger.levels.values.warn ?? 40;
-  return logger.child({ module: 'baileys' }, { level: logger.levelVal >= warn ? logger.level : 'warn' });
+  return demoteExpectedNoise(logger.child({ module: 'baileys' }, { level: logger.levelVal >= warn ? logger.level : 'warn' }));
 }
 
 /**
