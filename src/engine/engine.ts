@@ -66,6 +66,9 @@ export interface EngineSent {
   timestamp: number;
 }
 
+/** A typing indicator: the contact sees "typing…" (composing) until paused, a message arrives, or it times out. */
+export type EngineTyping = 'composing' | 'paused';
+
 /** An inbound text from a contact (1:1 chats only). JIDs are phone JIDs without device: "<digits>@s.whatsapp.net". */
 export interface EngineMessage {
   id: string;
@@ -115,6 +118,13 @@ export abstract class EngineSession extends EventEmitter<EngineSessionEvents> {
   abstract identity(): EngineIdentity | null;
   /** Sends a text end-to-end encrypted; resolves once it left for WhatsApp. Throws EngineSessionClosedError when not open. */
   abstract sendText(message: EngineTextMessage): Promise<EngineSent>;
+  /** Shows or clears the typing indicator in a 1:1 chat (`to` a phone JID). Throws EngineSessionClosedError when not open. */
+  abstract sendTyping(to: string, state: EngineTyping): Promise<void>;
+  /**
+   * Read receipts ("seen", blue ticks) for messages the contact `chat` sent: the given ids, or with null every message
+   * of that chat received since the session started and not yet read. Resolves with the ids marked.
+   */
+  abstract markRead(chat: string, ids: readonly string[] | null): Promise<string[]>;
 }
 
 export interface EngineStartOptions {

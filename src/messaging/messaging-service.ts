@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { EngineIdentity } from '../engine/index.ts';
 import type { EventBus } from '../events/index.ts';
-import { InvalidStateError } from '../sessions/index.ts';
 import type { MeAnswer } from '../sessions/index.ts';
 import type { StatusSnapshot } from '../sessions/index.ts';
 import type { SessionStatus } from '../domain/index.ts';
 import type { InstanceRecord, Store } from '../store/index.ts';
+import { ChatActions, requireWorking } from './chat-actions.ts';
 import type { ChatAddress } from './chat-id.ts';
 import type { EngineTap } from './engine-message-tap.ts';
 import { MessageEventRecorder } from './message-events.ts';
@@ -61,17 +61,13 @@ export class SendFailedError extends Error {
   }
 }
 
-/** Stored as WORKING, but this node holds no connection for it (another node, or not restored yet). */
-export class EngineUnreachableError extends Error {
-  constructor(readonly instanceId: string) {
-    super(`instance ${instanceId} is not connected on this node`);
-    this.name = 'EngineUnreachableError';
-  }
-}
+export { EngineUnreachableError } from './chat-actions.ts';
 
 export class MessagingService {
   readonly sender: OutboundSender;
   readonly events: MessageEventRecorder;
+  /** Typing indicators and read receipts. */
+  readonly chats: ChatActions;
   readonly #store: Store;
   readonly #sessions: SessionView;
   readonly #engine: EngineTap;
@@ -85,6 +81,7 @@ export class MessagingService {
     this.#engine = tap;
     this.#sendWaitMs = options.sendWaitMs ?? 10_000;
     this.events = new MessageEventRecorder(store, bus, logger);
+    this.chats = new ChatActions(sessions, tap);
     this.sender = new OutboundSender(
       store,
       (id) => (sessions.liveIdentity(id) ? tap.openSession(id) : null),
@@ -106,12 +103,7 @@ export class MessagingService {
   }
 
   async send(instance: InstanceRecord, input: SendInput): Promise<SendAnswer> {
-    const live = this.#sessions.liveIdentity(instance.id);
-    if (!live) {
-      const status = (await this.#sessions.status(instance.id))?.status ?? instance.status;
-      if (status === 'WORKING') throw new EngineUnreachableError(instance.id);
-      throw new InvalidStateError(status);
-    }
+    const live = await requireWorking(this.#sessions, instance);
     // The signature as configured right now (another node may have changed it since the request authenticated).
     const current = (await this.#store.getInstance(instance.id)) ?? instance;
     const signature = renderSignature(current.signature, { pushName: this.#pushName(instance.id, live), phone: live.phone });

@@ -7,6 +7,7 @@ import {
   type EngineSent,
   type EngineStartOptions,
   type EngineTextMessage,
+  type EngineTyping,
 } from '../../src/engine/index.ts';
 import type { AuthKeyValue } from '../../src/domain/index.ts';
 
@@ -90,6 +91,21 @@ export class FakeSession extends EngineSession {
     if (this.closed) throw new Error('closed');
     this.sent.push(message);
     return { id: message.id, timestamp: Math.floor(Date.now() / 1000) };
+  }
+
+  /** Typing states and read receipts this session was asked to send, in order. */
+  chatStates: Array<{ to: string; state: EngineTyping }> = [];
+  reads: Array<{ chat: string; ids: readonly string[] | null }> = [];
+
+  async sendTyping(to: string, state: EngineTyping): Promise<void> {
+    if (this.closed) throw new Error('closed');
+    this.chatStates.push({ to, state });
+  }
+
+  async markRead(chat: string, ids: readonly string[] | null): Promise<string[]> {
+    if (this.closed) throw new Error('closed');
+    this.reads.push({ chat, ids });
+    return [...(ids ?? [])];
   }
 }
 

@@ -1,8 +1,9 @@
 import makeWASocket, { type ConnectionState, type WASocket } from 'baileys';
 import type { Logger } from 'pino';
 import type { AuthKeyValue } from '../../domain/index.ts';
-import { EngineSession, type EngineClose, type EngineIdentity, type EngineSent, type EngineTextMessage } from '../engine.ts';
+import { EngineSession, type EngineClose, type EngineIdentity, type EngineSent, type EngineTextMessage, type EngineTyping } from '../engine.ts';
 import { isHalfPaired, isLinkedCreds, loadAuthState, type PersistedAuthState } from './auth-state.ts';
+import { markRead, sendTyping, UnreadInbound } from './chat-state.ts';
 import { describeError, mapDisconnect } from './close-reasons.ts';
 import { formatPairingCode, identityFromCreds, normalizePhone, sameIdentity } from './baileys-identity.ts';
 import { isPhoneJid, textContent, wireMessageEvents } from './messages.ts';
@@ -82,6 +83,7 @@ export class BaileysSession extends EngineSession {
   #registrationWaiters: Waiter[] = [];
   #pairingTimer: NodeJS.Timeout | null = null;
   #restarts = 0;
+  readonly #unread = new UnreadInbound();
   readonly #closeDone: Promise<EngineClose>;
   #resolveClose!: (close: EngineClose) => void;
 
@@ -123,11 +125,23 @@ export class BaileysSession extends EngineSession {
 
   async sendText(message: EngineTextMessage): Promise<EngineSent> {
     if (!isPhoneJid(message.to)) throw new RangeError(`sendText needs "<digits>@s.whatsapp.net", got "${message.to}"`);
+    const sent = await this.#openSock().sendMessage(message.to, textContent(message), { messageId: message.id });
+    return { id: sent?.key.id ?? message.id, timestamp: Number(sent?.messageTimestamp ?? 0) || Math.floor(Date.now() / 1000) };
+  }
+
+  async sendTyping(to: string, state: EngineTyping): Promise<void> {
+    await sendTyping(this.#openSock(), to, state);
+  }
+
+  async markRead(chat: string, ids: readonly string[] | null): Promise<string[]> {
+    return markRead(this.#openSock(), this.#unread, chat, ids);
+  }
+
+  #openSock(): WASocket {
     const sock = this.#sock;
     if (!sock || !this.#sockOpen) throw new EngineSessionClosedError('the connection is not open');
     this.#assertRunning();
-    const sent = await sock.sendMessage(message.to, textContent(message), { messageId: message.id });
-    return { id: sent?.key.id ?? message.id, timestamp: Number(sent?.messageTimestamp ?? 0) || Math.floor(Date.now() / 1000) };
+    return sock;
   }
 
   async logout(): Promise<void> {
@@ -211,7 +225,10 @@ export class BaileysSession extends EngineSession {
         return identity ? `${identity.phone}@s.whatsapp.net` : null;
       },
       isCurrent: () => sock === this.#sock && !this.#closed,
-      message: (message) => this.emit('message', message),
+      message: (message, key) => {
+        this.#unread.remember(message.from, key);
+        this.emit('message', message);
+      },
       ack: (ack) => this.emit('ack', ack),
       error: (err) => this.#log.warn({ err }, 'could not read a message event'),
     });

@@ -115,7 +115,8 @@ export interface MessageEventSinks {
   me(): string | null;
   /** False once this socket is no longer the session's current one (its late events are dropped). */
   isCurrent(): boolean;
-  message(message: EngineMessage): void;
+  /** An inbound text, with the key it arrived under (read receipts must name it). */
+  message(message: EngineMessage, key: WAMessageKey): void;
   ack(ack: EngineAck): void;
   error(err: unknown): void;
 }
@@ -146,7 +147,7 @@ export function wireMessageEvents(
     later(async (me) => {
       for (const msg of messages) {
         const message = await toEngineMessage(msg, me, lookup);
-        if (message && sinks.isCurrent()) sinks.message(message);
+        if (message && sinks.isCurrent()) sinks.message(message, msg.key);
       }
     });
   });
