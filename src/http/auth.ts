@@ -6,6 +6,7 @@ import type { AuthCache } from '../tenancy/index.ts';
 import type { AuthKind, RequestAuth } from './context.ts';
 import { errors } from './api-errors.ts';
 import { takeDeferredBodyError } from './body.ts';
+import { mergeWawpParams } from './wawp-params.ts';
 
 /**
  * Authentication (docs/http-api.md "Authentication"). It runs as a preValidation hook, i.e. after the body is parsed but
@@ -117,10 +118,18 @@ export function defaultAuthKind(url: string): AuthKind {
   return 'none';
 }
 
-function afterAuth(request: FastifyRequest, done: (err?: Error) => void): void {
+/** Wawp routes (access-token auth) take every parameter from the query or the body: merged here, after auth. */
+function afterAuth(request: FastifyRequest, wawpParams: boolean, done: (err?: Error) => void): void {
   const bodyError = takeDeferredBodyError(request);
-  if (bodyError) done(bodyError);
-  else done();
+  if (bodyError) return done(bodyError);
+  if (wawpParams) {
+    try {
+      mergeWawpParams(request);
+    } catch (err) {
+      return done(err as Error);
+    }
+  }
+  done();
 }
 
 /**
@@ -128,7 +137,7 @@ function afterAuth(request: FastifyRequest, done: (err?: Error) => void): void {
  * promise at all (they add up at tens of thousands of requests per second). The deferred body error comes after
  * authentication (401 before 400).
  */
-function authHook(step: StepFn | null): preValidationHookHandler {
+function authHook(step: StepFn | null, wawpParams: boolean): preValidationHookHandler {
   return function auth(request, _reply, done) {
     let pending: Step;
     try {
@@ -137,8 +146,8 @@ function authHook(step: StepFn | null): preValidationHookHandler {
       done(err as Error);
       return;
     }
-    if (pending) pending.then(() => afterAuth(request, done), done);
-    else afterAuth(request, done);
+    if (pending) pending.then(() => afterAuth(request, wawpParams, done), done);
+    else afterAuth(request, wawpParams, done);
   };
 }
 
@@ -160,13 +169,13 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     if (existing.some((h) => (h as { [AUTH_HOOK]?: true })[AUTH_HOOK])) return;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (kind === 'none' && methods.every((m) => m === 'GET' || m === 'HEAD')) return;
-    const hook = Object.assign(authHook(steps[kind]), { [AUTH_HOOK]: true as const });
+    const hook = Object.assign(authHook(steps[kind], kind === 'account' || kind === 'instance'), { [AUTH_HOOK]: true as const });
     route.preValidation = [hook, ...existing];
   });
 }
 
 /** The preValidation of the not-found handler: what the auth hook does for a route without auth. */
-export const notFoundPreValidation: preValidationHookHandler = authHook(null);
+export const notFoundPreValidation: preValidationHookHandler = authHook(null, false);
 
 /** The authenticated account of an account or instance route. */
 export function requestAccount(request: FastifyRequest): Account {

@@ -4,6 +4,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import { type ApiError, errors } from './api-errors.ts';
+import { convertParams } from './wawp-params.ts';
 
 /**
  * Schema validation with TypeBox's compiler: the route schemas that generate OpenAPI also validate. Bodies are
@@ -32,7 +33,7 @@ export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schem
   const part = httpPart ?? 'body';
   return (input: unknown) => {
     // No body (or JSON `null`) is an empty object: every route's body is optional unless a field is required.
-    const value = part === 'body' ? (input ?? {}) : Value.Convert(schema, input);
+    const value = part === 'body' ? (input ?? {}) : part === 'querystring' ? convertParams(schema, input) : Value.Convert(schema, input);
     if (check.Check(value)) return { value };
     const all = [...check.Errors(value)];
     const missing = all.find((e) => e.type === ValueErrorType.ObjectRequiredProperty);

@@ -96,14 +96,18 @@ describe('bodies', () => {
       );
     }
   });
-  test('JSON null body is an empty body', async () => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: `/v2/session/config?access_token=${a.token}&instance_id=${id}`,
-      headers: { 'content-type': 'application/json' },
-      payload: 'null',
-    });
-    assert.equal(res.statusCode, 200);
+  test('a JSON body of null is refused like any other non-object body (400 invalid_parameter body)', async () => {
+    for (const payload of ['null', '[]', '5', '"text"', 'true']) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `/v2/session/config?access_token=${a.token}&instance_id=${id}`,
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+      assert.equal(res.statusCode, 400, payload);
+      assert.equal(res.json().code, 'invalid_parameter', payload);
+      assert.equal(res.json().details.parameter, 'body', payload);
+    }
   });
   test('unsupported content type → 400, not 5xx', async () => {
     await expectClientError(
