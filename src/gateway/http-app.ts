@@ -88,7 +88,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   registerRequestId(app);
   registerBodyParsers(app);
-  registerErrorHandling(app);
+  registerErrorHandling(app, { sandbox: deps.sandbox ?? deps.config.sandbox });
   registerAuth(app, { authCache, store });
   registerRenditions(app);
   registerOpenApi(app, VERSION);

@@ -92,7 +92,8 @@ function fromFastify(err: FastifyError): ApiError | null {
     case 'FST_ERR_BAD_URL':
       return errors.invalidParameter('url');
     case 'FST_ERR_MAX_PARAM_LENGTH':
-      return errors.notFound();
+      // An id in the path longer than any id we issue (routerOptions.maxParamLength).
+      return errors.invalidParameter('path', undefined, 'a path parameter is longer than 200 characters');
   }
   const status = err.statusCode ?? 500;
   if (status === 413) return errors.payloadTooLarge();
@@ -140,15 +141,23 @@ class RouteTable {
   }
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+/** 404 for a path no route serves; its message says where the routes are listed (or that the sandbox is off). */
+function unknownRoute(method: string, path: string, sandbox: boolean): ApiError {
+  if (!sandbox && (path === '/sandbox' || path.startsWith('/sandbox/'))) {
+    return errors.notFound(undefined, 'sandbox mode is off (start the gateway with SWITCHBOARD_SANDBOX=1 to use /sandbox/*)');
+  }
+  return errors.notFound(undefined, `no route ${method} ${path.slice(0, 200)}; the routes are listed at /docs`);
+}
+
+export function registerErrorHandling(app: FastifyInstance, opts: { sandbox: boolean }): void {
   const table = new RouteTable();
   app.addHook('onRoute', (route) => table.add(route.url ?? route.path, route.method));
   app.setErrorHandler(handleError);
   // Unknown URLs still get the body check the auth hook makes on routes (an unparseable body is 400, as before).
   app.setNotFoundHandler({ preValidation: notFoundPreValidation }, (request, reply) => {
-    const path = request.url.split('?')[0];
+    const path = request.url.split('?')[0] ?? '/';
     const allow = table.allowed(path);
-    return sendError(request, reply, allow.length > 0 ? errors.methodNotAllowed(allow) : errors.notFound());
+    return sendError(request, reply, allow.length > 0 ? errors.methodNotAllowed(allow) : unknownRoute(request.method, path, opts.sandbox));
   });
 }
 

@@ -52,5 +52,7 @@ export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schem
 export function validationToApiError(validation: unknown, context: string | undefined): ApiError {
   const issue = Array.isArray(validation) ? (validation[0] as Partial<ParameterIssue> | undefined) : undefined;
   const parameter = issue?.parameter ?? (context === 'querystring' ? 'query' : (context ?? 'body'));
-  return issue?.keyword === 'missing' ? errors.missingParameter(parameter) : errors.invalidParameter(parameter);
+  if (issue?.keyword === 'missing') return errors.missingParameter(parameter);
+  // TypeBox's own words ("Expected string length less or equal to 64"), after the parameter's name.
+  return errors.invalidParameter(parameter, undefined, issue?.message ? `${parameter}: ${issue.message}` : undefined);
 }

@@ -40,6 +40,8 @@ interface Case {
   code: keyof typeof MESSAGES;
   request: () => InjectOptions;
   details?: Record<string, unknown>;
+  /** Wawp's phrase, then the specific reason (default: the phrase alone). */
+  message?: string;
 }
 
 const cases: Case[] = [
@@ -49,6 +51,7 @@ const cases: Case[] = [
     code: 'missing_parameter',
     request: () => ({ method: 'POST', url: '/admin/accounts', headers: t.admin, payload: {} }),
     details: { parameter: 'name' },
+    message: 'Bad Request - Missing Required Parameter(s): name is required',
   },
   {
     name: 'invalid parameter',
@@ -56,6 +59,7 @@ const cases: Case[] = [
     code: 'invalid_parameter',
     request: () => ({ method: 'POST', url: '/admin/accounts', headers: t.admin, payload: { name: 42 } }),
     details: { parameter: 'name' },
+    message: 'Bad Request - Invalid Parameter: name: Expected string',
   },
   { name: 'no token', status: 401, code: 'invalid_access_token', request: () => ({ method: 'GET', url: '/v2/session/info' }) },
   {
@@ -63,6 +67,7 @@ const cases: Case[] = [
     status: 403,
     code: 'quota_reached',
     request: () => ({ method: 'POST', url: `/v2/session/create?access_token=${full.token}` }),
+    message: 'Forbidden - Quota or Limit Reached: this account may have 0 instances',
   },
   {
     name: 'unknown instance',
@@ -70,19 +75,27 @@ const cases: Case[] = [
     code: 'invalid_instance',
     request: () => ({ method: 'GET', url: `/v2/session/info?access_token=${full.token}&instance_id=AAAAAAAAAAAA` }),
   },
-  { name: 'unknown route', status: 404, code: 'not_found', request: () => ({ method: 'GET', url: '/nope' }) },
+  {
+    name: 'unknown route',
+    status: 404,
+    code: 'not_found',
+    request: () => ({ method: 'GET', url: '/nope' }),
+    message: 'Not Found: no route GET /nope; the routes are listed at /docs',
+  },
   {
     name: 'not connected',
     status: 404,
     code: 'session_not_connected',
     request: () => ({ method: 'GET', url: '/test/not-connected' }),
     details: { status: 'STOPPED' },
+    message: 'Not Found - Session Is Not Connected: the session is STOPPED',
   },
   {
     name: 'wrong method',
     status: 405,
     code: 'method_not_allowed',
     request: () => ({ method: 'PUT', url: '/v2/session/info' }),
+    message: 'Method Not Allowed: use GET, HEAD, POST',
   },
   {
     name: 'invalid state',
@@ -90,6 +103,7 @@ const cases: Case[] = [
     code: 'invalid_state',
     request: () => ({ method: 'GET', url: '/test/state' }),
     details: { status: 'WORKING' },
+    message: 'Conflict - Not Allowed In Current Status: the session is WORKING',
   },
   {
     name: 'payload too large',
@@ -116,7 +130,7 @@ describe('every error status in every rendition', () => {
         const requestId = res.headers['x-request-id'];
         assert.ok(typeof requestId === 'string' && requestId.length > 0);
         assert.ok(String(res.headers['content-type']).startsWith(accept), String(res.headers['content-type']));
-        const message = MESSAGES[c.code];
+        const message = c.message ?? MESSAGES[c.code];
         // Nothing internal leaks from a 500.
         assert.ok(!res.body.includes('secret internals'));
         switch (format) {

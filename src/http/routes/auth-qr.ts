@@ -122,7 +122,7 @@ export function authQrRoutes(manager: SessionManager): FastifyPluginAsyncTypebox
         if (raw === undefined || raw === '') throw errors.missingParameter('phone_number');
         const phone = String(raw);
         // Digits only, E.164 length; anything else is refused rather than silently cleaned.
-        if (!/^\d{6,15}$/.test(phone)) throw errors.invalidParameter('phone_number');
+        if (!/^\d{6,15}$/.test(phone)) throw errors.invalidParameter('phone_number', undefined, 'phone_number must be 6 to 15 digits (international format, digits only)');
         return { code: await manager.requestPairingCode(instance.id, phone) };
       },
     );

@@ -13,6 +13,9 @@ import { Nullable, SECURITY, errorResponses, instanceBody, instanceQuery } from 
 
 export const MAX_TEXT = 4096;
 
+/** What an unusable chatId is told (1:1 chats with a phone number only; see messaging/chat-id.ts). */
+export const CHAT_ID_RULE = 'chatId must be a phone number or a JID (digits with country code, …@c.us or …@s.whatsapp.net)';
+
 const Text = Type.String({ minLength: 1, maxLength: MAX_TEXT });
 
 const SendAnswerSchema = Type.Object({
@@ -53,7 +56,7 @@ export function sendRoutes(messaging: MessagingService): FastifyPluginAsyncTypeb
         const instance = requestInstance(request);
         const body = request.body;
         const chat = parseChatId(body.chatId);
-        if (!chat) throw errors.invalidParameter('chatId');
+        if (!chat) throw errors.invalidParameter('chatId', undefined, CHAT_ID_RULE);
         const text = body.message ?? body.text;
         if (text === undefined) throw errors.missingParameter('message');
         const answer = await messaging.send(instance, { chat, text, replyTo: body.reply_to ?? null });

@@ -45,7 +45,7 @@ const common = { tags: ['session'], security: SECURITY.instance };
 function phone(raw: string | null | undefined): string | null | undefined {
   if (raw === undefined || raw === null) return raw;
   const digits = normalizePhone(raw);
-  if (digits === null) throw errors.invalidParameter('expected_phone');
+  if (digits === null) throw errors.invalidParameter('expected_phone', undefined, 'expected_phone must be a phone number with its country code (6 to 15 digits)');
   return digits;
 }
 
