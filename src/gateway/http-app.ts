@@ -19,6 +19,8 @@ import {
   adminRoutes,
   healthRoutes,
   sessionRoutes,
+  recordRoutes,
+  wawpCompatRoutes,
   typeboxValidatorCompiler,
 } from '../http/index.ts';
 import { AuthCache } from '../tenancy/index.ts';
@@ -90,6 +92,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerBodyParsers(app);
   registerErrorHandling(app, { sandbox: deps.sandbox ?? deps.config.sandbox });
   registerAuth(app, { authCache, store });
+  const routes = recordRoutes(app);
   registerRenditions(app);
   registerOpenApi(app, VERSION);
 
@@ -99,5 +102,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.register(accountRoutes(registry));
   app.register(dashboardRoutes());
   for (const plugin of deps.plugins ?? []) app.register(plugin);
+  // Last: the v1 paths reuse the routes registered above; unbuilt Wawp routes answer 501.
+  app.register(wawpCompatRoutes(routes));
   return app;
 }

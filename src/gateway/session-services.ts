@@ -15,6 +15,7 @@ import {
   sessionLifecycleRoutes,
   sessionMeRoutes,
   sendRoutes,
+  sendChatStateRoutes,
   metricsRoutes,
   clusterRoutes,
 } from '../http/index.ts';
@@ -165,6 +166,7 @@ export async function createSessionServices(input: SessionServicesInput): Promis
       replayWindowMs: config.streamReplayWindowMs ?? STREAM_DEFAULTS.streamReplayWindowMs,
     }),
     sendRoutes(messaging),
+    sendChatStateRoutes(messaging),
     metricsRoutes(metrics),
   ];
   if (sim) plugins.push(sandboxRoutes(sim));

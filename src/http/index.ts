@@ -20,6 +20,8 @@ export { healthRoutes } from './routes/health.ts';
 export { metricsRoutes } from './routes/metrics.ts';
 export { sandboxRoutes } from './routes/sandbox.ts';
 export { sendRoutes } from './routes/send.ts';
+export { sendChatStateRoutes } from './routes/send-chat-state.ts';
+export { recordRoutes, wawpCompatRoutes } from './routes/wawp-compat.ts';
 export { lifecycleRegistryHooks, sessionLifecycleRoutes } from './routes/session-lifecycle.ts';
 export { sessionMeRoutes } from './routes/session-me.ts';
 export { sessionRoutes } from './routes/session.ts';

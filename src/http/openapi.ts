@@ -1,15 +1,59 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { ErrorSchema } from './schemas.ts';
+import { operationIdFor } from './routes/wawp-compat.ts';
 
 /**
  * OpenAPI 3.1 from the route schemas (@fastify/swagger) at /openapi.json, and its page at /docs. The Swagger UI
  * assets are served from the installed package (no CDN), so the page works offline and under a strict CSP.
  * Register before the routes: @fastify/swagger collects routes as they are added.
  */
+/** Wawp routes (access-token auth) take their parameters from the query or the body (wawp-params.ts). */
+function isWawpRoute(route: RouteOptions): boolean {
+  const auth = route.config?.auth;
+  return auth === 'instance' || auth === 'account';
+}
+
+interface ObjectSchema {
+  type?: string;
+  properties?: Record<string, unknown>;
+  required?: string[];
+  'x-require-one-of'?: string[];
+}
+
+/**
+ * A Wawp route's parameters, documented where a client may put them: as query parameters (none required there,
+ * since each may come in the body instead) and, for methods with a body, as a JSON or form body with the required
+ * ones (and "one of message or text" as anyOf). Routes that still declare their own body keep it.
+ */
+function wawpParameters(schema: FastifySchema, method: string): FastifySchema {
+  const query = schema.querystring as ObjectSchema | undefined;
+  if (!query?.properties) return schema;
+  const { required, 'x-require-one-of': oneOf, ...rest } = query;
+  const out: FastifySchema = { ...schema, querystring: { ...rest } };
+  if (method !== 'GET' && method !== 'HEAD' && !schema.body) {
+    out.body = {
+      ...rest,
+      ...(required?.length ? { required } : {}),
+      ...(oneOf ? { anyOf: oneOf.map((name) => ({ required: [name] })) } : {}),
+      description: 'The same parameters as the query string (either place works; the query wins)',
+    };
+    out.consumes = ['application/json', 'application/x-www-form-urlencoded'];
+  }
+  return out;
+}
+
 export function registerOpenApi(app: FastifyInstance, version: string): void {
   app.addSchema(ErrorSchema);
+  // Every operation has an id (clients generated from the document need one): method + path unless a route names it.
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as (FastifySchema & { operationId?: string }) | undefined;
+    if (schema && !schema.operationId) {
+      const method = [route.method].flat()[0] ?? 'get';
+      route.schema = { ...schema, operationId: operationIdFor(method, route.url ?? route.path) } as FastifySchema;
+    }
+  });
   // Documentation routes answer their own formats: never XML, never auth.
   app.addHook('onRoute', (route) => {
     const url = route.url ?? route.path;
@@ -20,6 +64,11 @@ export function registerOpenApi(app: FastifyInstance, version: string): void {
   app.register(swagger, {
     // Shared schemas keep their $id as component name ("Error", not "def-0").
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    transform: ({ schema, url, route }) => ({
+      schema: isWawpRoute(route as RouteOptions) && schema ? wawpParameters(schema, String(route.method)) : schema,
+      url,
+    }),
+    transformObject: (documentObject) => optionalWawpBodies((documentObject as { openapiObject: OpenApiDocument }).openapiObject) as never,
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -43,4 +92,18 @@ export function registerOpenApi(app: FastifyInstance, version: string): void {
   });
   app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
+
+interface OpenApiDocument {
+  paths?: Record<string, Record<string, { requestBody?: { required?: boolean; content?: Record<string, unknown> }; tags?: string[] }>>;
+}
+
+/** A Wawp body is optional (the parameters may all be in the query); @fastify/swagger marks every body required. */
+function optionalWawpBodies(doc: OpenApiDocument): OpenApiDocument {
+  for (const operations of Object.values(doc.paths ?? {})) {
+    for (const op of Object.values(operations)) {
+      if (op.requestBody?.content?.['application/x-www-form-urlencoded']) op.requestBody.required = false;
+    }
+  }
+  return doc;
 }

@@ -34,8 +34,14 @@ export const InstanceProps = {
   instance_id: Type.Optional(Type.String({ description: 'Instance id, 12 characters [A-Za-z0-9] (or header X-Instance-ID)' })),
 };
 
-/** Querystring of a Wawp instance route, plus route-specific fields. */
-export const instanceQuery = <P extends TProperties>(extra?: P) => Type.Object({ ...InstanceProps, ...(extra ?? ({} as P)) });
+/**
+ * The parameters of a Wawp instance route: credentials plus route-specific fields. They are read from the query, a
+ * form body or a JSON body alike (wawp-params.ts), and validated as the route's querystring; the OpenAPI also
+ * documents them as the request body (openapi.ts). `requireOneOf`: one of these names is required (e.g. message or
+ * text), enforced by the handler and shown in the OpenAPI.
+ */
+export const instanceQuery = <P extends TProperties>(extra?: P, opts?: { requireOneOf?: string[] }) =>
+  Type.Object({ ...InstanceProps, ...(extra ?? ({} as P)) }, opts?.requireOneOf ? { 'x-require-one-of': opts.requireOneOf } : {});
 /** Querystring of an account-level route. */
 export const accountQuery = <P extends TProperties>(extra?: P) => Type.Object({ ...AccessTokenProps, ...(extra ?? ({} as P)) });
 /** JSON body of a Wawp instance route: credentials may travel here too; unknown fields are ignored. */

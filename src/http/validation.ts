@@ -28,6 +28,11 @@ function parameterName(path: string, httpPart: string): string {
   return segments.length === 0 || segments[0] === '' ? httpPart : segments.join('.');
 }
 
+function ruleOf(schema: unknown): string | undefined {
+  const rule = (schema as { 'x-rule'?: unknown } | undefined)?.['x-rule'];
+  return typeof rule === 'string' ? rule : undefined;
+}
+
 export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = TypeCompiler.Compile(schema);
   const part = httpPart ?? 'body';
@@ -42,7 +47,8 @@ export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schem
       keyword: missing ? 'missing' : 'invalid',
       parameter: parameterName(first?.path ?? '', part === 'querystring' ? 'query' : part),
       instancePath: first?.path ?? '',
-      message: first?.message ?? 'invalid',
+      // A schema may state its rule in words (`x-rule`, e.g. chatId's), which reads better than TypeBox's pattern.
+      message: ruleOf(first?.schema) ?? first?.message ?? 'invalid',
     };
     return { error: [issue] as unknown as Error };
   };
@@ -54,5 +60,6 @@ export function validationToApiError(validation: unknown, context: string | unde
   const parameter = issue?.parameter ?? (context === 'querystring' ? 'query' : (context ?? 'body'));
   if (issue?.keyword === 'missing') return errors.missingParameter(parameter);
   // TypeBox's own words ("Expected string length less or equal to 64"), after the parameter's name.
-  return errors.invalidParameter(parameter, undefined, issue?.message ? `${parameter}: ${issue.message}` : undefined);
+  const reason = issue?.message;
+  return errors.invalidParameter(parameter, undefined, reason ? (reason.startsWith(parameter) ? reason : `${parameter}: ${reason}`) : undefined);
 }

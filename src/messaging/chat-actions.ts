@@ -1,5 +1,5 @@
 import type { EngineIdentity, EngineSession, EngineTyping } from '../engine/index.ts';
-import { InvalidStateError, type StatusSnapshot } from '../sessions/index.ts';
+import { EngineRequestError, InvalidStateError, type StatusSnapshot } from '../sessions/index.ts';
 import type { InstanceRecord } from '../store/index.ts';
 import type { ChatAddress } from './chat-id.ts';
 import type { EngineTap } from './engine-message-tap.ts';
@@ -44,6 +44,10 @@ export interface SeenAnswer {
   messageIds: string[];
 }
 
+/** The engine could not do it (the connection closed under the request): 502, like a failed pairing-code request. */
+const engineRequest = <T>(what: string, pending: Promise<T>): Promise<T> =>
+  pending.catch((err: unknown) => Promise.reject(new EngineRequestError(what, err)));
+
 export class ChatActions {
   constructor(
     private readonly sessions: LiveView,
@@ -51,12 +55,14 @@ export class ChatActions {
   ) {}
 
   async typing(instance: InstanceRecord, chat: ChatAddress, state: EngineTyping): Promise<TypingAnswer> {
-    await (await this.#session(instance)).sendTyping(chat.jid, state);
+    const session = await this.#session(instance);
+    await engineRequest('typing', session.sendTyping(chat.jid, state));
     return { chatId: chat.chatId, state };
   }
 
   async seen(instance: InstanceRecord, chat: ChatAddress, messageIds: readonly string[] | null): Promise<SeenAnswer> {
-    const marked = await (await this.#session(instance)).markRead(chat.jid, messageIds);
+    const session = await this.#session(instance);
+    const marked = await engineRequest('read receipt', session.markRead(chat.jid, messageIds));
     return { chatId: chat.chatId, messageIds: marked };
   }
 

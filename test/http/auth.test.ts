@@ -109,6 +109,13 @@ describe('tenant isolation: another account’s instance is byte-identical to a 
     { method: 'POST', url: '/v2/session/config', payload: { name: 'stolen' } },
     { method: 'DELETE', url: '/v2/session/delete' },
     { method: 'POST', url: '/v2/session/delete' },
+    // The same routes under Wawp's v1 paths, and the WordPress plugin's status.
+    { method: 'GET', url: '/wp-json/awp/v1/session/info' },
+    { method: 'POST', url: '/wp-json/awp/v1/session/info' },
+    { method: 'GET', url: '/wp-json/awp/v1/session/me' },
+    { method: 'DELETE', url: '/wp-json/awp/v1/session/delete' },
+    { method: 'POST', url: '/wp-json/awp/v1/session/delete' },
+    { method: 'GET', url: '/wp-json/awp/v1/status' },
   ];
   for (const route of routes) {
     for (const accept of ['application/json', 'application/xml', 'text/plain', 'text/html']) {

@@ -4,16 +4,19 @@ import { parseChatId } from '../../messaging/index.ts';
 import type { MessagingService } from '../../messaging/index.ts';
 import { requestInstance } from '../auth.ts';
 import { errors } from '../api-errors.ts';
-import { Nullable, SECURITY, errorResponses, instanceBody, instanceQuery } from '../schemas.ts';
+import { Nullable, SECURITY, errorResponses, instanceQuery } from '../schemas.ts';
 
 /**
- * POST /v2/send/text (docs/http-api.md "Wawp routes"). `text` is accepted as an alias of `message`, as Wawp's generated client code sends it.
+ * POST and GET /v2/send/text (docs/http-api.md "Wawp routes"). Every parameter may be in the query or the body (wawp-params.ts). `text` is accepted as an alias of `message`, as Wawp's generated client code sends it.
  * The instance's signature template is appended; the answer's `body` is the text exactly as sent.
  */
 
 export const MAX_TEXT = 4096;
 
 /** What an unusable chatId is told (1:1 chats with a phone number only; see messaging/chat-id.ts). */
+/** What the schema admits for chatId (parseChatId decides exactly; this only keeps the OpenAPI honest). */
+export const CHAT_ID_PATTERN = '^[+\\s\\d]{6,40}(@(c\\.us|s\\.whatsapp\\.net))?$';
+
 export const CHAT_ID_RULE = 'chatId must be a phone number or a JID (digits with country code, …@c.us or …@s.whatsapp.net)';
 
 const Text = Type.String({ minLength: 1, maxLength: MAX_TEXT });
@@ -30,9 +33,11 @@ const SendAnswerSchema = Type.Object({
 
 export function sendRoutes(messaging: MessagingService): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.post(
-      '/v2/send/text',
-      {
+    // Wawp lists GET as well as POST for send/text (its samples put every parameter in the query).
+    for (const method of ['POST', 'GET'] as const) {
+      app.route({
+        method,
+        url: '/v2/send/text',
         config: { auth: 'instance', xmlRoot: 'message' },
         schema: {
           tags: ['send'],
@@ -41,28 +46,37 @@ export function sendRoutes(messaging: MessagingService): FastifyPluginAsyncTypeb
           description:
             'Queued durably before the answer, then sent in order within the instance rate limit ' +
             '(SWITCHBOARD_SEND_RATE_PER_MIN). The answer normally follows the send itself; if the rate limit or a ' +
-            'reconnect holds the message longer, it is still 201 with the same id and the message follows.',
-          querystring: instanceQuery(),
-          body: instanceBody({
-            chatId: Type.String({ maxLength: 64, description: 'Digits with country code (+ and spaces removed), or …@c.us / …@s.whatsapp.net' }),
-            message: Type.Optional(Text),
-            text: Type.Optional({ ...Text, description: 'Alias of message' }),
-            reply_to: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128, description: 'Id of the quoted message' }))),
-          }),
+            'reconnect holds the message longer, it is still 201 with the same id and the message follows. ' +
+            '`message` or its alias `text` is required.',
+          querystring: instanceQuery(
+            {
+              chatId: Type.String({
+                maxLength: 64,
+                pattern: CHAT_ID_PATTERN,
+                'x-rule': CHAT_ID_RULE,
+                description: 'Digits with country code (+ and spaces removed), or …@c.us / …@s.whatsapp.net',
+                examples: ['201234567890@c.us'],
+              }),
+              message: Type.Optional({ ...Text, examples: ['Hi from Switchboard'] }),
+              text: Type.Optional({ ...Text, description: 'Alias of message' }),
+              reply_to: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128, description: 'Id of the quoted message' }))),
+            },
+            { requireOneOf: ['message', 'text'] },
+          ),
           response: { 201: SendAnswerSchema, ...errorResponses(400, 401, 404, 409, 502) },
         },
-      },
-      async (request, reply) => {
-        const instance = requestInstance(request);
-        const body = request.body;
-        const chat = parseChatId(body.chatId);
-        if (!chat) throw errors.invalidParameter('chatId', undefined, CHAT_ID_RULE);
-        const text = body.message ?? body.text;
-        if (text === undefined) throw errors.missingParameter('message');
-        const answer = await messaging.send(instance, { chat, text, replyTo: body.reply_to ?? null });
-        reply.code(201);
-        return answer;
-      },
-    );
+        handler: async (request, reply) => {
+          const instance = requestInstance(request);
+          const params = request.query;
+          const chat = parseChatId(params.chatId);
+          if (!chat) throw errors.invalidParameter('chatId', undefined, CHAT_ID_RULE);
+          const text = params.message ?? params.text;
+          if (text === undefined) throw errors.missingParameter('message');
+          const answer = await messaging.send(instance, { chat, text, replyTo: params.reply_to ?? null });
+          reply.code(201);
+          return answer;
+        },
+      });
+    }
   };
 }
