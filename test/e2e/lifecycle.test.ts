@@ -33,7 +33,7 @@ describe('linking', () => {
   test('create → start → QR → /sandbox/scan → WORKING', async () => {
     const i = await g.newInstance('qr-link');
     const start = await i.call('POST', '/v2/session/start');
-    assert.deepEqual(start.body, { name: 'qr-link', status: 'STARTING', config: { webhooks: {}, proxy: null } });
+    assert.deepEqual(start.body, { instance_id: i.id, name: 'qr-link', status: 'STARTING', config: { webhooks: {}, proxy: null } });
 
     const scanning = await i.waitStatus('SCAN_QR_CODE', 'qr_ready');
     assert.match(scanning.qr, /^data:image\/png;base64,/);
@@ -133,7 +133,7 @@ describe('after linking', () => {
     const i = await g.newInstance('stop-start');
     const phone = await link(i);
     const stop = await i.call('POST', '/v2/session/stop');
-    assert.deepEqual(stop.body, { name: 'stop-start', status: 'STOPPED', config: { webhooks: {}, proxy: null } });
+    assert.deepEqual(stop.body, { instance_id: i.id, name: 'stop-start', status: 'STOPPED', config: { webhooks: {}, proxy: null } });
     const stopped = await i.info();
     assert.equal(stopped.reason, 'stop_requested');
     assert.equal(stopped.me.id, `${phone}@c.us`, 'identity kept while stopped');

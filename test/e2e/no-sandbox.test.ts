@@ -47,7 +47,7 @@ test('without SWITCHBOARD_SANDBOX there is no simulator and no /sandbox route; Q
   assert.equal(bad.json().details.parameter, 'phone_number');
   // stop on a STOPPED instance is accepted and idempotent
   const stop = await app.inject({ method: 'POST', url: `/v2/session/stop?${q}` });
-  assert.deepEqual(stop.json(), { name: created.json().session_name, status: 'STOPPED', config: { webhooks: {}, proxy: null } });
+  assert.deepEqual(stop.json(), { instance_id: created.json().instance_id, name: created.json().session_name, status: 'STOPPED', config: { webhooks: {}, proxy: null } });
   const xml = await app.inject({ method: 'GET', url: `/v2/session/stop?${q}`, headers: { accept: 'application/xml' } });
   assert.match(xml.body, /<session>.*<status>STOPPED<\/status>.*<\/session>/s);
 });

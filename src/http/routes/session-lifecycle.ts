@@ -12,7 +12,9 @@ import { SECURITY, SessionStatusSchema, errorResponses, instanceBody, instanceQu
  * status it left the session in; the status may still be changing (poll /info or listen to session.status).
  */
 
+/** The same shape as its siblings: create and info carry instance_id too. */
 const SessionAnswer = Type.Object({
+  instance_id: Type.String(),
   name: Type.String(),
   status: SessionStatusSchema,
   config: Type.Object({ webhooks: Type.Object({}), proxy: Type.Null() }),
@@ -44,7 +46,7 @@ export function sessionLifecycleRoutes(manager: SessionManager): FastifyPluginAs
         handler: async (request) => {
           const instance = requestInstance(request);
           const snapshot = await manager[command](instance.id);
-          return { name: instance.name, status: snapshot.status, config: { webhooks: {}, proxy: null } };
+          return { instance_id: instance.id, name: instance.name, status: snapshot.status, config: { webhooks: {}, proxy: null } };
         },
       });
     }
