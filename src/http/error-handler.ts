@@ -152,13 +152,19 @@ function unknownRoute(method: string, path: string, sandbox: boolean): ApiError 
 export function registerErrorHandling(app: FastifyInstance, opts: { sandbox: boolean }): void {
   const table = new RouteTable();
   app.addHook('onRoute', (route) => table.add(route.url ?? route.path, route.method));
-  app.setErrorHandler(handleError);
-  // Unknown URLs still get the body check the auth hook makes on routes (an unparseable body is 400, as before).
-  app.setNotFoundHandler({ preValidation: notFoundPreValidation }, (request, reply) => {
+  const noRoute = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const path = request.url.split('?')[0] ?? '/';
     const allow = table.allowed(path);
     return sendError(request, reply, allow.length > 0 ? errors.methodNotAllowed(allow) : unknownRoute(request.method, path, opts.sandbox));
+  };
+  app.setErrorHandler((error, request, reply) => {
+    // Fastify refuses a QUERY without Content-Type before looking for a route; where no route takes QUERY, the
+    // answer is the same 404/405 as for any other method.
+    if (request.is404 && (error as FastifyError).code === 'FST_ERR_ROUTE_MISSING_CONTENT_TYPE') return noRoute(request, reply);
+    return handleError(error, request, reply);
   });
+  // Unknown URLs still get the body check the auth hook makes on routes (an unparseable body is 400, as before).
+  app.setNotFoundHandler({ preValidation: notFoundPreValidation }, noRoute);
 }
 
 /** For Fastify's `frameworkErrors` option: URLs the router cannot even decode. */
