@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { ErrorSchema } from './schemas.ts';
+import { ErrorSchema, errorResponses } from './schemas.ts';
 import { operationIdFor } from './routes/wawp-compat.ts';
 
 /**
@@ -64,11 +64,15 @@ export function registerOpenApi(app: FastifyInstance, version: string): void {
   app.register(swagger, {
     // Shared schemas keep their $id as component name ("Error", not "def-0").
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-    transform: ({ schema, url, route }) => ({
-      schema: isWawpRoute(route as RouteOptions) && schema ? wawpParameters(schema, String(route.method)) : schema,
-      url,
-    }),
-    transformObject: (documentObject) => optionalWawpBodies((documentObject as { openapiObject: OpenApiDocument }).openapiObject) as never,
+    transform: ({ schema, url, route }) => {
+      let out = schema && isWawpRoute(route as RouteOptions) ? wawpParameters(schema, String(route.method)) : schema;
+      if (out && url.includes(':')) out = withLongIdStatus(out);
+      return { schema: out, url };
+    },
+    transformObject: (documentObject) => {
+      const doc = (documentObject as { openapiObject: OpenApiDocument }).openapiObject;
+      return renditions(optionalWawpBodies(doc)) as never;
+    },
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -103,6 +107,37 @@ function optionalWawpBodies(doc: OpenApiDocument): OpenApiDocument {
   for (const operations of Object.values(doc.paths ?? {})) {
     for (const op of Object.values(operations)) {
       if (op.requestBody?.content?.['application/x-www-form-urlencoded']) op.requestBody.required = false;
+    }
+  }
+  return doc;
+}
+
+/** A path id longer than the router takes (200 characters) is 400 invalid_parameter on every route with one. */
+function withLongIdStatus(schema: FastifySchema): FastifySchema {
+  const response = (schema.response ?? {}) as Record<string, unknown>;
+  return response['400'] || response[400] ? schema : { ...schema, response: { ...response, ...errorResponses(400) } };
+}
+
+type Content = Record<string, { schema?: unknown }>;
+
+/**
+ * The renditions every answer really has (docs/http-api.md "Errors"): JSON answers also as XML (application/xml,
+ * text/xml) by Accept, and errors also as text/plain and text/html.
+ */
+function renditions(doc: OpenApiDocument): OpenApiDocument {
+  const text = { schema: { type: 'string' } };
+  for (const operations of Object.values(doc.paths ?? {})) {
+    for (const op of Object.values(operations) as Array<{ responses?: Record<string, { content?: Content }> }>) {
+      for (const [status, response] of Object.entries(op.responses ?? {})) {
+        const content = response.content;
+        if (!content?.['application/json']) continue;
+        content['application/xml'] ??= { schema: { type: 'string', description: 'The same answer as XML' } };
+        content['text/xml'] ??= content['application/xml'];
+        if (Number(status) >= 400) {
+          content['text/plain'] ??= text;
+          content['text/html'] ??= text;
+        }
+      }
     }
   }
   return doc;

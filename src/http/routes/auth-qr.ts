@@ -77,7 +77,13 @@ export function authQrRoutes(manager: SessionManager): FastifyPluginAsyncTypebox
         querystring: instanceQuery(),
         body: instanceBody(),
         response: {
-          200: Type.Object({ qr: Type.String({ description: 'data:image/png;base64,…' }) }),
+          200: {
+            description: 'The QR: a PNG data URL in JSON, or with Accept: image/png the PNG itself',
+            content: {
+              'application/json': { schema: Type.Object({ qr: Type.String({ description: 'data:image/png;base64,…' }) }) },
+              'image/png': { schema: { type: 'string', format: 'binary' } },
+            },
+          },
           ...errorResponses(400, 401, 404, 409),
         },
       },

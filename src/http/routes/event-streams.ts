@@ -169,7 +169,13 @@ export function eventStreamRoutes(deps: EventStreamDeps): FastifyPluginAsyncType
           security: SECURITY.instance,
           summary: 'Live events (Server-Sent Events); `id:` is the outbox seq; resume with Last-Event-ID',
           querystring: StreamQuery,
-          response: { 200: { description: 'text/event-stream of `id: <seq>` + `data: <event envelope JSON>`' }, ...errorResponses(400, 401, 404) },
+          response: {
+            200: {
+              description: 'Server-Sent Events: `id: <seq>` + `data: <event envelope JSON>` per event',
+              content: { 'text/event-stream': { schema: { type: 'string' } } },
+            },
+            ...errorResponses(400, 401, 404),
+          },
         },
       },
       async (request, reply) => {

@@ -13,8 +13,10 @@ export function metricsRoutes(metrics: GatewayMetrics): FastifyPluginAsyncTypebo
           tags: ['extensions'],
           summary: 'Prometheus metrics (process, instances by status, events by name)',
           security: SECURITY.admin,
-          produces: ['text/plain'],
-          response: { ...errorResponses(401) },
+          response: {
+            200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } },
+            ...errorResponses(401),
+          },
         },
       },
       async (_request, reply) => {
