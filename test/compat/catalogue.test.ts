@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startGateway, type Gateway } from '../e2e/harness.ts';
+import { startGateway, type Gateway } from '../harness/gateway.ts';
 import { setup, type TestApp } from '../http/helpers.ts';
 import { MISSING_ROUTES, V1_ALIASES, V1_PREFIX } from '../../src/http/wawp-catalogue.ts';
 import { send } from './wire.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startGateway, type Gateway } from '../e2e/harness.ts';
+import { startGateway, type Gateway } from '../harness/gateway.ts';
 import { activityWhen, contactWrites, linkedInstance, n8nQs, receivedText, scanningInstance, send, type Linked } from './wire.ts';
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ADMIN_TOKEN, startGateway, type Gateway } from '../e2e/harness.ts';
+import { ADMIN_TOKEN, startGateway, type Gateway } from '../harness/gateway.ts';
 import { send, type WireAnswer } from './wire.ts';
 
 /**

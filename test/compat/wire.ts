@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { newPhone, sleep, type Gateway, type Instance } from '../e2e/harness.ts';
+import { newPhone, sleep, type Gateway, type Instance } from '../harness/gateway.ts';
 
 /**
  * The compatibility suite's client side: requests written byte for byte as each real Wawp client sends them
  * (docs/wawp-clients.md), over plain node:http so no client library adds or drops a header. The gateway side is the
- * real one (test/e2e/harness.ts): HTTP on loopback, the Baileys engine, the embedded simulator.
+ * real one (test/harness/gateway.ts): HTTP on loopback, the Baileys engine, the embedded simulator.
  */
 
 export interface WireAnswer {

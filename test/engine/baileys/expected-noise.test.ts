@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import pino from 'pino';
-import { demoteExpectedNoise, expectedLevel } from '../../src/engine/baileys/expected-noise.ts';
+import { demoteExpectedNoise, expectedLevel } from '../../../src/engine/baileys/expected-noise.ts';
 
 test('expected Baileys noise goes below warning; anything else keeps its level', () => {
   const cases: Array<[level: 'warn' | 'error', obj: unknown, msg: unknown, expected: string]> = [
