@@ -40,12 +40,22 @@ export const InstanceProps = {
  * documents them as the request body (openapi.ts). `requireOneOf`: one of these names is required (e.g. message or
  * text), enforced by the handler and shown in the OpenAPI.
  */
-export const instanceQuery = <P extends TProperties>(extra?: P, opts?: { requireOneOf?: string[] }) =>
-  Type.Object({ ...InstanceProps, ...(extra ?? ({} as P)) }, opts?.requireOneOf ? { 'x-require-one-of': opts.requireOneOf } : {});
+export const instanceQuery = <P extends TProperties>(extra?: P, opts?: { requireOneOf?: string[]; examples?: unknown[] }) =>
+  Type.Object(
+    { ...InstanceProps, ...(extra ?? ({} as P)) },
+    {
+      ...(opts?.requireOneOf ? { 'x-require-one-of': opts.requireOneOf } : {}),
+      ...(opts?.examples ? { examples: opts.examples } : {}),
+    },
+  );
+/** Credentials as the WordPress plugin sends them, in a JSON body. */
+const CREDENTIALS_EXAMPLE = { instance_id: 'A1b2C3d4E5f6', access_token: 'sb_your_access_token' };
+
 /** Querystring of an account-level route. */
 export const accountQuery = <P extends TProperties>(extra?: P) => Type.Object({ ...AccessTokenProps, ...(extra ?? ({} as P)) });
 /** JSON body of a Wawp instance route: credentials may travel here too; unknown fields are ignored. */
-export const instanceBody = <P extends TProperties>(extra?: P) => Type.Object({ ...InstanceProps, ...(extra ?? ({} as P)) });
+export const instanceBody = <P extends TProperties>(extra?: P) =>
+  Type.Object({ ...InstanceProps, ...(extra ?? ({} as P)) }, { examples: [CREDENTIALS_EXAMPLE] });
 
 export const MeSummarySchema = Nullable(Type.Object({ id: Type.String(), pushName: Nullable(Type.String()) }));
 

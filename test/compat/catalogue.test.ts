@@ -118,3 +118,24 @@ describe('the OpenAPI document', () => {
     assert.equal(doc.paths['/v2/send/text'].get.requestBody, undefined);
   });
 });
+
+describe('examples', () => {
+  test('the main Wawp routes show an example of their body and of their answer', () => {
+    const cases: Array<[string, string, string]> = [
+      ['post', '/v2/session/create', '201'],
+      ['post', '/v2/session/start', '200'],
+      ['delete', '/v2/session/delete', '200'],
+      ['post', '/v2/auth/request-code', '200'],
+      ['post', '/v2/send/text', '201'],
+      ['post', '/v2/send/start-typing', '200'],
+      ['post', '/v2/send/seen', '200'],
+    ];
+    for (const [method, path, status] of cases) {
+      const op = doc.paths[path][method];
+      // @fastify/swagger lifts a schema's `examples` to the media type's `example` / `examples`.
+      const hasExample = (media: any) => Boolean(media.example ?? media.examples ?? media.schema.examples);
+      assert.ok(hasExample(op.responses[status].content['application/json']), `${method} ${path} answer example`);
+      if (op.requestBody) assert.ok(hasExample(op.requestBody.content['application/json']), `${method} ${path} body example`);
+    }
+  });
+});

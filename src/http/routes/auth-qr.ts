@@ -19,6 +19,8 @@ const FIRST_QR_WAIT_MS = 10_000;
 
 const common = { tags: ['auth'], security: SECURITY.instance };
 
+const PHONE_RULE = 'phone_number must be 6 to 15 digits (international format, digits only)';
+
 async function shownQr(manager: SessionManager, instanceId: string): Promise<EngineQr> {
   const qr = await manager.waitForQr(instanceId, FIRST_QR_WAIT_MS);
   if (qr) return qr;
@@ -110,13 +112,14 @@ export function authQrRoutes(manager: SessionManager): FastifyPluginAsyncTypebox
           querystring: instanceQuery(),
           body: instanceBody({
             phone_number: Type.Optional(
-              Type.Union([Type.String({ maxLength: 32 }), Type.Integer({ minimum: 0 })], {
+              Type.Union([Type.String({ maxLength: 32, pattern: '^\\d{6,15}$', 'x-rule': PHONE_RULE }), Type.Integer({ minimum: 100000, maximum: 999999999999999 })], {
                 description: 'The phone number in international format, digits only',
+                examples: ['201145202826'],
               }),
             ),
           }),
           response: {
-            200: Type.Object({ code: Type.String({ description: 'ABCD-1234' }) }),
+            200: Type.Object({ code: Type.String({ description: 'ABCD-1234' }) }, { examples: [{ code: 'ABCD-1234' }] }),
             ...errorResponses(400, 401, 404, 409, 502),
           },
         },
@@ -128,7 +131,7 @@ export function authQrRoutes(manager: SessionManager): FastifyPluginAsyncTypebox
         if (raw === undefined || raw === '') throw errors.missingParameter('phone_number');
         const phone = String(raw);
         // Digits only, E.164 length; anything else is refused rather than silently cleaned.
-        if (!/^\d{6,15}$/.test(phone)) throw errors.invalidParameter('phone_number', undefined, 'phone_number must be 6 to 15 digits (international format, digits only)');
+        if (!/^\d{6,15}$/.test(phone)) throw errors.invalidParameter('phone_number', undefined, PHONE_RULE);
         return { code: await manager.requestPairingCode(instance.id, phone) };
       },
     );

@@ -51,7 +51,7 @@ export function sendChatStateRoutes(messaging: MessagingService): FastifyPluginA
           schema: {
             ...common,
             summary: state === 'composing' ? 'Show "typing…" in a chat (presence composing)' : 'Clear "typing…" in a chat (presence paused)',
-            querystring: instanceQuery({ chatId: ChatIdParam }),
+            querystring: instanceQuery({ chatId: ChatIdParam }, { examples: [{ chatId: '201234567890@c.us' }] }),
             response: {
               200: Type.Object(
                 { chatId: Type.String(), state: Type.Literal(state) },
@@ -84,7 +84,7 @@ export function sendChatStateRoutes(messaging: MessagingService): FastifyPluginA
               }),
             ),
             participant: Type.Optional(Type.String({ maxLength: 64, description: 'Groups only; ignored (1:1 chats)' })),
-          }),
+          }, { examples: [{ chatId: '201234567890@c.us', messageIds: ['false_201234567890@c.us_3EB0C767D097B7C7C030'] }] }),
           response: {
             200: Type.Object(
               {

@@ -29,6 +29,8 @@ const SendAnswerSchema = Type.Object({
   ack: Type.Literal(0),
   ackName: Type.Literal('PENDING'),
   warnings: Type.Array(Type.String(), { description: 'e.g. unknown signature placeholders, left as written' }),
+}, {
+  examples: [{ id: '3EB0C767D097B7C7C030', chatId: '201234567890@c.us', body: 'Your ticket is solved.', timestamp: 1764151200, ack: 0, ackName: 'PENDING', warnings: [] }],
 });
 
 export function sendRoutes(messaging: MessagingService): FastifyPluginAsyncTypebox {
@@ -61,7 +63,7 @@ export function sendRoutes(messaging: MessagingService): FastifyPluginAsyncTypeb
               text: Type.Optional({ ...Text, description: 'Alias of message' }),
               reply_to: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128, description: 'Id of the quoted message' }))),
             },
-            { requireOneOf: ['message', 'text'] },
+            { requireOneOf: ['message', 'text'], examples: [{ chatId: '201234567890@c.us', message: 'Your ticket is solved.' }] },
           ),
           response: { 201: SendAnswerSchema, ...errorResponses(400, 401, 404, 409, 502) },
         },

@@ -18,7 +18,7 @@ const SessionAnswer = Type.Object({
   name: Type.String(),
   status: SessionStatusSchema,
   config: Type.Object({ webhooks: Type.Object({}), proxy: Type.Null() }),
-});
+}, { examples: [{ instance_id: 'A1b2C3d4E5f6', name: 'support-desk', status: 'STARTING', config: { webhooks: {}, proxy: null } }] });
 
 type Command = 'start' | 'stop' | 'restart' | 'logout';
 

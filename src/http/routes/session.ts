@@ -72,7 +72,7 @@ export const sessionRoutes = ({ registry, serverName, webhooks }: SessionRouteDe
           expected_phone: Type.Optional(PhoneSchema),
           signature: Type.Optional(SignatureSchema),
           webhooks: Type.Optional(WebhookListInput),
-        }),
+        }, { examples: [{ name: 'support-desk', expected_phone: '201012345678', signature: '\n\nSent by: {{pushName}}' }] }),
         response: {
           201: Type.Object({
             instance_id: Type.String(),
@@ -82,7 +82,7 @@ export const sessionRoutes = ({ registry, serverName, webhooks }: SessionRouteDe
             webhooks: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }), {
               description: 'When webhooks were given: as /v2/session/webhook answers them (secrets shown once)',
             })),
-          }),
+          }, { examples: [{ instance_id: 'A1b2C3d4E5f6', session_name: 'support-desk', server_name: 'gateway-1', status: 'STOPPED' }] }),
           ...errorResponses(400, 401, 403),
         },
       },
@@ -147,7 +147,7 @@ export const sessionRoutes = ({ registry, serverName, webhooks }: SessionRouteDe
       querystring: instanceQuery(),
       body: instanceBody(),
       response: {
-        200: Type.Object({ instance_id: Type.String(), deleted: Type.Literal(true) }),
+        200: Type.Object({ instance_id: Type.String(), deleted: Type.Literal(true) }, { examples: [{ instance_id: 'A1b2C3d4E5f6', deleted: true }] }),
         ...errorResponses(400, 401, 404),
       },
     },
