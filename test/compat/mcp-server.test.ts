@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startGateway, type Gateway } from '../harness/gateway.ts';
-import { linkedInstance, qs, receivedText, send, type Linked } from './wire.ts';
+import { describe, test } from 'node:test';
+import { qs, receivedText, send, sandboxWithLinkedInstance } from './wire.ts';
 
 /**
  * Wawp's MCP server (Whatsapp-Automation-web-platform/wawp-mcp-server, src/index.ts): list_endpoints reads
@@ -10,35 +9,29 @@ import { linkedInstance, qs, receivedText, send, type Linked } from './wire.ts';
  * for POST/PUT.
  */
 
-let g: Gateway;
-let l: Linked;
-before(async () => {
-  g = await startGateway();
-  l = await linkedInstance(g, 'mcp');
-});
-after(() => g.close());
+const ctx = sandboxWithLinkedInstance('mcp');
 
 /** execute_request(path, method, body, params), as the tool builds the fetch. */
 function executeRequest(reqPath: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', body: Record<string, unknown> = {}, params: Record<string, string> = {}) {
-  const creds = { instance_id: l.instance.id, access_token: l.instance.token };
-  let url = reqPath.replace('{instance_id}', l.instance.id);
+  const creds = { instance_id: ctx.l.instance.id, access_token: ctx.l.instance.token };
+  let url = reqPath.replace('{instance_id}', ctx.l.instance.id);
   let payload: string | undefined;
   if (method === 'GET' || method === 'DELETE') url += (url.includes('?') ? '&' : '?') + qs({ ...params, ...creds });
   else {
     payload = JSON.stringify({ ...body, ...creds });
     if (Object.keys(params).length > 0) url += (url.includes('?') ? '&' : '?') + qs(params);
   }
-  return send(g.url, {
+  return send(ctx.g.url, {
     method,
     path: url,
-    headers: { 'content-type': 'application/json', 'access-token': l.instance.token },
+    headers: { 'content-type': 'application/json', 'access-token': ctx.l.instance.token },
     body: method === 'POST' || method === 'PUT' ? payload : undefined,
   });
 }
 
 describe('MCP server', () => {
   test('list_endpoints: GET /api/docs/raw lists endpoints with path, title and category (no auth)', async () => {
-    const res = await send(g.url, { method: 'GET', path: '/api/docs/raw' });
+    const res = await send(ctx.g.url, { method: 'GET', path: '/api/docs/raw' });
     assert.equal(res.status, 200, res.text);
     const endpoints = res.json.endpoints as Array<{ path: string; title: string; category: string }>;
     assert.ok(Array.isArray(endpoints) && endpoints.length > 20);
@@ -56,23 +49,23 @@ describe('MCP server', () => {
   });
 
   test('get_session_health: GET /v2/session/info with query credentials', async () => {
-    const res = await send(g.url, { method: 'GET', path: `/v2/session/info?instance_id=${l.instance.id}&access_token=${l.instance.token}` });
+    const res = await send(ctx.g.url, { method: 'GET', path: `/v2/session/info?instance_id=${ctx.l.instance.id}&access_token=${ctx.l.instance.token}` });
     assert.equal(res.status, 200);
     assert.equal(res.json.status, 'WORKING');
   });
 
   test('execute_request: POST with credentials in the JSON body, GET and DELETE with them in the query', async () => {
-    const sent = await executeRequest('/v2/send/text', 'POST', { chatId: l.contact, message: 'from the MCP server' });
+    const sent = await executeRequest('/v2/send/text', 'POST', { chatId: ctx.l.contact, message: 'from the MCP server' });
     assert.equal(sent.status, 201, sent.text);
-    assert.equal(sent.json.chatId, `${l.contact}@c.us`);
-    await receivedText(g, l.contact, 'from the MCP server');
+    assert.equal(sent.json.chatId, `${ctx.l.contact}@c.us`);
+    await receivedText(ctx.g, ctx.l.contact, 'from the MCP server');
     const me = await executeRequest('/v2/session/me', 'GET');
     assert.equal(me.status, 200, me.text);
-    assert.equal(me.json.id, `${l.phone}@c.us`);
-    const typing = await executeRequest('/v2/send/start-typing', 'POST', { chatId: `${l.contact}@c.us` });
+    assert.equal(me.json.id, `${ctx.l.phone}@c.us`);
+    const typing = await executeRequest('/v2/send/start-typing', 'POST', { chatId: `${ctx.l.contact}@c.us` });
     assert.equal(typing.status, 200, typing.text);
-    const other = await g.newInstance('mcp-delete');
-    const del = await send(g.url, {
+    const other = await ctx.g.newInstance('mcp-delete');
+    const del = await send(ctx.g.url, {
       method: 'DELETE',
       path: `/v2/session/delete?${qs({ instance_id: other.id, access_token: other.token })}`,
       headers: { 'content-type': 'application/json', 'access-token': other.token },

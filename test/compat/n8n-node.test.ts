@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startGateway, type Gateway } from '../harness/gateway.ts';
-import { activityWhen, contactWrites, linkedInstance, n8nQs, receivedText, scanningInstance, send, type Linked } from './wire.ts';
+import { describe, test } from 'node:test';
+import { activityWhen, contactWrites, linkedInstance, n8nQs, receivedText, sandboxWithLinkedInstance, scanningInstance, send } from './wire.ts';
 
 /**
  * The n8n community node (Whatsapp-Automation-web-platform/n8n-nodes-wawp, nodes/Wawp/Wawp.node.ts): Wawp's v1
@@ -13,31 +12,25 @@ const V1 = '/wp-json/awp/v1';
 /** What n8n's request helper sends with `json: true` and no body. */
 const N8N_HEADERS = { accept: 'application/json', 'user-agent': 'n8n' };
 
-let g: Gateway;
-let l: Linked;
-before(async () => {
-  g = await startGateway();
-  l = await linkedInstance(g, 'n8n');
-});
-after(() => g.close());
+const ctx = sandboxWithLinkedInstance('n8n');
 
 /** requestWithAuthentication: the credential's qs ({instance_id, access_token}) joins the operation's qs. */
-function n8n(method: string, path: string, params: Record<string, string | string[]> = {}, creds = { instance_id: l.instance.id, access_token: l.instance.token }) {
-  return send(g.url, { method, path: `${V1}/${path}?${n8nQs({ ...params, ...creds })}`, headers: N8N_HEADERS });
+function n8n(method: string, path: string, params: Record<string, string | string[]> = {}, creds = { instance_id: ctx.l.instance.id, access_token: ctx.l.instance.token }) {
+  return send(ctx.g.url, { method, path: `${V1}/${path}?${n8nQs({ ...params, ...creds })}`, headers: N8N_HEADERS });
 }
 
 describe('n8n node, Wawp v1 paths', () => {
   test('credential test: GET session/info with the credentials in the query is 2xx JSON', async () => {
     const res = await n8n('GET', 'session/info');
     assert.equal(res.status, 200, res.text);
-    assert.equal(res.json.instance_id, l.instance.id);
+    assert.equal(res.json.instance_id, ctx.l.instance.id);
     assert.equal(res.json.status, 'WORKING');
   });
 
   test('createSession?name=…&access_token=… (no instance id) creates a named instance', async () => {
-    const res = await send(g.url, {
+    const res = await send(ctx.g.url, {
       method: 'POST',
-      path: `${V1}/createSession?${n8nQs({ name: 'from-n8n', access_token: l.instance.token })}`,
+      path: `${V1}/createSession?${n8nQs({ name: 'from-n8n', access_token: ctx.l.instance.token })}`,
       headers: N8N_HEADERS,
     });
     assert.equal(res.status, 201, res.text);
@@ -46,40 +39,40 @@ describe('n8n node, Wawp v1 paths', () => {
   });
 
   test('send?chatId=…&message=… (no body) sends the text; the contact receives it', async () => {
-    const res = await n8n('POST', 'send', { chatId: `${l.contact}@c.us`, message: 'hello from n8n' });
+    const res = await n8n('POST', 'send', { chatId: `${ctx.l.contact}@c.us`, message: 'hello from n8n' });
     assert.equal(res.status, 201, res.text);
     assert.ok(res.json.id);
-    assert.equal(res.json.chatId, `${l.contact}@c.us`);
-    await receivedText(g, l.contact, 'hello from n8n');
+    assert.equal(res.json.chatId, `${ctx.l.contact}@c.us`);
+    await receivedText(ctx.g, ctx.l.contact, 'hello from n8n');
   });
 
   test('startTyping / stopTyping?chatId=…: the contact sees composing, then paused', async () => {
-    const start = await n8n('POST', 'startTyping', { chatId: `${l.contact}@c.us` });
+    const start = await n8n('POST', 'startTyping', { chatId: `${ctx.l.contact}@c.us` });
     assert.equal(start.status, 200, start.text);
-    const stop = await n8n('POST', 'stopTyping', { chatId: `${l.contact}@c.us` });
+    const stop = await n8n('POST', 'stopTyping', { chatId: `${ctx.l.contact}@c.us` });
     assert.equal(stop.status, 200, stop.text);
-    const seen = await activityWhen(g, l.contact, (all) => all.some((e) => e.kind === 'presence' && e.state === 'paused'));
-    const states = seen.filter((e) => e.kind === 'presence' && e.from === l.phone).map((e) => e.state);
+    const seen = await activityWhen(ctx.g, ctx.l.contact, (all) => all.some((e) => e.kind === 'presence' && e.state === 'paused'));
+    const states = seen.filter((e) => e.kind === 'presence' && e.from === ctx.l.phone).map((e) => e.state);
     assert.deepEqual(states.filter((s) => s === 'composing' || s === 'paused').slice(-2), ['composing', 'paused']);
   });
 
   test('sendSeen?chatId[0]=…&messageIds[][0]=…: the contact gets a read receipt for its message', async () => {
-    const id = await contactWrites(g, l, 'are you there?');
+    const id = await contactWrites(ctx.g, ctx.l, 'are you there?');
     // The message reaches the gateway asynchronously; the receipt names it either way.
-    const res = await n8n('POST', 'sendSeen', { chatId: [`${l.contact}@c.us`], 'messageIds[]': [id] });
+    const res = await n8n('POST', 'sendSeen', { chatId: [`${ctx.l.contact}@c.us`], 'messageIds[]': [id] });
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.json.messageIds, [id]);
-    await activityWhen(g, l.contact, (all) => all.some((e) => e.kind === 'receipt' && e.type === 'read' && e.message_ids.includes(id)));
+    await activityWhen(ctx.g, ctx.l.contact, (all) => all.some((e) => e.kind === 'receipt' && e.type === 'read' && e.message_ids.includes(id)));
   });
 
   test('session/me is the linked account', async () => {
     const res = await n8n('GET', 'session/me');
     assert.equal(res.status, 200, res.text);
-    assert.equal(res.json.id, `${l.phone}@c.us`);
+    assert.equal(res.json.id, `${ctx.l.phone}@c.us`);
   });
 
   test('getQr?format=raw and getQr (image) on an instance showing a QR; requestCode?phone_number=…', async () => {
-    const i = await scanningInstance(g, 'n8n-qr');
+    const i = await scanningInstance(ctx.g, 'n8n-qr');
     const creds = { instance_id: i.id, access_token: i.token };
     const raw = await n8n('GET', 'getQr', { format: 'raw' }, creds);
     assert.equal(raw.status, 200, raw.text);
@@ -93,7 +86,7 @@ describe('n8n node, Wawp v1 paths', () => {
   });
 
   test('session/stop, start, restart (POST), logout (GET), delete (DELETE) answer 2xx JSON with instance_id', async () => {
-    const other = await linkedInstance(g, 'n8n-life');
+    const other = await linkedInstance(ctx.g, 'n8n-life');
     const creds = { instance_id: other.instance.id, access_token: other.instance.token };
     for (const [method, path] of [
       ['POST', 'session/stop'],
@@ -111,7 +104,7 @@ describe('n8n node, Wawp v1 paths', () => {
   });
 
   test('an operation Switchboard does not build (sendImage) fails the node with 501 naming the route', async () => {
-    const res = await n8n('POST', 'sendImage', { chatId: `${l.contact}@c.us`, 'file[url]': 'https://example.com/a.png' });
+    const res = await n8n('POST', 'sendImage', { chatId: `${ctx.l.contact}@c.us`, 'file[url]': 'https://example.com/a.png' });
     assert.equal(res.status, 501);
     assert.equal(res.json.code, 'not_implemented');
     assert.match(res.json.message, /POST \/wp-json\/awp\/v1\/sendImage/);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { newPhone, sleep, type Gateway, type Instance } from '../harness/gateway.ts';
+import { after, before } from 'node:test';
+import { newPhone, sleep, startGateway, type Gateway, type Instance } from '../harness/gateway.ts';
 
 /**
  * The compatibility suite's client side: requests written byte for byte as each real Wawp client sends them
@@ -78,6 +79,17 @@ export async function linkedInstance(g: Gateway, name: string): Promise<Linked> 
   assert.equal(scan.status, 200, String(scan.raw));
   await instance.waitStatus('WORKING', 'connected');
   return { instance, phone, contact: newPhone() };
+}
+
+/** A sandbox gateway and one linked instance for a test file: booted before its tests, closed after them. */
+export function sandboxWithLinkedInstance(name: string): { g: Gateway; l: Linked } {
+  const ctx = {} as { g: Gateway; l: Linked };
+  before(async () => {
+    ctx.g = await startGateway();
+    ctx.l = await linkedInstance(ctx.g, name);
+  });
+  after(() => ctx.g.close());
+  return ctx;
 }
 
 /** The contact sends the account a text; resolves with the WhatsApp id of that message once the gateway has it. */

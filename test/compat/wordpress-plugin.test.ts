@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startGateway, type Gateway } from '../harness/gateway.ts';
-import { activityWhen, linkedInstance, qs, receivedText, send, type Linked } from './wire.ts';
+import { describe, test } from 'node:test';
+import { activityWhen, qs, receivedText, send, sandboxWithLinkedInstance } from './wire.ts';
 
 /**
  * Wawp's WordPress/WooCommerce plugin (marrco970/Wawp-Wordpress-Woocommerce-Plugin): base
@@ -26,17 +25,11 @@ const WP_HEADERS = {
   'accept-encoding': 'deflate, gzip',
 };
 
-let g: Gateway;
-let l: Linked;
-before(async () => {
-  g = await startGateway();
-  l = await linkedInstance(g, 'wordpress');
-});
-after(() => g.close());
+const ctx = sandboxWithLinkedInstance('wordpress');
 
 /** wp_json_encode($body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE): plain JSON.stringify output. */
 const wpPost = (route: string, body: Record<string, unknown>) =>
-  send(g.url, { method: 'POST', path: `${V1}/${route}`, headers: WP_HEADERS, body: JSON.stringify(body) });
+  send(ctx.g.url, { method: 'POST', path: `${V1}/${route}`, headers: WP_HEADERS, body: JSON.stringify(body) });
 
 /** is_successful / the message the plugin shows: 2xx, then `message` ?? 'Message sent.' (error: `message`). */
 function pluginOutcome(res: { status: number; json: any }): { status: 'success' | 'error'; message: string } {
@@ -46,8 +39,8 @@ function pluginOutcome(res: { status: number; json: any }): { status: 'success' 
 
 describe('WordPress plugin', () => {
   test('send_message: startTyping, send, stopTyping with credentials in JSON bodies; the contact gets text and typing', async () => {
-    const creds = { instance_id: l.instance.id, access_token: l.instance.token };
-    const chatId = `${l.contact}@c.us`; // format_phone_pair: digits + '@c.us'
+    const creds = { instance_id: ctx.l.instance.id, access_token: ctx.l.instance.token };
+    const chatId = `${ctx.l.contact}@c.us`; // format_phone_pair: digits + '@c.us'
     const message = 'Your order #1001 is on its way\n\nUnique ID: AbC123xY\nMessage ID: Zz9Yy8Xx';
     const typing = await wpPost('startTyping', { ...creds, chatId });
     assert.equal(typing.status, 200, typing.text);
@@ -56,15 +49,15 @@ describe('WordPress plugin', () => {
     assert.deepEqual(pluginOutcome(sent), { status: 'success', message: 'Message sent.' });
     assert.ok(sent.json.id, 'the log keeps the answer, id included');
     assert.equal((await wpPost('stopTyping', { ...creds, chatId })).status, 200);
-    await receivedText(g, l.contact, message);
-    await activityWhen(g, l.contact, (all) => {
-      const states = all.filter((e) => e.kind === 'presence' && e.from === l.phone).map((e) => e.state);
+    await receivedText(ctx.g, ctx.l.contact, message);
+    await activityWhen(ctx.g, ctx.l.contact, (all) => {
+      const states = all.filter((e) => e.kind === 'presence' && e.from === ctx.l.phone).map((e) => e.state);
       return states.includes('composing') && states.at(-1) === 'paused';
     });
   });
 
   test('a refused send shows the reason in `message` (the only part the plugin shows)', async () => {
-    const res = await wpPost('send', { instance_id: l.instance.id, access_token: l.instance.token, chatId: '@c.us', message: 'x' });
+    const res = await wpPost('send', { instance_id: ctx.l.instance.id, access_token: ctx.l.instance.token, chatId: '@c.us', message: 'x' });
     assert.equal(res.status, 400);
     const outcome = pluginOutcome(res);
     assert.equal(outcome.status, 'error');
@@ -72,21 +65,21 @@ describe('WordPress plugin', () => {
   });
 
   test('instance check: GET session/info?instance_id&access_token is 200 with status WORKING', async () => {
-    const res = await send(g.url, { method: 'GET', path: `${V1}/session/info?${qs({ instance_id: l.instance.id, access_token: l.instance.token })}` });
+    const res = await send(ctx.g.url, { method: 'GET', path: `${V1}/session/info?${qs({ instance_id: ctx.l.instance.id, access_token: ctx.l.instance.token })}` });
     assert.equal(res.status, 200, res.text);
     assert.equal(String(res.json.status).toUpperCase(), 'WORKING'); // mapped to "online"
   });
 
   test('adding an instance: GET status?instance_id&access_token answers status "Online" only when WORKING', async () => {
     const path = (id: string, token: string) => `${V1}/status?${qs({ instance_id: id, access_token: token })}`;
-    const online = await send(g.url, { method: 'GET', path: path(l.instance.id, l.instance.token) });
+    const online = await send(ctx.g.url, { method: 'GET', path: path(ctx.l.instance.id, ctx.l.instance.token) });
     assert.equal(online.status, 200, online.text);
     assert.equal(online.json.status.toLowerCase(), 'online');
-    const idle = await g.newInstance('wp-idle');
-    const offline = await send(g.url, { method: 'GET', path: path(idle.id, idle.token) });
+    const idle = await ctx.g.newInstance('wp-idle');
+    const offline = await send(ctx.g.url, { method: 'GET', path: path(idle.id, idle.token) });
     assert.equal(offline.status, 200, offline.text);
     assert.notEqual(offline.json.status.toLowerCase(), 'online');
-    const wrong = await send(g.url, { method: 'GET', path: path(l.instance.id, 'sb_not_a_token') });
+    const wrong = await send(ctx.g.url, { method: 'GET', path: path(ctx.l.instance.id, 'sb_not_a_token') });
     assert.equal(wrong.status, 401);
   });
 });
