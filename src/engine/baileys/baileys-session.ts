@@ -129,13 +129,9 @@ export class BaileysSession extends EngineSession {
     return { id: sent?.key.id ?? message.id, timestamp: Number(sent?.messageTimestamp ?? 0) || Math.floor(Date.now() / 1000) };
   }
 
-  async sendTyping(to: string, state: EngineTyping): Promise<void> {
-    await sendTyping(this.#openSock(), to, state);
-  }
-
-  async markRead(chat: string, ids: readonly string[] | null): Promise<string[]> {
-    return markRead(this.#openSock(), this.#unread, chat, ids);
-  }
+  // Typing and read receipts live in chat-state.ts; the session only lends its open socket.
+  sendTyping = (to: string, state: EngineTyping): Promise<void> => sendTyping(this.#openSock(), to, state);
+  markRead = (chat: string, ids: readonly string[] | null): Promise<string[]> => markRead(this.#openSock(), this.#unread, chat, ids);
 
   #openSock(): WASocket {
     const sock = this.#sock;
