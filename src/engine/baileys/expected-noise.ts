@@ -1,5 +1,6 @@
 import type pino from 'pino';
 import type { Logger } from 'pino';
+import { CERTIFICATE_REFUSED } from './trust.ts';
 
 /**
  * Baileys logs some normal events as warnings or errors. Every pairing ends its first socket with stream error 515
@@ -40,6 +41,10 @@ export function expectedLevel(level: 'warn' | 'error', obj: unknown, msg: unknow
   // Baileys sends a presence on open and skips it until the account's push name is known (right after pairing).
   if (text.startsWith('no name present')) return 'debug';
   if (CLOSED_UNDERNEATH.test(attachedError(fields))) return 'debug';
+  // A refused handshake ("error in validating connection" with a stack): the session says it once and plainly
+  // (baileys-session.ts #finish), so Baileys' copy goes to debug.
+  const err = fields.err as { message?: unknown } | undefined;
+  if (typeof err?.message === 'string' && err.message.startsWith(CERTIFICATE_REFUSED)) return 'debug';
   return level;
 }
 

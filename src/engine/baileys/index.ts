@@ -4,7 +4,7 @@ import type { Engine, EngineSession, EngineStartOptions } from '../engine.ts';
 import type { AuthKeyValue } from '../../domain/index.ts';
 import { isLinkedCreds, readCreds } from './auth-state.ts';
 import { BaileysSession, type BaileysSessionConfig } from './baileys-session.ts';
-import { applyTrust, CERTIFICATE_REFUSED } from './trust.ts';
+import { applyTrust } from './trust.ts';
 import { quietLibsignal } from './libsignal-console.ts';
 import { demoteExpectedNoise } from './expected-noise.ts';
 
@@ -36,22 +36,6 @@ function baileysLogger(logger: Logger, level: string | undefined): Logger {
   return demoteExpectedNoise(logger.child({ module: 'baileys' }, { level: logger.levelVal >= warn ? logger.level : 'warn' }));
 }
 
-/**
- * Baileys logs a refused handshake as "error in validating connection" with a stack; the session says it once and
- * plainly (session.ts #finish), so Baileys' copy of that one error goes to debug.
- */
-function demoteCertificateRefusal(logger: Logger): Logger {
-  const error = logger.error.bind(logger) as (...args: unknown[]) => void;
-  logger.error = ((obj: unknown, ...rest: unknown[]) => {
-    const message = (obj as { err?: { message?: unknown } } | null)?.err?.message;
-    if (typeof message === 'string' && message.startsWith(CERTIFICATE_REFUSED)) {
-      return (logger.debug.bind(logger) as (...args: unknown[]) => void)(obj, ...rest);
-    }
-    return error(obj, ...rest);
-  }) as Logger['error'];
-  return logger;
-}
-
 export function createBaileysEngine(opts: BaileysEngineOptions): Engine {
   const logger = opts.logger.child({ engine: 'baileys' });
   quietLibsignal(logger);
@@ -72,7 +56,7 @@ export function createBaileysEngine(opts: BaileysEngineOptions): Engine {
         maxRestarts: 3,
         endGraceMs: 5_000,
         logger,
-        baileysLogger: demoteCertificateRefusal(bLogger.child({ instanceId })),
+        baileysLogger: bLogger.child({ instanceId }),
       };
       return new BaileysSession(cfg, instanceId, auth);
     },

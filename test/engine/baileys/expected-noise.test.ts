@@ -16,6 +16,7 @@ test('expected Baileys noise goes below warning; anything else keeps its level',
     ['warn', { trace: 'Error: write EPIPE' }, 'failed to send initial passive iq', 'debug'],
     ['error', { err: { message: 'Bad MAC' } }, 'failed to decrypt message', 'error'],
     ['warn', {}, 'something new', 'warn'],
+    ['error', { err: { message: 'server certificate refused: leaf key mismatch' } }, 'error in validating connection', 'debug'],
   ];
   for (const [level, obj, msg, expected] of cases) assert.equal(expectedLevel(level, obj, msg), expected, String(msg ?? obj));
 });
