@@ -31,7 +31,10 @@ export default tseslint.config(
       // XML and log sanitising match control characters on purpose.
       'no-control-regex': 'off',
       // The code base names unused parameters with a leading underscore (and drops them from destructuring).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       // Tests and a few adapters handle untyped JSON; `any` is spelled out where it is used.
       '@typescript-eslint/no-explicit-any': 'off',
     },
@@ -39,7 +42,12 @@ export default tseslint.config(
   {
     // Only the Baileys adapter talks to WhatsApp's library (tests of the adapter and the simulator may use it).
     files: ['src/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'baileys', message: 'Only src/engine/baileys/ imports baileys.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'baileys', message: 'Only src/engine/baileys/ imports baileys.' }] },
+      ],
+    },
   },
   { files: ['src/engine/baileys/**/*.ts'], rules: { 'no-restricted-imports': 'off' } },
   {
@@ -52,7 +60,19 @@ export default tseslint.config(
           paths: [{ name: 'baileys', message: 'Only src/engine/baileys/ imports baileys.' }],
           patterns: [
             {
-              group: upper('sessions', 'engine', 'http', 'events', 'webhooks', 'messaging', 'tenancy', 'identity', 'gateway', 'metrics', 'cli'),
+              group: upper(
+                'sessions',
+                'engine',
+                'http',
+                'events',
+                'webhooks',
+                'messaging',
+                'tenancy',
+                'identity',
+                'gateway',
+                'metrics',
+                'cli',
+              ),
               message: 'store/, domain/ and lib/ import no upper layer (docs/architecture.md).',
             },
           ],
@@ -69,7 +89,12 @@ export default tseslint.config(
         'error',
         {
           paths: [{ name: 'baileys', message: 'Only src/engine/baileys/ imports baileys.' }],
-          patterns: [{ group: upper('sessions', 'http', 'events', 'webhooks', 'messaging', 'tenancy', 'gateway', 'store'), message: 'The engine imports only domain/ and lib/.' }],
+          patterns: [
+            {
+              group: upper('sessions', 'http', 'events', 'webhooks', 'messaging', 'tenancy', 'gateway', 'store'),
+              message: 'The engine imports only domain/ and lib/.',
+            },
+          ],
         },
       ],
     },
@@ -78,7 +103,10 @@ export default tseslint.config(
     // The simulator stands alone: it is WhatsApp's side, and shares no code with the gateway.
     files: ['sim/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['../src/**', '../../src/**'], message: 'sim/ imports nothing from src/.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../src/**', '../../src/**'], message: 'sim/ imports nothing from src/.' }] },
+      ],
       // sim/ is maintained separately; its style findings are left to its owner.
       'prefer-const': 'warn',
     },

@@ -45,7 +45,9 @@ async function pgSchemaDo(verb: 'CREATE' | 'DROP'): Promise<void> {
   const client = new pg.Client({ connectionString: withDefaultUser(pgUrl!) });
   await client.connect();
   try {
-    await client.query(verb === 'CREATE' ? `CREATE SCHEMA "${pgSchema}"` : `DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`);
+    await client.query(
+      verb === 'CREATE' ? `CREATE SCHEMA "${pgSchema}"` : `DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`,
+    );
   } finally {
     await client.end();
   }

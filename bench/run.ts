@@ -64,7 +64,9 @@ if (argv.includes('--help') || argv.includes('-h') || argv.includes('--list')) {
 
 const known = new Set(benches.map((b) => b.name));
 const selectedNames = argv.filter((a) => known.has(a));
-const strayName = argv.find((a, i) => !a.startsWith('-') && !known.has(a) && !(argv[i - 1] ?? '').startsWith('--') && !/^\d+$/.test(a));
+const strayName = argv.find(
+  (a, i) => !a.startsWith('-') && !known.has(a) && !(argv[i - 1] ?? '').startsWith('--') && !/^\d+$/.test(a),
+);
 if (strayName) {
   process.stderr.write(`unknown bench "${strayName}"; available: ${benches.map((b) => b.name).join(', ')}\n`);
   process.exit(2);
@@ -121,7 +123,9 @@ const header = [
   '',
   `${started.toISOString()} · commit ${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? ' (+ uncommitted changes)' : ''} · ` +
     `Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} · ${(totalmem() / 2 ** 30).toFixed(0)} GiB · ` +
-    `load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `load average at start ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
   '',
   'Each bench ran in its own process (`node --import tsx --expose-gc bench/<name>.ts`), one after the other. ' +
     'One run on a shared machine: compare ratios within a table, not absolute figures across machines.',
@@ -138,7 +142,12 @@ for (const bench of selected) {
 
 const report = [...header];
 for (const o of outcomes) {
-  report.push('', `## ${o.bench.name}`, '', `\`npm run bench -- ${[o.bench.name, ...o.args].join(' ')}\` · ${(o.ms / 1000).toFixed(0)} s`);
+  report.push(
+    '',
+    `## ${o.bench.name}`,
+    '',
+    `\`npm run bench -- ${[o.bench.name, ...o.args].join(' ')}\` · ${(o.ms / 1000).toFixed(0)} s`,
+  );
   if (o.code !== 0) report.push('', `**failed** (exit ${o.code}); its stderr above says why.`);
   if (o.stdout) report.push('', o.stdout);
 }

@@ -48,7 +48,9 @@ const opts = {
   concurrency: Math.max(1, intFlag(argv, 'concurrency', 10)),
   settleMs: intFlag(argv, 'settle-ms', 5000),
   // The manager's default is 5; a list compares values on the same store.
-  restoreConcurrencies: (stringFlag(argv, 'restore-concurrency') ?? '5').split(',').map((v) => Math.max(1, Math.trunc(Number(v)) || 1)),
+  restoreConcurrencies: (stringFlag(argv, 'restore-concurrency') ?? '5')
+    .split(',')
+    .map((v) => Math.max(1, Math.trunc(Number(v)) || 1)),
   lateMs: intFlag(argv, 'late-ms', 0),
   cpuProf: boolFlag(argv, 'cpu-prof'),
   keep: boolFlag(argv, 'keep'),
@@ -60,7 +62,10 @@ const children = new Set<ChildProcess>();
 
 /** Forks a TypeScript module and resolves with its first IPC message of `type` (rejects on error or early exit). */
 function forkTs(file: string, execArgv: string[], args: string[] = []): ChildProcess {
-  const child = fork(here(file), args, { execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(here(file), args, {
+    execArgv: ['--import', 'tsx', ...execArgv],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
@@ -68,7 +73,10 @@ function forkTs(file: string, execArgv: string[], args: string[] = []): ChildPro
 
 function nextMessage<T>(child: ChildProcess, type: string, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`no '${type}' from pid ${child.pid} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`no '${type}' from pid ${child.pid} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const onMessage = (m: { type: string; message?: string }) => {
       if (m.type === type) done(() => resolve(m as T));
       else if (m.type === 'error') fail(new Error(`pid ${child.pid}: ${m.message}`));
@@ -125,7 +133,9 @@ try {
   };
   // Generous ceilings: a hung phase must end the bench, but a slow 2-core box must not.
   const budget = 120_000 + (opts.runs + opts.warmup + opts.sessions) * 5_000;
-  process.stderr.write(`sessions: pairing ${opts.warmup}+${opts.runs} one by one, then ${opts.sessions} (${opts.concurrency} at a time)…\n`);
+  process.stderr.write(
+    `sessions: pairing ${opts.warmup}+${opts.runs} one by one, then ${opts.sessions} (${opts.concurrency} at a time)…\n`,
+  );
   pair = await runWorker<PairResult>({ ...common, phase: 'pair' }, budget);
   for (const concurrency of opts.restoreConcurrencies) {
     if (opts.simRestart) {
@@ -137,12 +147,18 @@ try {
       const info = await nextMessage<RemoteSimInfo & { type: string }>(sim, 'ready', 60_000);
       const reloadMs = performance.now() - t;
       const phones = ((await (await fetch(`${info.control}/phones`)).json()) as unknown[]).length;
-      const dbBytes = ['sandbox.db', 'sandbox.db-wal'].reduce((sum, f) => sum + (existsSync(join(simDir, f)) ? statSync(join(simDir, f)).size : 0), 0);
+      const dbBytes = ['sandbox.db', 'sandbox.db-wal'].reduce(
+        (sum, f) => sum + (existsSync(join(simDir, f)) ? statSync(join(simDir, f)).size : 0),
+        0,
+      );
       simReloads.push({ reloadMs, phones, dbBytes, rss: procUsage(sim.pid!)?.rss ?? null });
       Object.assign(common, { sim: { url: info.url, rootKey: info.rootKey, control: info.control }, simPid: sim.pid! });
     }
     process.stderr.write(`sessions: restoring ${pair.ids.length} in a new process, ${concurrency} at a time…\n`);
-    const r = await runWorker<RestoreResult>({ ...common, phase: 'restore', restoreConcurrency: concurrency, token: pair.token, ids: pair.ids }, budget);
+    const r = await runWorker<RestoreResult>(
+      { ...common, phase: 'restore', restoreConcurrency: concurrency, token: pair.token, ids: pair.ids },
+      budget,
+    );
     restores.push({ concurrency, r });
   }
   if (opts.cpuProf) profiles = profileSummary(profDir);
@@ -177,41 +193,64 @@ function print(pair: PairResult): void {
   const L = pair.latency;
   line('| latency | N | median (p90, min–max) |');
   line('|---|---|---|');
-  line(`| create + start → first \`/v2/auth/qr\` with a value | ${L.createToQr.length} | ${cell(summarize(L.createToQr))} |`);
+  line(
+    `| create + start → first \`/v2/auth/qr\` with a value | ${L.createToQr.length} | ${cell(summarize(L.createToQr))} |`,
+  );
   line(`| ↳ \`POST /v2/session/create\` answered | ${L.createHttp.length} | ${cell(summarize(L.createHttp))} |`);
   line(`| ↳ \`POST /v2/session/start\` answered | ${L.startHttp.length} | ${cell(summarize(L.startHttp))} |`);
-  line(`| \`POST /sandbox/scan\` → WORKING (bus event) | ${L.scanToWorking.length} | ${cell(summarize(L.scanToWorking))} |`);
-  line(`| ↳ \`/sandbox/scan\` answered (pair-success sent) | ${L.scanAnswered.length} | ${cell(summarize(L.scanAnswered))} |`);
+  line(
+    `| \`POST /sandbox/scan\` → WORKING (bus event) | ${L.scanToWorking.length} | ${cell(summarize(L.scanToWorking))} |`,
+  );
+  line(
+    `| ↳ \`/sandbox/scan\` answered (pair-success sent) | ${L.scanAnswered.length} | ${cell(summarize(L.scanAnswered))} |`,
+  );
   line(`| ↳ WORKING confirmed by \`GET /v2/session/info\` | ${L.confirmed.length} | ${cell(summarize(L.confirmed))} |`);
-  line(`| create → WORKING under load (${opts.concurrency} at a time) | ${pair.wave.perSession.length} | ${cell(summarize(pair.wave.perSession))} |`);
+  line(
+    `| create → WORKING under load (${opts.concurrency} at a time) | ${pair.wave.perSession.length} | ${cell(summarize(pair.wave.perSession))} |`,
+  );
   for (const { concurrency, r } of restores) {
-    line(`| boot_restore → WORKING per session (${concurrency} at a time) | ${r.perSession.length} | ${cell(summarize(r.perSession))} |`);
+    line(
+      `| boot_restore → WORKING per session (${concurrency} at a time) | ${r.perSession.length} | ${cell(summarize(r.perSession))} |`,
+    );
   }
   line();
 
   const w = pair.wave;
   const row = (what: string, b: number, a: number, per = true) =>
     line(`| ${what} | ${mib(b)} | ${mib(a)} | ${mib(a - b)} | ${per ? kib((a - b) / n) : '—'} |`);
-  line(`| memory, ${n} sessions WORKING (${w.working} confirmed), after forced GC${w.gc ? '' : ' (NO --expose-gc!)'} + ${opts.settleMs} ms | before | after | delta | per session |`);
+  line(
+    `| memory, ${n} sessions WORKING (${w.working} confirmed), after forced GC${w.gc ? '' : ' (NO --expose-gc!)'} + ${opts.settleMs} ms | before | after | delta | per session |`,
+  );
   line('|---|---|---|---|---|');
   row('gateway RSS', w.before.rss, w.after.rss);
   row('gateway heapUsed', w.before.heapUsed, w.after.heapUsed);
   row('gateway external (Buffers, native)', w.before.external, w.after.external);
-  if (w.simRssBefore !== null && w.simRssAfter !== null) row('simulator RSS (own process, no GC)', w.simRssBefore, w.simRssAfter);
+  if (w.simRssBefore !== null && w.simRssAfter !== null)
+    row('simulator RSS (own process, no GC)', w.simRssBefore, w.simRssAfter);
   if (w.late) {
     const lateS = (opts.lateMs / 1000).toFixed(0);
     row(`gateway RSS ${lateS} s later`, w.before.rss, w.late.rss);
     row(`gateway heapUsed ${lateS} s later`, w.before.heapUsed, w.late.heapUsed);
   }
-  row(`restored gateway RSS (life 2, fresh process, ${restores[0].concurrency} at a time)`, restore.before.rss, restore.after.rss);
+  row(
+    `restored gateway RSS (life 2, fresh process, ${restores[0].concurrency} at a time)`,
+    restore.before.rss,
+    restore.after.rss,
+  );
   row('restored gateway heapUsed (life 2)', restore.before.heapUsed, restore.after.heapUsed);
   line();
 
   if (simReloads.length) {
-    line('| simulator killed (SIGKILL) and reloaded from its data dir before each restore | ' + simReloads.map((_, i) => `restore ${i + 1}`).join(' | ') + ' |');
+    line(
+      '| simulator killed (SIGKILL) and reloaded from its data dir before each restore | ' +
+        simReloads.map((_, i) => `restore ${i + 1}`).join(' | ') +
+        ' |',
+    );
     line(`|---|${simReloads.map(() => '---|').join('')}`);
     line(`| fork → listening with every phone loaded | ${simReloads.map((x) => ms(x.reloadMs)).join(' | ')} |`);
-    line(`| phones / \`sandbox.db\` (+ WAL) on disk / per phone | ${simReloads.map((x) => `${x.phones} / ${mib(x.dbBytes)} / ${kib(x.dbBytes / x.phones)}`).join(' | ')} |`);
+    line(
+      `| phones / \`sandbox.db\` (+ WAL) on disk / per phone | ${simReloads.map((x) => `${x.phones} / ${mib(x.dbBytes)} / ${kib(x.dbBytes / x.phones)}`).join(' | ')} |`,
+    );
     // Per phone: above the first simulator's RSS before any pairing (an empty simulator).
     const empty = pair.wave.simRssBefore;
     line(
@@ -220,14 +259,20 @@ function print(pair: PairResult): void {
     );
     line();
   }
-  line(`| restore of ${n} in a new process (same store, master key, ${simReloads.length ? 'reloaded ' : ''}simulator) | ${restores.map((x) => `${x.concurrency} at a time`).join(' | ')} |`);
+  line(
+    `| restore of ${n} in a new process (same store, master key, ${simReloads.length ? 'reloaded ' : ''}simulator) | ${restores.map((x) => `${x.concurrency} at a time`).join(' | ')} |`,
+  );
   line(`|---|${restores.map(() => '---|').join('')}`);
   const each = (f: (r: RestoreResult) => string) => restores.map(({ r }) => f(r)).join(' | ');
-  line(`| \`restoreAll()\` returned / WORKING via \`/v2/session/info\` | ${each((r) => `${r.count} / ${r.verified}`)} |`);
+  line(
+    `| \`restoreAll()\` returned / WORKING via \`/v2/session/info\` | ${each((r) => `${r.count} / ${r.verified}`)} |`,
+  );
   line(`| process start → gateway listening (module load incl. tsx, store open) | ${each((r) => ms(r.bootMs))} |`);
   line(`| \`restoreAll()\` → first WORKING | ${each((r) => ms(r.firstWorkingMs))} |`);
   line(`| \`restoreAll()\` resolved | ${each((r) => sec(r.restoreAllMs))} |`);
-  line(`| **\`restoreAll()\` → all ${n} WORKING** | ${each((r) => `**${sec(r.allWorkingMs)}** (${((n / r.allWorkingMs) * 1000).toFixed(1)}/s)`)} |`);
+  line(
+    `| **\`restoreAll()\` → all ${n} WORKING** | ${each((r) => `**${sec(r.allWorkingMs)}** (${((n / r.allWorkingMs) * 1000).toFixed(1)}/s)`)} |`,
+  );
   line(`| \`manager.shutdown()\` of ${n} WORKING afterwards | ${each((r) => ms(r.shutdown.sessionsMs))} |`);
   line();
   line(`Life 1 \`manager.shutdown()\` of ${n} WORKING (after pairing): ${ms(pair.shutdown.sessionsMs)}.`);

@@ -24,13 +24,24 @@ const until = async (fn: () => boolean, what: string) => {
 };
 
 const sim = await startSimulator({ logger: silent });
-const cols = { name: [] as number[], pkmsg: [] as number[], msg: [] as number[], read: [] as number[], rename: [] as number[] };
+const cols = {
+  name: [] as number[],
+  pkmsg: [] as number[],
+  msg: [] as number[],
+  read: [] as number[],
+  rename: [] as number[],
+};
 try {
   for (let i = 0; i < runs; i++) {
     const auth = await newAuth();
     const phone = String(201000000000 + i);
     const contact = String(447700900000 + i);
-    const { client } = await pairByQr(sim, auth, { phone, pushName: 'Bench' }, { appStateMacVerification: { patch: true, snapshot: true } });
+    const { client } = await pairByQr(
+      sim,
+      auth,
+      { phone, pushName: 'Bench' },
+      { appStateMacVerification: { patch: true, snapshot: true } },
+    );
     let t = performance.now();
     await until(() => auth.state.creds.me?.name === 'Bench', 'name');
     cols.name.push(performance.now() - t);
@@ -62,5 +73,9 @@ try {
   await sim.stop();
 }
 const f = (xs: number[]) => `${median(xs).toFixed(0)} ms`;
-process.stdout.write('| runs | open → me.name | sendText → upsert (pkmsg) | sendText → upsert (msg) | sendMessage → READ | rename → me.name |\n|---|---|---|---|---|---|\n');
-process.stdout.write(`| ${runs} | ${f(cols.name)} | ${f(cols.pkmsg)} | ${f(cols.msg)} | ${f(cols.read)} | ${f(cols.rename)} |\n`);
+process.stdout.write(
+  '| runs | open → me.name | sendText → upsert (pkmsg) | sendText → upsert (msg) | sendMessage → READ | rename → me.name |\n|---|---|---|---|---|---|\n',
+);
+process.stdout.write(
+  `| ${runs} | ${f(cols.name)} | ${f(cols.pkmsg)} | ${f(cols.msg)} | ${f(cols.read)} | ${f(cols.rename)} |\n`,
+);

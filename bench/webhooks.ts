@@ -39,7 +39,9 @@ const ask = <T>(msg: object): Promise<T> =>
     receiver.once('message', (m) => resolve(m as T));
     receiver.send(msg);
   });
-const { port } = await new Promise<{ port: number }>((resolve) => receiver.once('message', (m) => resolve(m as { port: number })));
+const { port } = await new Promise<{ port: number }>((resolve) =>
+  receiver.once('message', (m) => resolve(m as { port: number })),
+);
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-webhooks-'));
 const schema = `sb_bench_${randomBytes(4).toString('hex')}`;
@@ -54,11 +56,21 @@ try {
   const ids: string[] = [];
   for (let i = 0; i < instances; i++) {
     const id = newInstanceId();
-    await store.createInstance({ id, accountId: account.id, name: `b${i}`, config: { expectedPhone: null, signature: null }, status: 'WORKING', reason: 'connected' });
+    await store.createInstance({
+      id,
+      accountId: account.id,
+      name: `b${i}`,
+      config: { expectedPhone: null, signature: null },
+      status: 'WORKING',
+      reason: 'connected',
+    });
     ids.push(id);
   }
   const service = new WebhookService(store, randomBytes(32), { allowPrivate: true });
-  await service.replace({ accountId: account.id, instanceId: null }, await service.prepare([{ url: `http://127.0.0.1:${port}/hook` }]));
+  await service.replace(
+    { accountId: account.id, instanceId: null },
+    await service.prepare([{ url: `http://127.0.0.1:${port}/hook` }]),
+  );
 
   // The backlog: round-robin over the instances, each event a full envelope as the status recorder writes it.
   const eventIds: string[] = [];
@@ -67,14 +79,38 @@ try {
     const instanceId = ids[n % instances]!;
     const id = newId('evt');
     eventIds.push(id);
-    const envelope = { id, timestamp: Date.now(), session: instanceId, instance_id: instanceId, engine: 'BAILEYS', event: 'message',
-      payload: { id: `m${n}`, from: '201000000000@c.us', to: '201111111111@c.us', fromMe: false, body: `hello ${n}`, hasMedia: false, ack: 1, ackName: 'SERVER', replyTo: null, pushName: 'Bench' }, me: null };
+    const envelope = {
+      id,
+      timestamp: Date.now(),
+      session: instanceId,
+      instance_id: instanceId,
+      engine: 'BAILEYS',
+      event: 'message',
+      payload: {
+        id: `m${n}`,
+        from: '201000000000@c.us',
+        to: '201111111111@c.us',
+        fromMe: false,
+        body: `hello ${n}`,
+        hasMedia: false,
+        ack: 1,
+        ackName: 'SERVER',
+        replyTo: null,
+        pushName: 'Bench',
+      },
+      me: null,
+    };
     await store.appendEvent({ id, accountId: account.id, instanceId, event: 'message', payload: envelope });
   }
   const appendSec = (performance.now() - t0) / 1000;
   log(`appended ${total} events in ${appendSec.toFixed(1)} s (${Math.round(total / appendSec)}/s, with fan-out)`);
 
-  dispatcher = new WebhookDispatcher({ store, secrets: service.secrets, logger: pino({ level: 'warn' }), options: { allowPrivate: true, concurrency, pollMs: 200 } });
+  dispatcher = new WebhookDispatcher({
+    store,
+    secrets: service.secrets,
+    logger: pino({ level: 'warn' }),
+    options: { allowPrivate: true, concurrency, pollMs: 200 },
+  });
   const t1 = performance.now();
   await dispatcher.start();
   let counts = { requests: 0, unique: 0 };
@@ -89,7 +125,9 @@ try {
   const { missing } = await ask<{ missing: string[] }>({ cmd: 'check', ids: eventIds });
   const undone = (await store.webhooks.listDeliveries({ accountId: account.id, status: 'pending', limit: 10 })).length;
   const rate = Math.round(total / sec);
-  log(`delivered ${total} in ${sec.toFixed(2)} s: ${rate}/s; duplicates ${counts.requests - counts.unique}; missing ${missing.length}`);
+  log(
+    `delivered ${total} in ${sec.toFixed(2)} s: ${rate}/s; duplicates ${counts.requests - counts.unique}; missing ${missing.length}`,
+  );
 
   const cmd = `node --import tsx bench/webhooks.ts --instances ${instances} --events ${total} --concurrency ${concurrency}${pg ? ' --pg' : ''}`;
   process.stdout.write(
@@ -111,7 +149,12 @@ try {
   rmSync(dir, { recursive: true, force: true });
   if (pg) {
     const pgmod = await import('pg');
-    const client = new pgmod.default.Client({ connectionString: process.env.SWITCHBOARD_TEST_PG_URL ?? 'postgres://127.0.0.1:5432/test' });
-    await client.connect().then(() => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)).finally(() => client.end());
+    const client = new pgmod.default.Client({
+      connectionString: process.env.SWITCHBOARD_TEST_PG_URL ?? 'postgres://127.0.0.1:5432/test',
+    });
+    await client
+      .connect()
+      .then(() => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`))
+      .finally(() => client.end());
   }
 }

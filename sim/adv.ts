@@ -53,7 +53,11 @@ export function buildDeviceIdentity(
     accountSignature,
   }).finish();
   const hmac = hmacSign(Buffer.from(details), advSecret);
-  const hmacd = proto.ADVSignedDeviceIdentityHMAC.encode({ details, hmac, accountType: proto.ADVEncryptionType.E2EE }).finish();
+  const hmacd = proto.ADVSignedDeviceIdentityHMAC.encode({
+    details,
+    hmac,
+    accountType: proto.ADVEncryptionType.E2EE,
+  }).finish();
   return { hmacd, deviceDetails };
 }
 
@@ -71,7 +75,12 @@ export function completePairing(state: SimState, reg: Registration, input: PairI
   // Business apps report the business name; for smba/smbi it defaults to the push name.
   const businessName = input.businessName ?? (BUSINESS_PLATFORMS.has(platform) ? phone.pushName : null);
   if (businessName) phone.businessName = businessName;
-  const device = state.phones.addDevice(phone, { platform, businessName, noisePub: reg.noisePub, identityPub: reg.identityPub });
+  const device = state.phones.addDevice(phone, {
+    platform,
+    businessName,
+    noisePub: reg.noisePub,
+    identityPub: reg.identityPub,
+  });
   reg.paired = true;
   state.forgetRegistration(reg);
 

@@ -81,7 +81,11 @@ export function keyShareMessage(phones: PhoneBook, phone: Phone): proto.IMessage
         keys: [
           {
             keyId: { keyId: a.keyId },
-            keyData: { keyData: a.keyData, fingerprint: { rawId: phone.rawId, currentIndex: 0, deviceIndexes: [0] }, timestamp: a.timestamp },
+            keyData: {
+              keyData: a.keyData,
+              fingerprint: { rawId: phone.rawId, currentIndex: 0, deviceIndexes: [0] },
+              timestamp: a.timestamp,
+            },
           },
         ],
       },
@@ -91,7 +95,11 @@ export function keyShareMessage(phones: PhoneBook, phone: Phone): proto.IMessage
 
 /** INITIAL_BOOTSTRAP with an inline payload, so the client needs no media download (history.js). */
 function historyBootstrapMessage(): proto.IMessage {
-  const payload = proto.HistorySync.encode({ syncType: proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP, conversations: [], pushnames: [] }).finish();
+  const payload = proto.HistorySync.encode({
+    syncType: proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
+    conversations: [],
+    pushnames: [],
+  }).finish();
   return {
     protocolMessage: {
       type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
@@ -106,13 +114,24 @@ function historyBootstrapMessage(): proto.IMessage {
 }
 
 /** A Signal message from the account's own phone (device 0) to one of its companions. */
-export async function peerMessage(state: SimState, phone: Phone, device: Device, message: proto.IMessage): Promise<BinaryNode | null> {
+export async function peerMessage(
+  state: SimState,
+  phone: Phone,
+  device: Device,
+  message: proto.IMessage,
+): Promise<BinaryNode | null> {
   const enc = await encryptForCompanion(state, phone.person, device, message);
   if (!enc) return null;
   // `from` is our own number with no `recipient`: the client marks it fromMe, which self-only protocol messages need.
   return {
     tag: 'message',
-    attrs: { from: `${phone.phone}@s.whatsapp.net`, id: newMessageId(), t: String(unix()), type: 'text', category: 'peer' },
+    attrs: {
+      from: `${phone.phone}@s.whatsapp.net`,
+      id: newMessageId(),
+      t: String(unix()),
+      type: 'text',
+      category: 'peer',
+    },
     content: [enc],
   };
 }
@@ -121,7 +140,13 @@ export async function peerMessage(state: SimState, phone: Phone, device: Device,
  * After the login queries (the `<digest>` answer), a companion that has not finished its app-state sync gets the
  * key share, then the history-sync notification. The key must come first: the notification starts the sync.
  */
-export function scheduleBootstrap(state: SimState, conn: Connection, phone: Phone, device: Device, after: () => Promise<void>): void {
+export function scheduleBootstrap(
+  state: SimState,
+  conn: Connection,
+  phone: Phone,
+  device: Device,
+  after: () => Promise<void>,
+): void {
   if (device.bootstrapped || device.bootstrapConn === conn) {
     void after();
     return;
@@ -149,7 +174,8 @@ export async function answerSync(state: SimState, conn: Connection, iq: BinaryNo
   const current = found ? await refreshPatches(state.phones, found.phone) : 0;
   const collections = getBinaryNodeChildren(sync, 'collection').map((c): BinaryNode => {
     const asked = Number(c.attrs.version ?? 0) || 0;
-    if (c.attrs.name !== CRITICAL || !found) return { tag: 'collection', attrs: { name: c.attrs.name, version: String(asked) } };
+    if (c.attrs.name !== CRITICAL || !found)
+      return { tag: 'collection', attrs: { name: c.attrs.name, version: String(asked) } };
     if (!found.device.bootstrapped || found.device.syncedVersion !== current) {
       found.device.bootstrapped = true;
       found.device.syncedVersion = current;
@@ -157,7 +183,8 @@ export async function answerSync(state: SimState, conn: Connection, iq: BinaryNo
     }
     // No snapshot: it would be a blob on the media CDN. Patches from v0 rebuild the same state.
     const patches = found.phone.appState!.patches.slice(asked);
-    if (!patches.length) return { tag: 'collection', attrs: { name: CRITICAL, version: String(Math.max(asked, current)) } };
+    if (!patches.length)
+      return { tag: 'collection', attrs: { name: CRITICAL, version: String(Math.max(asked, current)) } };
     return {
       tag: 'collection',
       attrs: { name: CRITICAL, version: String(current) },
@@ -168,9 +195,18 @@ export async function answerSync(state: SimState, conn: Connection, iq: BinaryNo
 }
 
 export function serverSyncNode(version: number, offline = false): BinaryNode {
-  const attrs: Record<string, string> = { from: 's.whatsapp.net', type: 'server_sync', id: newMessageId(), t: String(unix()) };
+  const attrs: Record<string, string> = {
+    from: 's.whatsapp.net',
+    type: 'server_sync',
+    id: newMessageId(),
+    t: String(unix()),
+  };
   if (offline) attrs.offline = '1';
-  return { tag: 'notification', attrs, content: [{ tag: 'collection', attrs: { name: CRITICAL, version: String(version) } }] };
+  return {
+    tag: 'notification',
+    attrs,
+    content: [{ tag: 'collection', attrs: { name: CRITICAL, version: String(version) } }],
+  };
 }
 
 /** After a rename: every connected, bootstrapped companion that is behind is told to resync critical_block. */
@@ -191,7 +227,8 @@ export async function notifyAppStateChange(phones: PhoneBook, phone: Phone): Pro
  */
 export async function setPushName(state: SimState, phoneInput: string, name: string): Promise<{ notified: number }> {
   const number = normalizePhone(phoneInput);
-  if (typeof name !== 'string' || !name.trim() || name.length > 256) throw new SimError('invalid_name', 'push_name must be a non-empty string');
+  if (typeof name !== 'string' || !name.trim() || name.length > 256)
+    throw new SimError('invalid_name', 'push_name must be a non-empty string');
   const phone = state.phones.get(number);
   if (!phone) {
     state.directory.setContactName(state.directory.getOrCreate(number), name);

@@ -27,7 +27,11 @@ export function randomKeyPair(): KeyPair {
 }
 
 /** Real signature check (Baileys' own Curve.verify is a no-op in rc14: libsignal returns false instead of throwing). */
-export function verifySignature(pub32: Buffer | Uint8Array, msg: Buffer | Uint8Array, sig: Buffer | Uint8Array): boolean {
+export function verifySignature(
+  pub32: Buffer | Uint8Array,
+  msg: Buffer | Uint8Array,
+  sig: Buffer | Uint8Array,
+): boolean {
   try {
     const pub = Buffer.concat([Buffer.from([5]), Buffer.from(pub32)]);
     return libsignalCurve.verifySignature(pub, Buffer.from(msg), Buffer.from(sig)) === true;
@@ -43,9 +47,16 @@ const DAY_S = 86_400;
  * `issuerKey` is the root that signs the intermediate: the simulator's root normally, a foreign one for the foreignRoot fault.
  * `expiredLeaf` (the cert_expired fault): the leaf's validity ended a day ago; everything is still correctly signed.
  */
-export function buildCertChain(issuerKey: KeyPair, intermediate: KeyPair, serverStaticPub: Buffer, expiredLeaf = false): Uint8Array {
+export function buildCertChain(
+  issuerKey: KeyPair,
+  intermediate: KeyPair,
+  serverStaticPub: Buffer,
+  expiredLeaf = false,
+): Uint8Array {
   const now = Math.floor(Date.now() / 1000);
-  const leafValidity = expiredLeaf ? { notBefore: now - 31 * DAY_S, notAfter: now - DAY_S } : { notBefore: now - DAY_S, notAfter: now + 30 * DAY_S };
+  const leafValidity = expiredLeaf
+    ? { notBefore: now - 31 * DAY_S, notAfter: now - DAY_S }
+    : { notBefore: now - DAY_S, notAfter: now + 30 * DAY_S };
   // issuerSerial: 0 must be present on the wire: protobufjs decodes an absent optional as null and the client compares `=== 0`.
   const intermediateDetails = proto.CertChain.NoiseCertificate.Details.encode({
     serial: 1,

@@ -22,7 +22,7 @@ if (values.help) {
   process.stdout.write(
     'usage: switchboard-sim [--port 7780] [--host 127.0.0.1] [--data-dir DIR] [--root-seed <seed>] [--log-level info]\n' +
       'HTTP control: POST /scan, POST /enter-code, POST /phones/:phone/unlink, POST /phones/:phone/disconnect, PATCH /phones/:phone,\n' +
-        '  POST|GET /phones/:phone/messages, GET /phones, GET|PATCH|POST|DELETE /faults\n',
+      '  POST|GET /phones/:phone/messages, GET /phones, GET|PATCH|POST|DELETE /faults\n',
   );
   process.exit(0);
 }
@@ -34,9 +34,18 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 
 const logger = pino({ level: values['log-level'] }, pino.destination(2));
-const sim = await startSimulator({ port, host: values.host, rootSeed: values['root-seed'], dataDir: values['data-dir'], logger, controlApi: true });
+const sim = await startSimulator({
+  port,
+  host: values.host,
+  rootSeed: values['root-seed'],
+  dataDir: values['data-dir'],
+  logger,
+  controlApi: true,
+});
 const controlBase = sim.url.replace(/^ws:/, 'http:').replace(/\/ws\/chat$/, '');
-process.stdout.write(`switchboard-sim listening\n  url:        ${sim.url}\n  root key:   ${sim.rootPublicKey.toString('hex')}\n  control:    ${controlBase}\n  state:      ${values['data-dir'] ?? 'in memory'}\n`);
+process.stdout.write(
+  `switchboard-sim listening\n  url:        ${sim.url}\n  root key:   ${sim.rootPublicKey.toString('hex')}\n  control:    ${controlBase}\n  state:      ${values['data-dir'] ?? 'in memory'}\n`,
+);
 
 let stopping = false;
 const shutdown = (signal: string) => {

@@ -56,10 +56,12 @@ export class Connection {
     this.certChain = keys.certChain;
     ws.on('message', (data: Buffer) => {
       // Serialise: node decoding is async and stanza order matters (e.g. pair-device-sign before unified_session).
-      this.queue = this.queue.then(() => this.onData(data)).catch((err) => {
-        this.log.warn({ err }, 'protocol error, closing');
-        this.drop();
-      });
+      this.queue = this.queue
+        .then(() => this.onData(data))
+        .catch((err) => {
+          this.log.warn({ err }, 'protocol error, closing');
+          this.drop();
+        });
     });
     ws.on('close', () => this.markClosed());
     ws.on('error', () => this.markClosed());
@@ -81,7 +83,10 @@ export class Connection {
       if (this.stage === 'ready') {
         const node = await decodeBinaryNode(this.transport!.decrypt(frame));
         this.log.trace({ node: summarize(node) }, 'recv');
-        const waiter = node.tag === 'iq' && (node.attrs.type === 'result' || node.attrs.type === 'error') ? this.pending.get(node.attrs.id) : undefined;
+        const waiter =
+          node.tag === 'iq' && (node.attrs.type === 'result' || node.attrs.type === 'error')
+            ? this.pending.get(node.attrs.id)
+            : undefined;
         if (waiter) {
           this.pending.delete(node.attrs.id);
           waiter(node);

@@ -83,15 +83,27 @@ export async function handleControl(sim: Simulator, req: IncomingMessage, res: S
       return send(res, 200, { disconnected: await sim.disconnect(phoneParam, mode) });
     }
     if (req.method === 'POST' && m?.[2] === 'messages') {
-      const sent = await sim.sendText({ from: phoneParam, to: str(body.to) ?? '', text: str(body.text) ?? '', name: str(body.name) });
+      const sent = await sim.sendText({
+        from: phoneParam,
+        to: str(body.to) ?? '',
+        text: str(body.text) ?? '',
+        name: str(body.name),
+      });
       return send(res, 200, sent);
     }
     if (req.method === 'PATCH' && m && !m[2]) {
-      return send(res, 200, { phone: phoneParam.replace(/^\+/, ''), ...(await sim.setPushName(phoneParam, str(body.push_name) ?? '')) });
+      return send(res, 200, {
+        phone: phoneParam.replace(/^\+/, ''),
+        ...(await sim.setPushName(phoneParam, str(body.push_name) ?? '')),
+      });
     }
     if (req.method === 'POST' && path === '/faults') {
       const connections = body.connections === undefined ? 1 : body.connections;
-      return send(res, 200, sim.faults.inject({ fault: str(body.fault) as ConnectionFault, connections: connections as number }));
+      return send(
+        res,
+        200,
+        sim.faults.inject({ fault: str(body.fault) as ConnectionFault, connections: connections as number }),
+      );
     }
     if (req.method === 'PATCH' && path === '/faults') {
       for (const k of ['ignorePings', 'foreignRoot', 'refuseConnections', 'forgeAccountSignature'] as const) {

@@ -92,9 +92,21 @@ export class Directory {
     if (!p) {
       if (!PHONE_RE.test(number)) throw new Error(`not a phone number: ${number}`);
       let lidUser: string;
-      do lidUser = String(randomInt(1, 10)) + String(randomInt(0, 1e7)).padStart(7, '0') + String(randomInt(0, 1e7)).padStart(7, '0');
+      do
+        lidUser =
+          String(randomInt(1, 10)) +
+          String(randomInt(0, 1e7)).padStart(7, '0') +
+          String(randomInt(0, 1e7)).padStart(7, '0');
       while (this.byLidUser.has(lidUser));
-      p = { number, lidUser, identity: randomKeyPair(), contactName: null, received: [], party: null, savedParty: null };
+      p = {
+        number,
+        lidUser,
+        identity: randomKeyPair(),
+        contactName: null,
+        received: [],
+        party: null,
+        savedParty: null,
+      };
       this.byNumber.set(number, p);
       this.byLidUser.set(lidUser, p);
       this.store.newPerson(number, this.data(p));
@@ -115,7 +127,8 @@ export class Directory {
   /** A user part of a JID (PN digits or LID user, by server) → its entry; PNs are created on demand. */
   resolve(user: string, server: string | undefined): Person | undefined {
     if (server === 'lid') return this.byLid(user);
-    if (server === 's.whatsapp.net' || server === 'c.us') return PHONE_RE.test(user) ? this.getOrCreate(user) : undefined;
+    if (server === 's.whatsapp.net' || server === 'c.us')
+      return PHONE_RE.test(user) ? this.getOrCreate(user) : undefined;
     return undefined;
   }
 

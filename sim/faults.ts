@@ -11,7 +11,8 @@ export type DisconnectMode = 'drop' | 'conflict' | 'restart';
 
 /** What real WA sends a removed device that is connected: 401 device_removed (→ 401 loggedOut). */
 function tellRemoved(d: Device): void {
-  if (d.conn && !d.conn.closed) d.conn.streamError({ code: '401' }, { tag: 'conflict', attrs: { type: 'device_removed' } });
+  if (d.conn && !d.conn.closed)
+    d.conn.streamError({ code: '401' }, { tag: 'conflict', attrs: { type: 'device_removed' } });
 }
 
 /** The phone removes all its linked devices. */
@@ -36,7 +37,10 @@ export function reset(state: SimState): void {
 }
 
 /** The phone's linked devices, lowest id first. */
-export function devices(state: SimState, phoneInput: string): Array<{ jid: string; platform: string; linked_at: string }> {
+export function devices(
+  state: SimState,
+  phoneInput: string,
+): Array<{ jid: string; platform: string; linked_at: string }> {
   const p = state.phones.get(normalizePhone(phoneInput));
   return [...(p?.devices.values() ?? [])]
     .sort((a, b) => a.id - b.id)
@@ -48,7 +52,8 @@ export function devices(state: SimState, phoneInput: string): Array<{ jid: strin
  * `conflict` says another session replaced it (→ 440), `restart` asks for a restart (→ 515). Returns how many were hit.
  */
 export function disconnect(state: SimState, phoneInput: string, mode: DisconnectMode): number {
-  if (mode !== 'drop' && mode !== 'conflict' && mode !== 'restart') throw new SimError('invalid_mode', 'mode must be drop, conflict or restart');
+  if (mode !== 'drop' && mode !== 'conflict' && mode !== 'restart')
+    throw new SimError('invalid_mode', 'mode must be drop, conflict or restart');
   const p = state.phones.get(normalizePhone(phoneInput));
   if (!p) return 0;
   let n = 0;

@@ -53,7 +53,9 @@ async function onIq(state: SimState, conn: Connection, iq: BinaryNode): Promise<
   switch (`${xmlns}/${tag}`) {
     case 'encrypt/count':
       // What the server still holds: each pkmsg anyone built used one up; ≤ 5 makes the client upload more.
-      return conn.reply(iq, [{ tag: 'count', attrs: { value: String(device(state, conn)?.device.keys?.preKeys.size ?? 0) } }]);
+      return conn.reply(iq, [
+        { tag: 'count', attrs: { value: String(device(state, conn)?.device.keys?.preKeys.size ?? 0) } },
+      ]);
     case 'encrypt/registration': {
       const d = device(state, conn);
       if (d) storeUpload(state, d.device, iq);
@@ -64,7 +66,14 @@ async function onIq(state: SimState, conn: Connection, iq: BinaryNode): Promise<
       // The login queries are done and the pre-keys uploaded: the phone bootstraps a new companion, then whatever
       // waited for the companion's first keys is delivered.
       const d = device(state, conn);
-      if (d) scheduleBootstrap(state, conn, d.phone, d.device, async () => void (await flushQueue(state, conn, d.device, false)));
+      if (d)
+        scheduleBootstrap(
+          state,
+          conn,
+          d.phone,
+          d.device,
+          async () => void (await flushQueue(state, conn, d.device, false)),
+        );
       return;
     }
     case 'encrypt/key':
@@ -74,7 +83,11 @@ async function onIq(state: SimState, conn: Connection, iq: BinaryNode): Promise<
       return conn.reply(iq);
     case 'abt/props':
       return conn.reply(iq, [
-        { tag: 'props', attrs: { protocol: '1', hash: 'sim-props-1' }, content: [{ tag: 'prop', attrs: { config_code: '1', config_value: '1' } }] },
+        {
+          tag: 'props',
+          attrs: { protocol: '1', hash: 'sim-props-1' },
+          content: [{ tag: 'prop', attrs: { config_code: '1', config_value: '1' } }],
+        },
       ]);
     case 'blocklist/undefined':
     case 'blocklist/list':
@@ -84,7 +97,11 @@ async function onIq(state: SimState, conn: Connection, iq: BinaryNode): Promise<
         const cats = ['last', 'online', 'profile', 'status', 'readreceipts', 'groupadd', 'calladd'];
         const values: Record<string, string> = { online: 'all', readreceipts: 'all', calladd: 'all' };
         return conn.reply(iq, [
-          { tag: 'privacy', attrs: {}, content: cats.map((name) => ({ tag: 'category', attrs: { name, value: values[name] ?? 'contacts' } })) },
+          {
+            tag: 'privacy',
+            attrs: {},
+            content: cats.map((name) => ({ tag: 'category', attrs: { name, value: values[name] ?? 'contacts' } })),
+          },
         ]);
       }
       return conn.reply(iq);

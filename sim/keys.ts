@@ -38,7 +38,13 @@ export function storeUpload(state: SimState, device: Device, iq: BinaryNode): nu
   const skeyId = uint(bytes(skey, 'id'));
   const skeyPub = bytes(skey, 'value');
   const skeySig = bytes(skey, 'signature');
-  if (registrationId === undefined || identity?.length !== 32 || skeyId === undefined || skeyPub?.length !== 32 || skeySig?.length !== 64) {
+  if (
+    registrationId === undefined ||
+    identity?.length !== 32 ||
+    skeyId === undefined ||
+    skeyPub?.length !== 32 ||
+    skeySig?.length !== 64
+  ) {
     throw new Error('malformed pre-key upload');
   }
   const kept = !!device.keys && device.keys.identity.equals(identity);
@@ -71,7 +77,12 @@ export function companionBundle(state: SimState, device: Device): PreKeyBundle |
 }
 
 /** Encrypts `message` from `party` (a phone or a contact) to one companion: the `<enc>` node, or null if impossible. */
-export async function encryptForCompanion(state: SimState, from: Person, device: Device, message: proto.IMessage): Promise<BinaryNode | null> {
+export async function encryptForCompanion(
+  state: SimState,
+  from: Person,
+  device: Device,
+  message: proto.IMessage,
+): Promise<BinaryNode | null> {
   const enc = await state.directory.party(from).encrypt(device.jid, message, () => companionBundle(state, device));
   return enc && { tag: 'enc', attrs: { v: '2', type: enc.type }, content: enc.ciphertext };
 }
@@ -149,9 +160,11 @@ export function usyncResult(state: SimState, usync: BinaryNode): BinaryNode {
     for (const p of protocols) {
       if (p === 'devices' && person) {
         const devices: BinaryNode[] = [{ tag: 'device', attrs: { id: '0' } }];
-        for (const c of companions(state.phones.get(person.number))) devices.push({ tag: 'device', attrs: { id: String(c.id), 'key-index': String(c.keyIndex) } });
+        for (const c of companions(state.phones.get(person.number)))
+          devices.push({ tag: 'device', attrs: { id: String(c.id), 'key-index': String(c.keyIndex) } });
         content.push({ tag: 'devices', attrs: {}, content: [{ tag: 'device-list', attrs: {}, content: devices }] });
-      } else if (p === 'lid' && person && d.server !== 'lid') content.push({ tag: 'lid', attrs: { val: `${person.lidUser}@lid` } });
+      } else if (p === 'lid' && person && d.server !== 'lid')
+        content.push({ tag: 'lid', attrs: { val: `${person.lidUser}@lid` } });
       else if (p === 'contact') content.push({ tag: 'contact', attrs: { type: 'in' } });
     }
     return { tag: 'user', attrs: { jid }, content };

@@ -53,6 +53,10 @@ export async function onClientPayload(state: SimState, conn: Connection, payload
     }
   }
   // Without this the client keeps its event buffer closed and never reports receivedPendingNotifications.
-  conn.send({ tag: 'ib', attrs: { from: 's.whatsapp.net' }, content: [{ tag: 'offline', attrs: { count: String(count) } }] });
+  conn.send({
+    tag: 'ib',
+    attrs: { from: 's.whatsapp.net' },
+    content: [{ tag: 'offline', attrs: { count: String(count) } }],
+  });
   conn.log.info({ jid: device.jid }, 'logged in');
 }

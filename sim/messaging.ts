@@ -34,7 +34,14 @@ async function textStanza(state: SimState, device: Device, item: QueuedText): Pr
   // PN-addressed with sender_lid, so the client maps PN→LID and keeps the session under the LID (14.3).
   return {
     tag: 'message',
-    attrs: { from: `${item.from}@s.whatsapp.net`, id: item.id, t: String(item.timestamp), type: 'text', notify: item.notify, sender_lid: `${sender.lidUser}@lid` },
+    attrs: {
+      from: `${item.from}@s.whatsapp.net`,
+      id: item.id,
+      t: String(item.timestamp),
+      type: 'text',
+      notify: item.notify,
+      sender_lid: `${sender.lidUser}@lid`,
+    },
     content: [enc],
   };
 }
@@ -66,7 +73,8 @@ export async function flushQueue(state: SimState, conn: Connection, device: Devi
 
 /** A `<receipt>` or `<ack>` from a companion: the texts it names have arrived and leave the store. */
 export function onDelivered(state: SimState, conn: Connection, node: BinaryNode): void {
-  const device = conn.phone && conn.deviceId != null ? state.phones.findDevice(conn.phone, conn.deviceId)?.device : undefined;
+  const device =
+    conn.phone && conn.deviceId != null ? state.phones.findDevice(conn.phone, conn.deviceId)?.device : undefined;
   if (!device?.inflight.size) return;
   const items = getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item');
   for (const id of [node.attrs.id, ...items.map((i) => i.attrs.id)]) {
@@ -88,7 +96,8 @@ export function requeueInflight(device: Device): void {
 async function deliver(state: SimState, device: Device, item: Omit<QueuedText, 'seq'>): Promise<void> {
   state.phones.enqueue(device, item);
   const conn = device.conn;
-  if (conn && !conn.closed && device.queue.length === 1 && !flushing.has(device)) await flushQueue(state, conn, device, false);
+  if (conn && !conn.closed && device.queue.length === 1 && !flushing.has(device))
+    await flushQueue(state, conn, device, false);
 }
 
 /** A simulated contact (any number) texts a simulated account: one encrypted stanza per linked companion. */
@@ -163,7 +172,13 @@ export async function onClientMessage(state: SimState, conn: Connection, node: B
       delivered = true;
       state.phones.addContact(phone, person.number);
       const text = msg.conversation || msg.extendedTextMessage?.text;
-      if (text != null) state.directory.addReceived(person, { id: node.attrs.id, from: phone.phone, text, timestamp: Number(node.attrs.t) || unix() });
+      if (text != null)
+        state.directory.addReceived(person, {
+          id: node.attrs.id,
+          from: phone.phone,
+          text,
+          timestamp: Number(node.attrs.t) || unix(),
+        });
     }
   }
   if (delivered && chatPerson) {
@@ -178,7 +193,13 @@ export async function onClientMessage(state: SimState, conn: Connection, node: B
 }
 
 /** The phone's copy: a DeviceSentMessage needs nothing; a key request from the companion is answered with the key. */
-async function onOwnPhoneCopy(state: SimState, conn: Connection, phone: Phone, device: Device, msg: proto.Message): Promise<void> {
+async function onOwnPhoneCopy(
+  state: SimState,
+  conn: Connection,
+  phone: Phone,
+  device: Device,
+  msg: proto.Message,
+): Promise<void> {
   if (msg.protocolMessage?.type === proto.Message.ProtocolMessage.Type.APP_STATE_SYNC_KEY_REQUEST) {
     const reply = await peerMessage(state, phone, device, keyShareMessage(state.phones, phone));
     if (reply) conn.send(reply);
@@ -186,6 +207,9 @@ async function onOwnPhoneCopy(state: SimState, conn: Connection, phone: Phone, d
 }
 
 /** What the contact decrypted from accounts' companions. */
-export function receivedMessages(state: SimState, number: string): Array<{ id: string; from: string; text: string; timestamp: number }> {
+export function receivedMessages(
+  state: SimState,
+  number: string,
+): Array<{ id: string; from: string; text: string; timestamp: number }> {
   return (state.directory.get(normalizePhone(number))?.received ?? []).map((m) => ({ ...m }));
 }

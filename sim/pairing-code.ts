@@ -49,7 +49,12 @@ async function unwrapKey(code: string, wrapped: Buffer): Promise<Buffer> {
   return aesDecryptCTR(wrapped.subarray(48, 80), key, wrapped.subarray(32, 48));
 }
 
-export async function onCompanionHello(state: SimState, conn: Connection, iq: BinaryNode, node: BinaryNode): Promise<void> {
+export async function onCompanionHello(
+  state: SimState,
+  conn: Connection,
+  iq: BinaryNode,
+  node: BinaryNode,
+): Promise<void> {
   const reg = state.registrations.get(conn);
   const phone = (node.attrs.jid ?? '').split('@')[0];
   const wrapped = childBytes(node, 'link_code_pairing_wrapped_companion_ephemeral_pub');
@@ -73,7 +78,11 @@ export async function onCompanionHello(state: SimState, conn: Connection, iq: Bi
   state.pendingCodes.set(phone, reg);
   conn.log.info({ phone }, 'companion_hello: waiting for the phone to enter the code');
   conn.reply(iq, [
-    { tag: 'link_code_companion_reg', attrs: {}, content: [{ tag: 'link_code_pairing_ref', attrs: {}, content: Buffer.from(ref) }] },
+    {
+      tag: 'link_code_companion_reg',
+      attrs: {},
+      content: [{ tag: 'link_code_pairing_ref', attrs: {}, content: Buffer.from(ref) }],
+    },
   ]);
 }
 
@@ -85,7 +94,8 @@ export async function enterCode(state: SimState, input: PairInput & { code: stri
   const phone = normalizePhone(input.phone);
   const reg = state.pendingCodes.get(phone);
   const link = reg?.link;
-  if (!reg || !link || reg.conn.closed || reg.paired) throw new SimError('no_pending_code', `no companion is waiting for a code for ${phone}`);
+  if (!reg || !link || reg.conn.closed || reg.paired)
+    throw new SimError('no_pending_code', `no companion is waiting for a code for ${phone}`);
   if (link.settle) throw new SimError('code_in_progress', 'a code was already entered and is being checked');
   const code = String(input.code ?? '').replace(/[\s-]/g, ''); // the exact string is the PBKDF2 password
   if (code.length !== 8) throw new SimError('invalid_code', 'a pairing code has 8 characters');
@@ -97,7 +107,10 @@ export async function enterCode(state: SimState, input: PairInput & { code: stri
   if (reg.conn.closed || reg.link !== link) throw new SimError('no_pending_code', 'the companion went away');
 
   const done = new Promise<PairResult>((resolve, reject) => {
-    const timer = setTimeout(() => finish({ ok: false, code: 'code_timeout', message: 'the companion never finished pairing' }), FINISH_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => finish({ ok: false, code: 'code_timeout', message: 'the companion never finished pairing' }),
+      FINISH_TIMEOUT_MS,
+    );
     timer.unref();
     function finish(r: LinkResult) {
       clearTimeout(timer);
@@ -115,7 +128,12 @@ export async function enterCode(state: SimState, input: PairInput & { code: stri
   link.companionEph = companionEph;
   reg.conn.send({
     tag: 'notification',
-    attrs: { from: 's.whatsapp.net', type: 'link_code_companion_reg', id: reg.conn.newId('lc'), t: String(Math.floor(Date.now() / 1000)) },
+    attrs: {
+      from: 's.whatsapp.net',
+      type: 'link_code_companion_reg',
+      id: reg.conn.newId('lc'),
+      t: String(Math.floor(Date.now() / 1000)),
+    },
     content: [
       {
         tag: 'link_code_companion_reg',
@@ -132,7 +150,12 @@ export async function enterCode(state: SimState, input: PairInput & { code: stri
   return done;
 }
 
-export async function onCompanionFinish(state: SimState, conn: Connection, iq: BinaryNode, node: BinaryNode): Promise<void> {
+export async function onCompanionFinish(
+  state: SimState,
+  conn: Connection,
+  iq: BinaryNode,
+  node: BinaryNode,
+): Promise<void> {
   const reg = state.registrations.get(conn);
   const link = reg?.link;
   const companionEph = link?.companionEph;
@@ -156,17 +179,25 @@ export async function onCompanionFinish(state: SimState, conn: Connection, iq: B
   let companionShared: Buffer;
   try {
     companionShared = Curve.sharedKey(link.primaryEph.private, companionEph);
-    const key = Buffer.from(hkdf(companionShared, 32, { salt: bundle.subarray(0, 32), info: 'link_code_pairing_key_bundle_encryption_key' }));
+    const key = Buffer.from(
+      hkdf(companionShared, 32, { salt: bundle.subarray(0, 32), info: 'link_code_pairing_key_bundle_encryption_key' }),
+    );
     plain = aesDecryptGCM(bundle.subarray(44), key, bundle.subarray(32, 44), Buffer.alloc(0));
   } catch {
     // A wrong code gives the companion a different ephemeral key, so the bundle does not authenticate.
     return fail('code_mismatch', 'the entered code does not match the companion (key bundle did not decrypt)');
   }
-  if (plain.length !== 96 || !plain.subarray(0, 32).equals(companionIdentity) || !plain.subarray(32, 64).equals(account.accountKey.public)) {
+  if (
+    plain.length !== 96 ||
+    !plain.subarray(0, 32).equals(companionIdentity) ||
+    !plain.subarray(32, 64).equals(account.accountKey.public)
+  ) {
     return fail('bad_bundle', 'key bundle names the wrong identities');
   }
   const identityShared = Curve.sharedKey(account.accountKey.private, companionIdentity);
-  const advSecret = Buffer.from(hkdf(Buffer.concat([companionShared, identityShared, plain.subarray(64, 96)]), 32, { info: 'adv_secret' }));
+  const advSecret = Buffer.from(
+    hkdf(Buffer.concat([companionShared, identityShared, plain.subarray(64, 96)]), 32, { info: 'adv_secret' }),
+  );
   // Answer first: only this result makes the client set creds.registered. pair-success is handled independently.
   conn.reply(iq);
   const input = link.input;
@@ -174,6 +205,10 @@ export async function onCompanionFinish(state: SimState, conn: Connection, iq: B
     const res = completePairing(state, reg, input, advSecret);
     link.settle?.({ ok: true, ...res });
   } catch (err) {
-    link.settle?.({ ok: false, code: err instanceof SimError ? err.code : 'pair_failed', message: String((err as Error).message) });
+    link.settle?.({
+      ok: false,
+      code: err instanceof SimError ? err.code : 'pair_failed',
+      message: String((err as Error).message),
+    });
   }
 }

@@ -8,7 +8,8 @@ export const PHONE_RE = /^[1-9]\d{5,14}$/;
 
 export function normalizePhone(input: unknown): string {
   const s = String(input ?? '').replace(/^\+/, '');
-  if (!PHONE_RE.test(s)) throw new SimError('invalid_phone', `phone must be 6-15 digits with country code, got ${JSON.stringify(input)}`);
+  if (!PHONE_RE.test(s))
+    throw new SimError('invalid_phone', `phone must be 6-15 digits with country code, got ${JSON.stringify(input)}`);
   return s;
 }
 

@@ -16,8 +16,10 @@ interface PhoneData extends Pick<Phone, 'pushName' | 'businessName' | 'rawId' | 
 }
 
 /** What a device row holds (one-time pre-keys and queued texts have their own rows). */
-interface DeviceData
-  extends Pick<Device, 'platform' | 'businessName' | 'keyIndex' | 'linkedAt' | 'noisePub' | 'identityPub' | 'bootstrapped' | 'syncedVersion'> {
+interface DeviceData extends Pick<
+  Device,
+  'platform' | 'businessName' | 'keyIndex' | 'linkedAt' | 'noisePub' | 'identityPub' | 'bootstrapped' | 'syncedVersion'
+> {
   keys: Omit<CompanionKeys, 'preKeys'> | null;
 }
 
@@ -146,7 +148,10 @@ export class PhoneBook {
   }
 
   /** Adds a linked device with the next free device id ≥ 1. */
-  addDevice(p: Phone, d: { platform: string; businessName: string | null; noisePub: Buffer; identityPub: Buffer }): Device {
+  addDevice(
+    p: Phone,
+    d: { platform: string; businessName: string | null; noisePub: Buffer; identityPub: Buffer },
+  ): Device {
     let id = 1;
     while (p.devices.has(id)) id++;
     const dev = this.newDevice(p, id, { ...d, keyIndex: p.nextKeyIndex++, linkedAt: Date.now() });
@@ -167,7 +172,11 @@ export class PhoneBook {
       linkedAt: dev.linkedAt,
       noisePub: dev.noisePub,
       identityPub: dev.identityPub,
-      keys: dev.keys && { registrationId: dev.keys.registrationId, identity: dev.keys.identity, signedPreKey: dev.keys.signedPreKey },
+      keys: dev.keys && {
+        registrationId: dev.keys.registrationId,
+        identity: dev.keys.identity,
+        signedPreKey: dev.keys.signedPreKey,
+      },
       bootstrapped: dev.bootstrapped,
       syncedVersion: dev.syncedVersion,
     };

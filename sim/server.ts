@@ -27,7 +27,10 @@ export const WS_PATH = '/ws/chat';
  * The network's own keys, kept in the store: clients trust the root (and a restarted server must present a chain
  * under it). An explicit rootSeed wins over a stored root.
  */
-function serverKeys(store: SimStore, rootSeed: string | undefined): { root: KeyPair; intermediate: KeyPair; serverStatic: KeyPair } {
+function serverKeys(
+  store: SimStore,
+  rootSeed: string | undefined,
+): { root: KeyPair; intermediate: KeyPair; serverStatic: KeyPair } {
   type Stored = { root: KeyPair; intermediate: KeyPair; serverStatic: KeyPair };
   const stored = store.getMeta<Stored>('server_keys');
   const keys: Stored = {
@@ -65,7 +68,8 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
   const hooks = {
     handshakeKeys,
     logger,
-    onPayload: (conn: Connection, payload: Parameters<typeof onClientPayload>[2]) => onClientPayload(state, conn, payload),
+    onPayload: (conn: Connection, payload: Parameters<typeof onClientPayload>[2]) =>
+      onClientPayload(state, conn, payload),
     onNode: (conn: Connection, node: Parameters<typeof onNode>[2]) => onNode(state, conn, node),
     onClose: (conn: Connection) => {
       state.conns.delete(conn);
@@ -85,7 +89,6 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
   };
 
   const wss = new WebSocketServer({ noServer: true });
-  let sim: Simulator;
   const http = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (opts.controlApi) return void handleControl(sim, req, res);
     res.writeHead(404).end();
@@ -115,7 +118,8 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
   const urlHost = host.includes(':') ? `[${host}]` : host;
   let stopped = false;
 
-  sim = {
+  // Declared after the server whose control handler reads it: requests arrive only once it is listening.
+  const sim: Simulator = {
     url: `ws://${urlHost}:${port}${WS_PATH}`,
     rootPublicKey: Buffer.from(root.public),
     faults: state.faults,
@@ -127,7 +131,11 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
       state.phones.all().map((p) => ({
         phone: p.phone,
         push_name: p.pushName,
-        devices: [...p.devices.values()].map((d) => ({ jid: d.jid, platform: d.platform, connected: !!d.conn && !d.conn.closed })),
+        devices: [...p.devices.values()].map((d) => ({
+          jid: d.jid,
+          platform: d.platform,
+          connected: !!d.conn && !d.conn.closed,
+        })),
       })),
     setPushName: async (phone, name) => setPushName(state, phone, name),
     sendText: async (input) => sendText(state, input),

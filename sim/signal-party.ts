@@ -6,7 +6,15 @@
  * The repository is given no PN→LID function, so it addresses every peer by the JID we pass (always the companion's
  * PN device JID, `<phone>:<dev>@s.whatsapp.net`); that only has to be consistent with itself.
  */
-import { Curve, encodeWAMessage, initAuthCreds, proto, signedKeyPair, unpadRandomMax16, type SignalKeyStoreWithTransaction } from 'baileys';
+import {
+  Curve,
+  encodeWAMessage,
+  initAuthCreds,
+  proto,
+  signedKeyPair,
+  unpadRandomMax16,
+  type SignalKeyStoreWithTransaction,
+} from 'baileys';
 import { makeLibSignalRepository } from 'baileys/lib/Signal/libsignal.js';
 import type { Logger } from 'pino';
 import type { KeyPair } from './certs.ts';
@@ -86,7 +94,12 @@ export class SignalParty {
     const signedIdentityKey = { private: identity.private, public: identity.public };
     const saved = persist.saved;
     this.creds = saved
-      ? { ...initAuthCreds(), signedIdentityKey, registrationId: saved.registrationId, signedPreKey: saved.signedPreKey }
+      ? {
+          ...initAuthCreds(),
+          signedIdentityKey,
+          registrationId: saved.registrationId,
+          signedPreKey: saved.signedPreKey,
+        }
       : { ...initAuthCreds(), signedIdentityKey, signedPreKey: signedKeyPair(signedIdentityKey, 1) };
     this.nextPreKeyId = saved?.nextPreKeyId ?? 1;
     this.keys = memoryStore(persist);
@@ -96,7 +109,11 @@ export class SignalParty {
   }
 
   private saveParty(): void {
-    this.persist.saveParty({ registrationId: this.creds.registrationId, signedPreKey: this.creds.signedPreKey, nextPreKeyId: this.nextPreKeyId });
+    this.persist.saveParty({
+      registrationId: this.creds.registrationId,
+      signedPreKey: this.creds.signedPreKey,
+      nextPreKeyId: this.nextPreKeyId,
+    });
   }
 
   /** Serialises every operation: a Signal session is a ratchet and must not be advanced twice at once. */
@@ -135,7 +152,11 @@ export class SignalParty {
           session: {
             registrationId: b.registrationId,
             identityKey: prefixed(b.identity),
-            signedPreKey: { keyId: b.signedPreKey.id, publicKey: prefixed(b.signedPreKey.pub), signature: b.signedPreKey.sig },
+            signedPreKey: {
+              keyId: b.signedPreKey.id,
+              publicKey: prefixed(b.signedPreKey.pub),
+              signature: b.signedPreKey.sig,
+            },
             preKey: b.preKey ? { keyId: b.preKey.id, publicKey: prefixed(b.preKey.pub) } : undefined!,
           },
         });

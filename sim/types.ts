@@ -74,7 +74,11 @@ export interface Simulator {
   unlink(phone: string): Promise<number>;
   /** drop: socket killed without close frame (428) / conflict: 440 replaced / restart: 515. Returns devices hit. */
   disconnect(phone: string, mode: 'drop' | 'conflict' | 'restart'): Promise<number>;
-  listPhones(): Array<{ phone: string; push_name: string | null; devices: Array<{ jid: string; platform: string; connected: boolean }> }>;
+  listPhones(): Array<{
+    phone: string;
+    push_name: string | null;
+    devices: Array<{ jid: string; platform: string; connected: boolean }>;
+  }>;
   /** The account renames itself: a new app-state patch and `server_sync` to its connected companions (returned:
    * how many); offline ones resync at their next login. For a number that is not an account, sets its contact name.
    * Throws SimError 'invalid_phone', 'invalid_name'. */

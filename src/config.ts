@@ -67,9 +67,27 @@ export interface ConfigOption {
 
 export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   { variable: 'PORT', flag: 'port', value: '<n>', meaning: 'HTTP port', fallback: '3000' },
-  { variable: 'HOST', flag: 'host', value: '<address>', meaning: 'bind address (0.0.0.0 in containers)', fallback: '127.0.0.1' },
-  { variable: 'SWITCHBOARD_DATA_DIR', flag: 'data-dir', value: '<dir>', meaning: 'SQLite database and generated keys', fallback: './data' },
-  { variable: 'DATABASE_URL', flag: 'database-url', value: '<postgres://…>', meaning: 'use PostgreSQL instead of SQLite', fallback: '' },
+  {
+    variable: 'HOST',
+    flag: 'host',
+    value: '<address>',
+    meaning: 'bind address (0.0.0.0 in containers)',
+    fallback: '127.0.0.1',
+  },
+  {
+    variable: 'SWITCHBOARD_DATA_DIR',
+    flag: 'data-dir',
+    value: '<dir>',
+    meaning: 'SQLite database and generated keys',
+    fallback: './data',
+  },
+  {
+    variable: 'DATABASE_URL',
+    flag: 'database-url',
+    value: '<postgres://…>',
+    meaning: 'use PostgreSQL instead of SQLite',
+    fallback: '',
+  },
   {
     variable: 'SWITCHBOARD_ADMIN_TOKEN',
     flag: 'admin-token',
@@ -77,19 +95,97 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     meaning: 'admin bearer token (≥ 16 chars); set on a later start, it replaces the stored one',
     fallback: 'generated at first start into <data dir>/admin-token',
   },
-  { variable: 'SWITCHBOARD_MASTER_KEY', flag: 'master-key', value: '<base64>', meaning: '32-byte key encrypting WhatsApp credentials', fallback: 'generated into the data dir' },
-  { variable: 'SWITCHBOARD_SANDBOX', flag: 'sandbox', value: '', meaning: 'embedded WhatsApp simulator and /sandbox/* routes', fallback: '0' },
-  { variable: 'SWITCHBOARD_WA_URL', flag: 'wa-url', value: '<ws://…>', meaning: 'WebSocket URL of the WhatsApp service', fallback: "WhatsApp's own" },
-  { variable: 'SWITCHBOARD_WA_ROOT_KEY', flag: 'wa-root-key', value: '<64 hex>', meaning: 'root key that must sign that service (switchboard-sim prints it)', fallback: "WhatsApp's own" },
-  { variable: 'SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE', flag: 'webhook-allow-private', value: '', meaning: 'allow webhook URLs on private addresses', fallback: '0' },
-  { variable: 'SWITCHBOARD_WEBHOOK_RETRY_HORIZON', flag: 'webhook-retry-horizon', value: '<duration>', meaning: 'how long a webhook delivery is retried', fallback: '24h' },
-  { variable: 'SWITCHBOARD_SEND_RATE_PER_MIN', flag: 'send-rate-per-min', value: '<n>', meaning: 'outbound texts per minute per instance', fallback: '60' },
-  { variable: 'SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT', flag: 'max-streams-per-account', value: '<n>', meaning: 'live event streams open at once per account', fallback: '20' },
-  { variable: 'SWITCHBOARD_STREAM_REPLAY_WINDOW', flag: 'stream-replay-window', value: '<duration>', meaning: 'how far back a stream resume replays', fallback: '24h' },
-  { variable: 'LOG_LEVEL', flag: 'log-level', value: '<level>', meaning: 'fatal, error, warn, info, debug, trace or silent', fallback: 'info' },
-  { variable: 'SWITCHBOARD_ACCESS_LOG', flag: 'access-log', value: '', meaning: 'one access line per request (0 turns them off)', fallback: '1' },
-  { variable: 'SWITCHBOARD_NODE_ID', flag: 'node-id', value: '<name>', meaning: 'this node of a PostgreSQL cluster', fallback: '<hostname>:<port>' },
-  { variable: 'SWITCHBOARD_NODE_ADDRESS', flag: 'node-address', value: '<http://…>', meaning: 'URL other nodes reach this one at', fallback: '' },
+  {
+    variable: 'SWITCHBOARD_MASTER_KEY',
+    flag: 'master-key',
+    value: '<base64>',
+    meaning: '32-byte key encrypting WhatsApp credentials',
+    fallback: 'generated into the data dir',
+  },
+  {
+    variable: 'SWITCHBOARD_SANDBOX',
+    flag: 'sandbox',
+    value: '',
+    meaning: 'embedded WhatsApp simulator and /sandbox/* routes',
+    fallback: '0',
+  },
+  {
+    variable: 'SWITCHBOARD_WA_URL',
+    flag: 'wa-url',
+    value: '<ws://…>',
+    meaning: 'WebSocket URL of the WhatsApp service',
+    fallback: "WhatsApp's own",
+  },
+  {
+    variable: 'SWITCHBOARD_WA_ROOT_KEY',
+    flag: 'wa-root-key',
+    value: '<64 hex>',
+    meaning: 'root key that must sign that service (switchboard-sim prints it)',
+    fallback: "WhatsApp's own",
+  },
+  {
+    variable: 'SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE',
+    flag: 'webhook-allow-private',
+    value: '',
+    meaning: 'allow webhook URLs on private addresses',
+    fallback: '0',
+  },
+  {
+    variable: 'SWITCHBOARD_WEBHOOK_RETRY_HORIZON',
+    flag: 'webhook-retry-horizon',
+    value: '<duration>',
+    meaning: 'how long a webhook delivery is retried',
+    fallback: '24h',
+  },
+  {
+    variable: 'SWITCHBOARD_SEND_RATE_PER_MIN',
+    flag: 'send-rate-per-min',
+    value: '<n>',
+    meaning: 'outbound texts per minute per instance',
+    fallback: '60',
+  },
+  {
+    variable: 'SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT',
+    flag: 'max-streams-per-account',
+    value: '<n>',
+    meaning: 'live event streams open at once per account',
+    fallback: '20',
+  },
+  {
+    variable: 'SWITCHBOARD_STREAM_REPLAY_WINDOW',
+    flag: 'stream-replay-window',
+    value: '<duration>',
+    meaning: 'how far back a stream resume replays',
+    fallback: '24h',
+  },
+  {
+    variable: 'LOG_LEVEL',
+    flag: 'log-level',
+    value: '<level>',
+    meaning: 'fatal, error, warn, info, debug, trace or silent',
+    fallback: 'info',
+  },
+  {
+    variable: 'SWITCHBOARD_ACCESS_LOG',
+    flag: 'access-log',
+    value: '',
+    meaning: 'one access line per request (0 turns them off)',
+    fallback: '1',
+  },
+  {
+    variable: 'SWITCHBOARD_NODE_ID',
+    flag: 'node-id',
+    value: '<name>',
+    meaning: 'this node of a PostgreSQL cluster',
+    fallback: '<hostname>:<port>',
+  },
+  {
+    variable: 'SWITCHBOARD_NODE_ADDRESS',
+    flag: 'node-address',
+    value: '<http://…>',
+    meaning: 'URL other nodes reach this one at',
+    fallback: '',
+  },
 ];
 
 /** Flag name (without `--`) for each variable, e.g. SWITCHBOARD_DATA_DIR ↔ --data-dir. */
@@ -104,7 +200,8 @@ function parseFlags(argv: string[]): Env {
   const out: Env = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (!arg.startsWith('--')) throw new ConfigError('arguments:', `unexpected argument at position ${i + 1} (flags are --name value)`);
+    if (!arg.startsWith('--'))
+      throw new ConfigError('arguments:', `unexpected argument at position ${i + 1} (flags are --name value)`);
     const eq = arg.indexOf('=');
     const flag = arg.slice(2, eq === -1 ? undefined : eq);
     const variable = VARIABLE_BY_FLAG.get(flag);
@@ -174,17 +271,27 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
   // The root key that must sign the service's certificate chain: WhatsApp's own unless a standalone simulator is used.
   const waRootKeyRaw = optional(merged.SWITCHBOARD_WA_ROOT_KEY);
   if (waRootKeyRaw !== null && !/^[0-9a-f]{64}$/i.test(waRootKeyRaw)) {
-    throw new ConfigError('SWITCHBOARD_WA_ROOT_KEY', 'must be 64 hex characters (a 32-byte public key, as switchboard-sim prints it)');
+    throw new ConfigError(
+      'SWITCHBOARD_WA_ROOT_KEY',
+      'must be 64 hex characters (a 32-byte public key, as switchboard-sim prints it)',
+    );
   }
 
   const rateRaw = optional(merged.SWITCHBOARD_SEND_RATE_PER_MIN) ?? '60';
   if (!/^\d{1,6}$/.test(rateRaw) || Number(rateRaw) < 1) {
-    throw new ConfigError('SWITCHBOARD_SEND_RATE_PER_MIN', 'must be an integer of at least 1 (messages per minute per instance)');
+    throw new ConfigError(
+      'SWITCHBOARD_SEND_RATE_PER_MIN',
+      'must be an integer of at least 1 (messages per minute per instance)',
+    );
   }
 
-  const streamsRaw = optional(merged.SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT) ?? String(STREAM_DEFAULTS.maxStreamsPerAccount);
+  const streamsRaw =
+    optional(merged.SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT) ?? String(STREAM_DEFAULTS.maxStreamsPerAccount);
   if (!/^\d{1,6}$/.test(streamsRaw) || Number(streamsRaw) < 1) {
-    throw new ConfigError('SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT', 'must be an integer of at least 1 (live event streams per account)');
+    throw new ConfigError(
+      'SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT',
+      'must be an integer of at least 1 (live event streams per account)',
+    );
   }
 
   const nodeId = optional(merged.SWITCHBOARD_NODE_ID);

@@ -21,19 +21,28 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
   for (const { flag, variable } of secretsInFlags(process.argv.slice(2))) {
-    logger.warn({ flag }, `a secret was given as the command-line flag ${flag}: every local user can read it (ps, /proc); set ${variable} instead`);
+    logger.warn(
+      { flag },
+      `a secret was given as the command-line flag ${flag}: every local user can read it (ps, /proc); set ${variable} instead`,
+    );
   }
   // Fail now on a bad or unreadable key rather than at the first session start.
   const masterKey = loadMasterKey({ dataDir: config.dataDir, envValue: config.masterKey });
 
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger });
   for (const loose of looseDataModes(config.dataDir)) {
-    logger.warn(loose, `${loose.path} is readable or writable by others (mode ${loose.mode}); it should be ${loose.wanted}: chmod ${loose.wanted} ${loose.path}`);
+    logger.warn(
+      loose,
+      `${loose.path} is readable or writable by others (mode ${loose.mode}); it should be ${loose.wanted}: chmod ${loose.wanted} ${loose.path}`,
+    );
   }
   const { generated } = await bootstrapAdminToken(store, config.adminToken);
   if (generated) {
     const file = writeAdminTokenFile(config.dataDir, generated);
-    logger.warn({ file }, 'first start: admin token generated and written to this file (mode 0600); keep it somewhere safe, then delete the file');
+    logger.warn(
+      { file },
+      'first start: admin token generated and written to this file (mode 0600); keep it somewhere safe, then delete the file',
+    );
     // On a terminal a human reads it now; never into a pipe, where log collectors would keep it.
     if (process.stdout.isTTY) process.stdout.write(`\nAdmin token (shown only this once; keep it): ${generated}\n\n`);
   }

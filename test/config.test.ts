@@ -45,8 +45,14 @@ describe('loadConfig', () => {
   test('SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT and SWITCHBOARD_STREAM_REPLAY_WINDOW', () => {
     assert.equal(loadConfig({ SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT: '3' }, []).maxStreamsPerAccount, 3);
     assert.equal(loadConfig({}, ['--stream-replay-window', '2h']).streamReplayWindowMs, 7_200_000);
-    assert.throws(() => loadConfig({ SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT: '0' }, []), /SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT/);
-    assert.throws(() => loadConfig({ SWITCHBOARD_STREAM_REPLAY_WINDOW: 'soon' }, []), /SWITCHBOARD_STREAM_REPLAY_WINDOW/);
+    assert.throws(
+      () => loadConfig({ SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT: '0' }, []),
+      /SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT/,
+    );
+    assert.throws(
+      () => loadConfig({ SWITCHBOARD_STREAM_REPLAY_WINDOW: 'soon' }, []),
+      /SWITCHBOARD_STREAM_REPLAY_WINDOW/,
+    );
   });
 
   test('secretsInFlags: --admin-token, --master-key and a --database-url with a password are named; the rest is not', () => {
@@ -54,7 +60,9 @@ describe('loadConfig', () => {
       { flag: '--admin-token', variable: 'SWITCHBOARD_ADMIN_TOKEN' },
       { flag: '--master-key', variable: 'SWITCHBOARD_MASTER_KEY' },
     ]);
-    assert.deepEqual(secretsInFlags(['--database-url', 'postgres://u:secret@db/x']), [{ flag: '--database-url', variable: 'DATABASE_URL' }]);
+    assert.deepEqual(secretsInFlags(['--database-url', 'postgres://u:secret@db/x']), [
+      { flag: '--database-url', variable: 'DATABASE_URL' },
+    ]);
     assert.deepEqual(secretsInFlags(['--database-url=postgres://u@db/x', '--data-dir', './d']), []);
   });
 
@@ -70,14 +78,18 @@ describe('loadConfig', () => {
   });
 
   test('SWITCHBOARD_WEBHOOK_RETRY_HORIZON takes seconds or a unit; nonsense is refused', () => {
-    const horizon = (value: string) => loadConfig({ SWITCHBOARD_WEBHOOK_RETRY_HORIZON: value }, []).webhookRetryHorizonMs;
+    const horizon = (value: string) =>
+      loadConfig({ SWITCHBOARD_WEBHOOK_RETRY_HORIZON: value }, []).webhookRetryHorizonMs;
     assert.equal(horizon('90'), 90_000);
     assert.equal(horizon('30m'), 1_800_000);
     assert.equal(horizon('2h'), 7_200_000);
     assert.equal(horizon('7d'), 604_800_000);
     assert.equal(loadConfig({}, ['--webhook-retry-horizon', '500ms']).webhookRetryHorizonMs, 500);
     for (const bad of ['0', '-5', '1y', 'soon']) {
-      assert.throws(() => horizon(bad), (err: unknown) => err instanceof ConfigError && /SWITCHBOARD_WEBHOOK_RETRY_HORIZON/.test(err.message));
+      assert.throws(
+        () => horizon(bad),
+        (err: unknown) => err instanceof ConfigError && /SWITCHBOARD_WEBHOOK_RETRY_HORIZON/.test(err.message),
+      );
     }
   });
 
@@ -156,7 +168,10 @@ describe('loadConfig', () => {
   }
 
   test('the admin token value is never echoed in the error', () => {
-    assert.throws(() => loadConfig({ SWITCHBOARD_ADMIN_TOKEN: 'secret-ish' }, []), (err: Error) => !err.message.includes('secret-ish'));
+    assert.throws(
+      () => loadConfig({ SWITCHBOARD_ADMIN_TOKEN: 'secret-ish' }, []),
+      (err: Error) => !err.message.includes('secret-ish'),
+    );
   });
 });
 

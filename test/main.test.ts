@@ -16,11 +16,20 @@ interface Running {
   exit: Promise<number | null>;
 }
 
-async function start(dataDir: string, port: number, env: Record<string, string> = {}, args: string[] = []): Promise<Running> {
-  const child = spawn(process.execPath, ['bin/switchboard.mjs', 'serve', '--port', String(port), '--data-dir', dataDir, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'info', SWITCHBOARD_ADMIN_TOKEN: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+async function start(
+  dataDir: string,
+  port: number,
+  env: Record<string, string> = {},
+  args: string[] = [],
+): Promise<Running> {
+  const child = spawn(
+    process.execPath,
+    ['bin/switchboard.mjs', 'serve', '--port', String(port), '--data-dir', dataDir, ...args],
+    {
+      env: { ...process.env, LOG_LEVEL: 'info', SWITCHBOARD_ADMIN_TOKEN: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stdout?.on('data', (d) => (out += d));
@@ -71,12 +80,17 @@ describe('switchboard serve', () => {
       assert.equal(note.file, join(dir, 'admin-token'));
       token = readFileSync(note.file, 'utf8').trim();
       assert.match(token, /^sbadm_[A-Za-z0-9_-]+$/);
-      assert.ok(!first.stdout().includes(token) && !first.stderr().includes(token), 'stdout is a pipe here: the token stays off it');
+      assert.ok(
+        !first.stdout().includes(token) && !first.stderr().includes(token),
+        'stdout is a pipe here: the token stays off it',
+      );
       const health = await fetch(`http://127.0.0.1:${port}/health`);
       assert.equal(health.status, 200);
       assert.ok(health.headers.get('x-request-id'));
       assert.equal((await health.json()).store, 'sqlite');
-      const ok = await fetch(`http://127.0.0.1:${port}/admin/accounts`, { headers: { authorization: `Bearer ${token}` } });
+      const ok = await fetch(`http://127.0.0.1:${port}/admin/accounts`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       assert.equal(ok.status, 200);
       const created = await fetch(`http://127.0.0.1:${port}/admin/accounts`, {
         method: 'POST',
@@ -87,23 +101,37 @@ describe('switchboard serve', () => {
       await fetch(`http://127.0.0.1:${port}/v2/account/instances?access_token=${accessToken}`);
       assert.ok(!first.stdout().includes(accessToken), 'access token not logged');
       // Data at rest (while running, when SQLite's -wal and -shm exist): the directory 0700, every file 0600.
-      const modes = Object.fromEntries(readdirSync(dir).map((f) => [f, (statSync(join(dir, f)).mode & 0o777).toString(8)]));
+      const modes = Object.fromEntries(
+        readdirSync(dir).map((f) => [f, (statSync(join(dir, f)).mode & 0o777).toString(8)]),
+      );
       assert.equal((statSync(dir).mode & 0o777).toString(8), '700');
-      assert.deepEqual(modes, { 'admin-token': '600', 'master.key': '600', 'switchboard.db': '600', 'switchboard.db-shm': '600', 'switchboard.db-wal': '600' });
-      assert.ok(!logLines(first.stdout()).some((l) => l.level >= 40 && /readable or writable by others/.test(l.msg)), 'nothing to warn about');
+      assert.deepEqual(modes, {
+        'admin-token': '600',
+        'master.key': '600',
+        'switchboard.db': '600',
+        'switchboard.db-shm': '600',
+        'switchboard.db-wal': '600',
+      });
+      assert.ok(
+        !logLines(first.stdout()).some((l) => l.level >= 40 && /readable or writable by others/.test(l.msg)),
+        'nothing to warn about',
+      );
     } finally {
       assert.equal(await stop(first), 0);
     }
     assert.match(first.stdout(), /shutting down/);
 
     const files = readdirSync(dir).filter((f) => f.startsWith('switchboard.db'));
-    for (const f of files) assert.equal(readFileSync(join(dir, f)).indexOf(token), -1, 'admin token not stored in plaintext');
+    for (const f of files)
+      assert.equal(readFileSync(join(dir, f)).indexOf(token), -1, 'admin token not stored in plaintext');
 
     const second = await start(dir, port);
     try {
       assert.doesNotMatch(second.stdout(), /Admin token|admin token generated/);
       assert.ok(!second.stdout().includes(token));
-      const ok = await fetch(`http://127.0.0.1:${port}/admin/accounts`, { headers: { authorization: `Bearer ${token}` } });
+      const ok = await fetch(`http://127.0.0.1:${port}/admin/accounts`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       assert.equal(ok.status, 200, 'the token from the first start still works');
     } finally {
       assert.equal(await stop(second), 0);
@@ -118,7 +146,9 @@ describe('switchboard serve', () => {
     try {
       assert.doesNotMatch(r.stdout(), /Admin token/);
       assert.ok(!r.stdout().includes(token));
-      const ok = await fetch(`http://127.0.0.1:${port}/admin/accounts`, { headers: { authorization: `Bearer ${token}` } });
+      const ok = await fetch(`http://127.0.0.1:${port}/admin/accounts`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       assert.equal(ok.status, 200);
     } finally {
       assert.equal(await stop(r), 0);
@@ -164,7 +194,10 @@ describe('switchboard serve', () => {
     try {
       const warnings = logLines(r.stdout()).filter((l) => l.level === 40);
       const loose = warnings.filter((l) => /readable or writable by others/.test(l.msg)).map((l) => [l.path, l.mode]);
-      assert.deepEqual(loose, [[own, '755'], [join(own, 'master.key'), '644']]);
+      assert.deepEqual(loose, [
+        [own, '755'],
+        [join(own, 'master.key'), '644'],
+      ]);
       const flag = warnings.find((l) => l.flag === '--admin-token');
       assert.ok(flag, r.stdout());
       assert.match(flag.msg, /set SWITCHBOARD_ADMIN_TOKEN instead/);

@@ -63,7 +63,9 @@ export class StatusLog {
 
   /** First event with `status` at index ≥ from (default: any seen so far counts). */
   wait(id: string, status: string, timeoutMs: number, from = 0): Promise<StatusEvent> {
-    const seen = this.events(id).slice(from).find((e) => e.status === status);
+    const seen = this.events(id)
+      .slice(from)
+      .find((e) => e.status === status);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const w = { id, status, from, resolve: (e: StatusEvent) => (clearTimeout(timer), resolve(e)) };
@@ -83,7 +85,11 @@ export interface BenchGateway {
   store: Store;
   sessions: SessionServices;
   statuses: StatusLog;
-  call(method: string, path: string, opts?: { query?: Record<string, string>; body?: unknown; admin?: boolean }): Promise<Answer>;
+  call(
+    method: string,
+    path: string,
+    opts?: { query?: Record<string, string>; body?: unknown; admin?: boolean },
+  ): Promise<Answer>;
   /** Calls an instance route with that instance's credentials in the query (Wawp style). */
   instanceCall(token: string, id: string, method: string, path: string, body?: unknown): Promise<Answer>;
   close(): Promise<{ httpMs: number; sessionsMs: number }>;
@@ -125,7 +131,8 @@ export async function startBenchGateway(opts: {
     sessions,
     statuses,
     call,
-    instanceCall: (token, id, method, path, body) => call(method, path, { query: { access_token: token, instance_id: id }, body }),
+    instanceCall: (token, id, method, path, body) =>
+      call(method, path, { query: { access_token: token, instance_id: id }, body }),
     async close() {
       let t = performance.now();
       await app.close();
@@ -146,7 +153,11 @@ export function expectStatus(a: Answer, status: number, what: string): Answer {
 }
 
 /** Runs fn over items with at most `limit` in flight; rejects with the first failure after all settled. */
-export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   let firstError: unknown = null;

@@ -43,7 +43,8 @@ const short = (url: string) => {
 function summarizeOne(name: string, p: CpuProfile): string[] {
   // Self time per node from the sample stream (timeDeltas[i] is the time before samples[i]).
   const self = new Map<number, number>();
-  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
+  for (let i = 0; i < p.samples.length; i++)
+    self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const packages = new Map<string, number>();
   const functions = new Map<string, number>();

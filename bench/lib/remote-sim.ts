@@ -21,7 +21,8 @@ export function remoteSimulator(info: RemoteSimInfo): Simulator {
     });
     const json = (await res.json()) as any;
     // Re-throw as SimError so the gateway's sandbox routes map it exactly as for the embedded simulator.
-    if (!res.ok) throw new SimError(json?.code ?? 'internal_error', json?.message ?? `simulator answered ${res.status}`);
+    if (!res.ok)
+      throw new SimError(json?.code ?? 'internal_error', json?.message ?? `simulator answered ${res.status}`);
     return json;
   };
   const pair = (i: { phone: string; pushName?: string | null; platform?: string; businessName?: string | null }) => ({
@@ -38,7 +39,8 @@ export function remoteSimulator(info: RemoteSimInfo): Simulator {
     scan: (i) => post('/scan', { ...pair(i), qr: i.qr }),
     enterCode: (i) => post('/enter-code', { ...pair(i), code: i.code }),
     unlink: async (phone) => (await post(`/phones/${encodeURIComponent(phone)}/unlink`, {})).removed,
-    disconnect: async (phone, mode) => (await post(`/phones/${encodeURIComponent(phone)}/disconnect`, { mode })).disconnected,
+    disconnect: async (phone, mode) =>
+      (await post(`/phones/${encodeURIComponent(phone)}/disconnect`, { mode })).disconnected,
     // Local copy only: the benches inject no faults.
     faults: new FaultSet(),
     stop: async () => undefined, // the bench that forked the simulator stops it

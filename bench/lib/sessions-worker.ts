@@ -50,7 +50,18 @@ export interface PairResult {
     confirmed: number[];
     history: string[];
   };
-  wave: { n: number; perSession: number[]; load: Load; before: MemSnapshot; after: MemSnapshot; gc: boolean; simRssBefore: number | null; simRssAfter: number | null; working: number; late: MemSnapshot | null };
+  wave: {
+    n: number;
+    perSession: number[];
+    load: Load;
+    before: MemSnapshot;
+    after: MemSnapshot;
+    gc: boolean;
+    simRssBefore: number | null;
+    simRssAfter: number | null;
+    working: number;
+    late: MemSnapshot | null;
+  };
   shutdown: { httpMs: number; sessionsMs: number };
   token: string;
   ids: string[];
@@ -119,9 +130,19 @@ interface Paired {
  * poll period to the figure) we ask it as soon as the bus publishes SCAN_QR_CODE; WORKING is timed at the bus
  * event, and one /v2/session/info confirms it over HTTP (its time is `confirmed`).
  */
-async function pairOne(g: BenchGateway, token: string, name: string, phone: string, timeoutMs: number): Promise<Paired> {
+async function pairOne(
+  g: BenchGateway,
+  token: string,
+  name: string,
+  phone: string,
+  timeoutMs: number,
+): Promise<Paired> {
   const t0 = performance.now();
-  const created = expectStatus(await g.call('POST', '/v2/session/create', { query: { access_token: token }, body: { name } }), 201, 'create');
+  const created = expectStatus(
+    await g.call('POST', '/v2/session/create', { query: { access_token: token }, body: { name } }),
+    201,
+    'create',
+  );
   const id = created.body.instance_id as string;
   const tCreated = performance.now();
   ok(await g.instanceCall(token, id, 'POST', '/v2/session/start'), 'start');
@@ -137,7 +158,13 @@ async function pairOne(g: BenchGateway, token: string, name: string, phone: stri
 
   const from = g.statuses.events(id).length;
   const t1 = performance.now();
-  ok(await g.call('POST', '/sandbox/scan', { admin: true, body: { qr, phone, push_name: `Bench ${name}`, platform: 'android' } }), 'scan');
+  ok(
+    await g.call('POST', '/sandbox/scan', {
+      admin: true,
+      body: { qr, phone, push_name: `Bench ${name}`, platform: 'android' },
+    }),
+    'scan',
+  );
   const tScanned = performance.now();
   const working = await g.statuses.wait(id, 'WORKING', timeoutMs, from);
   const info = ok(await g.instanceCall(token, id, 'GET', '/v2/session/info'), 'info');
@@ -159,7 +186,10 @@ const history = (g: BenchGateway, id: string) => g.statuses.events(id).map((e) =
 
 async function pairPhase(p: WorkerParams, g: BenchGateway): Promise<PairResult> {
   const account = expectStatus(
-    await g.call('POST', '/admin/accounts', { admin: true, body: { name: 'bench', max_instances: p.runs + p.warmup + p.sessions + 10 } }),
+    await g.call('POST', '/admin/accounts', {
+      admin: true,
+      body: { name: 'bench', max_instances: p.runs + p.warmup + p.sessions + 10 },
+    }),
     201,
     'account',
   );
@@ -180,12 +210,18 @@ async function pairPhase(p: WorkerParams, g: BenchGateway): Promise<PairResult> 
   const before = await settledMemory(p.settleMs);
   const simRssBefore = procUsage(p.simPid)?.rss ?? null;
   const stop = measureLoad(p.simPid);
-  const wave = await mapLimited(Array.from({ length: p.sessions }, (_, i) => i), p.concurrency, (i) =>
-    pairOne(g, token, `mem-${i}`, nextPhone(2), 300_000),
+  const wave = await mapLimited(
+    Array.from({ length: p.sessions }, (_, i) => i),
+    p.concurrency,
+    (i) => pairOne(g, token, `mem-${i}`, nextPhone(2), 300_000),
   );
   const load = stop();
   // Confirm over HTTP that every one is (still) WORKING before measuring.
-  const statuses = await mapLimited(wave, 10, async (r) => (await g.instanceCall(token, r.id, 'GET', '/v2/session/info')).body.status);
+  const statuses = await mapLimited(
+    wave,
+    10,
+    async (r) => (await g.instanceCall(token, r.id, 'GET', '/v2/session/info')).body.status,
+  );
   const working = statuses.filter((s) => s === 'WORKING').length;
   const after = await settledMemory(p.settleMs);
   const simRssAfter = procUsage(p.simPid)?.rss ?? null;
@@ -204,7 +240,18 @@ async function pairPhase(p: WorkerParams, g: BenchGateway): Promise<PairResult> 
       confirmed: lat.map((r) => r.confirmed),
       history: latHistory,
     },
-    wave: { n: p.sessions, perSession: wave.map((r) => r.total), load, before, after, gc: before.gc, simRssBefore, simRssAfter, working, late },
+    wave: {
+      n: p.sessions,
+      perSession: wave.map((r) => r.total),
+      load,
+      before,
+      after,
+      gc: before.gc,
+      simRssBefore,
+      simRssAfter,
+      working,
+      late,
+    },
     shutdown,
     token,
     ids: wave.map((r) => r.id),
@@ -225,7 +272,11 @@ async function restorePhase(p: WorkerParams, g: BenchGateway, bootMs: number): P
     const boot = g.statuses.events(id).find((e) => e.reason === 'boot_restore');
     return reached[i].t - (boot?.t ?? t0);
   });
-  const statuses = await mapLimited(ids, 10, async (id) => (await g.instanceCall(token, id, 'GET', '/v2/session/info')).body.status);
+  const statuses = await mapLimited(
+    ids,
+    10,
+    async (id) => (await g.instanceCall(token, id, 'GET', '/v2/session/info')).body.status,
+  );
   const after = await settledMemory(p.settleMs);
   const shutdown = await g.close();
   return {

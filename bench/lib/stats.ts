@@ -63,7 +63,14 @@ export async function settledMemory(settleMs: number): Promise<MemSnapshot & { g
   await sleep(50); // let the allocator hand freed pages back before reading RSS
   gc?.();
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, gc: !!gc };
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+    gc: !!gc,
+  };
 }
 
 /** RSS (bytes) and CPU time (ms, user+system) of another process, from /proc; null off Linux or once it is gone. */

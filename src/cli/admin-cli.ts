@@ -72,7 +72,8 @@ const COMMANDS: Record<string, CommandSpec> = {
     positionals: 1,
     run: async (store, _flags, args) => {
       const tokenId = args.positionals[2]!;
-      if (!(await store.revokeToken(tokenId))) throw new CliError(`token ${tokenId} does not exist or is already revoked`);
+      if (!(await store.revokeToken(tokenId)))
+        throw new CliError(`token ${tokenId} does not exist or is already revoked`);
       return { token_id: tokenId, revoked: true };
     },
   },
@@ -80,7 +81,8 @@ const COMMANDS: Record<string, CommandSpec> = {
 
 function parseCount(text: string | undefined): number {
   if (text === undefined) return DEFAULT_MAX_INSTANCES;
-  if (!/^\d{1,9}$/.test(text)) throw new UsageError(`--max-instances must be a whole number ≥ 0, got ${JSON.stringify(text)}`);
+  if (!/^\d{1,9}$/.test(text))
+    throw new UsageError(`--max-instances must be a whole number ≥ 0, got ${JSON.stringify(text)}`);
   return Number(text);
 }
 
@@ -96,7 +98,9 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     const flags = takeFlags(args, [...spec.flags, ...STORE_FLAGS]);
     for (const { flag, variable } of secretsInFlags([...argv])) {
-      process.stderr.write(`switchboard: warning: ${flag} carries a secret every local user can read (ps, /proc); set ${variable} instead\n`);
+      process.stderr.write(
+        `switchboard: warning: ${flag} carries a secret every local user can read (ps, /proc); set ${variable} instead\n`,
+      );
     }
     store = await openStore({
       dataDir: resolve(flags['data-dir'] ?? process.env.SWITCHBOARD_DATA_DIR ?? './data'),

@@ -1,5 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import { LeaseLostError, type AcquiredLease, type ClusterStore, type LeaseToken, type NodeInfo } from '../store/index.ts';
+import {
+  LeaseLostError,
+  type AcquiredLease,
+  type ClusterStore,
+  type LeaseToken,
+  type NodeInfo,
+} from '../store/index.ts';
 import type { StoreLogger } from '../store/index.ts';
 import { clusterOptions, type ClusterOptions } from './options.ts';
 import { shareOf } from './placement.ts';
@@ -244,19 +250,25 @@ export class ClusterNode {
   #armDeadline(): void {
     if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
     const left = this.#renewedAt + this.options.renewDeadlineMs - this.#clock();
-    this.#deadlineTimer = setTimeout(() => {
-      this.#deadlineTimer = null;
-      if (!this.#running) return;
-      // Timers run on libuv's millisecond loop clock and may fire a fraction early by ours: then wait the rest.
-      if (this.#withinDeadline()) this.#armDeadline();
-      else this.#expire();
-    }, Math.max(1, Math.ceil(left)));
+    this.#deadlineTimer = setTimeout(
+      () => {
+        this.#deadlineTimer = null;
+        if (!this.#running) return;
+        // Timers run on libuv's millisecond loop clock and may fire a fraction early by ours: then wait the rest.
+        if (this.#withinDeadline()) this.#armDeadline();
+        else this.#expire();
+      },
+      Math.max(1, Math.ceil(left)),
+    );
   }
 
   #expire(): void {
     const ids = [...this.#held.keys()];
     this.#held.clear();
-    this.#log?.error({ nodeId: this.info.id, instances: ids.length }, 'lease renewal deadline passed; giving up every lease');
+    this.#log?.error(
+      { nodeId: this.info.id, instances: ids.length },
+      'lease renewal deadline passed; giving up every lease',
+    );
     if (ids.length > 0) this.#tellLost(ids, 'renew_deadline');
   }
 

@@ -33,7 +33,8 @@ export const DEFAULT_CLUSTER_OPTIONS: Readonly<ClusterOptions> = Object.freeze({
 export function clusterOptions(partial: Partial<ClusterOptions> = {}): ClusterOptions {
   const opts = { ...DEFAULT_CLUSTER_OPTIONS, ...partial };
   for (const [key, value] of Object.entries(opts)) {
-    if (!Number.isInteger(value) || value < 0) throw new RangeError(`cluster option ${key} must be a whole number of ms`);
+    if (!Number.isInteger(value) || value < 0)
+      throw new RangeError(`cluster option ${key} must be a whole number of ms`);
   }
   if (!(opts.renewEveryMs < opts.renewDeadlineMs && opts.renewDeadlineMs < opts.ttlMs)) {
     throw new RangeError('cluster options need renewEveryMs < renewDeadlineMs < ttlMs');

@@ -7,7 +7,9 @@ import type { PlacementView } from '../store/index.ts';
  * many nodes look at once.
  */
 export function shareOf(nodeId: string, view: PlacementView): number {
-  const loads = view.nodes.map((n) => ({ id: n.id, load: n.instances })).sort((a, b) => a.load - b.load || cmp(a.id, b.id));
+  const loads = view.nodes
+    .map((n) => ({ id: n.id, load: n.instances }))
+    .sort((a, b) => a.load - b.load || cmp(a.id, b.id));
   if (!loads.some((n) => n.id === nodeId)) return 0;
   let share = 0;
   for (let left = view.claimable; left > 0; left--) {
@@ -16,7 +18,10 @@ export function shareOf(nodeId: string, view: PlacementView): number {
     if (head.id === nodeId) share++;
     head.load++;
     let i = 0;
-    while (i + 1 < loads.length && (loads[i + 1]!.load < head.load || (loads[i + 1]!.load === head.load && cmp(loads[i + 1]!.id, head.id) < 0))) {
+    while (
+      i + 1 < loads.length &&
+      (loads[i + 1]!.load < head.load || (loads[i + 1]!.load === head.load && cmp(loads[i + 1]!.id, head.id) < 0))
+    ) {
       loads[i] = loads[i + 1]!;
       i++;
     }

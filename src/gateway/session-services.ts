@@ -64,7 +64,12 @@ export interface SessionServicesInput {
     Partial<
       Pick<
         Config,
-        'waRootKey' | 'webhookAllowPrivate' | 'webhookRetryHorizonMs' | 'sendRatePerMin' | 'maxStreamsPerAccount' | 'streamReplayWindowMs'
+        | 'waRootKey'
+        | 'webhookAllowPrivate'
+        | 'webhookRetryHorizonMs'
+        | 'sendRatePerMin'
+        | 'maxStreamsPerAccount'
+        | 'streamReplayWindowMs'
       >
     >;
   store: Store;
@@ -93,7 +98,9 @@ export async function createSessionServices(input: SessionServicesInput): Promis
   if (config.sandbox) {
     // The simulated network keeps its state (keys, phones, links, Signal sessions, queued texts) in its own file,
     // <dataDir>/sandbox.db, apart from the tenants' data: a gateway restart finds every linked device again.
-    sim = input.simulator ?? (await startSimulator({ port: 0, dataDir: config.dataDir, logger: logger.child({ module: 'sim' }) }));
+    sim =
+      input.simulator ??
+      (await startSimulator({ port: 0, dataDir: config.dataDir, logger: logger.child({ module: 'sim' }) }));
     logger.warn(
       { simulator: sim.url },
       '*** SANDBOX MODE: sessions connect to the embedded WhatsApp SIMULATOR, not to WhatsApp. Do not use in production. ***',
@@ -112,7 +119,11 @@ export async function createSessionServices(input: SessionServicesInput): Promis
   const bus = new EventBus();
   const cluster =
     input.cluster && input.store.kind === 'postgres'
-      ? clusterMember({ ...input.cluster, claimStatuses: RUNNING_STATUSES, logger: logger.child({ module: 'cluster' }) })
+      ? clusterMember({
+          ...input.cluster,
+          claimStatuses: RUNNING_STATUSES,
+          logger: logger.child({ module: 'cluster' }),
+        })
       : null;
   const manager = new SessionManager({
     store: input.store,

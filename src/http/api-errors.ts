@@ -43,8 +43,13 @@ export type ErrorCode = keyof typeof MESSAGES;
  * shows only `message` (Wawp's Python SDK does) still tells its user what to fix. Clients matching the phrase can
  * match its beginning; `code` and `details` carry the same facts for machines.
  */
-const make = (status: number, code: ErrorCode, details?: ErrorDetails, headers?: Record<string, string>, reason?: string): ApiError =>
-  new ApiError(status, code, reason ? `${MESSAGES[code]}: ${reason}` : MESSAGES[code], details, headers);
+const make = (
+  status: number,
+  code: ErrorCode,
+  details?: ErrorDetails,
+  headers?: Record<string, string>,
+  reason?: string,
+): ApiError => new ApiError(status, code, reason ? `${MESSAGES[code]}: ${reason}` : MESSAGES[code], details, headers);
 
 /** "x is not valid", or the parser's own words when details carry a reason string. */
 function invalidReason(parameter: string, extra: ErrorDetails | undefined): string {
@@ -52,19 +57,34 @@ function invalidReason(parameter: string, extra: ErrorDetails | undefined): stri
 }
 
 export const errors = {
-  missingParameter: (parameter: string) => make(400, 'missing_parameter', { parameter }, undefined, `${parameter} is required`),
+  missingParameter: (parameter: string) =>
+    make(400, 'missing_parameter', { parameter }, undefined, `${parameter} is required`),
   /** `why`: the reason in words, e.g. "chatId must be a phone number or a JID"; details stay as given. */
   invalidParameter: (parameter: string, extra?: ErrorDetails, why?: string) =>
     make(400, 'invalid_parameter', { parameter, ...extra }, undefined, why ?? invalidReason(parameter, extra)),
   invalidAccessToken: () => make(401, 'invalid_access_token'),
   quotaReached: (limit?: number) =>
-    make(403, 'quota_reached', limit === undefined ? undefined : { limit }, undefined, limit === undefined ? undefined : `this account may have ${limit} instances`),
+    make(
+      403,
+      'quota_reached',
+      limit === undefined ? undefined : { limit },
+      undefined,
+      limit === undefined ? undefined : `this account may have ${limit} instances`,
+    ),
   invalidInstance: () => make(404, 'invalid_instance'),
-  sessionNotConnected: (status: string) => make(404, 'session_not_connected', { status }, undefined, `the session is ${status}`),
+  sessionNotConnected: (status: string) =>
+    make(404, 'session_not_connected', { status }, undefined, `the session is ${status}`),
   notFound: (details?: ErrorDetails, why?: string) => make(404, 'not_found', details, undefined, why),
-  methodNotAllowed: (allow: string[]) => make(405, 'method_not_allowed', { allow }, { Allow: allow.join(', ') }, `use ${allow.join(', ')}`),
+  methodNotAllowed: (allow: string[]) =>
+    make(405, 'method_not_allowed', { allow }, { Allow: allow.join(', ') }, `use ${allow.join(', ')}`),
   notImplemented: (method: string, route: string) =>
-    make(501, 'not_implemented', { route, method }, undefined, `${method} ${route} is a Wawp route that Switchboard does not implement`),
+    make(
+      501,
+      'not_implemented',
+      { route, method },
+      undefined,
+      `${method} ${route} is a Wawp route that Switchboard does not implement`,
+    ),
   invalidState: (status: string) => make(409, 'invalid_state', { status }, undefined, `the session is ${status}`),
   payloadTooLarge: () => make(413, 'payload_too_large'),
   tooManyRequests: (details?: ErrorDetails) => make(429, 'too_many_requests', details),

@@ -17,7 +17,9 @@ import { mergeWawpParams } from './wawp-params.ts';
 type Source = Record<string, unknown> | undefined;
 
 function asRecord(value: unknown): Source {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 function header(request: FastifyRequest, name: string): unknown {
@@ -112,8 +114,10 @@ function instanceFound(request: FastifyRequest, auth: RequestAuth, instance: Ins
 }
 
 export function defaultAuthKind(url: string): AuthKind {
-  if (url.startsWith('/admin/') || url === '/admin' || url.startsWith('/sandbox/') || url === '/sandbox') return 'admin';
-  if (url.startsWith('/v2/account/') || url.startsWith('/v2/webhooks/') || url.startsWith('/v2/events/')) return 'account';
+  if (url.startsWith('/admin/') || url === '/admin' || url.startsWith('/sandbox/') || url === '/sandbox')
+    return 'admin';
+  if (url.startsWith('/v2/account/') || url.startsWith('/v2/webhooks/') || url.startsWith('/v2/events/'))
+    return 'account';
   if (url.startsWith('/v2/')) return 'instance';
   return 'none';
 }
@@ -165,11 +169,18 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   app.addHook('onRoute', (route) => {
     route.config ??= {};
     const kind = (route.config.auth ??= defaultAuthKind(route.url ?? route.path));
-    const existing = route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation];
+    const existing =
+      route.preValidation === undefined
+        ? []
+        : Array.isArray(route.preValidation)
+          ? route.preValidation
+          : [route.preValidation];
     if (existing.some((h) => (h as { [AUTH_HOOK]?: true })[AUTH_HOOK])) return;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (kind === 'none' && methods.every((m) => m === 'GET' || m === 'HEAD')) return;
-    const hook = Object.assign(authHook(steps[kind], kind === 'account' || kind === 'instance'), { [AUTH_HOOK]: true as const });
+    const hook = Object.assign(authHook(steps[kind], kind === 'account' || kind === 'instance'), {
+      [AUTH_HOOK]: true as const,
+    });
     route.preValidation = [hook, ...existing];
   });
 }

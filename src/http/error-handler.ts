@@ -34,7 +34,14 @@ interface DomainError<E extends Error = Error> {
 const domain = <E extends Error>(type: ErrorClass<E>, toApi: (err: E) => ApiError) => ({ type, toApi }) as DomainError;
 
 /** Simulator (sandbox) codes: unknown or expired QR/code → 404, bad input → 400, a code flow in the wrong state → 409. */
-const SIM_NOT_FOUND = new Set(['qr_unknown', 'no_pending_code', 'code_mismatch', 'code_timeout', 'not_found', 'unknown_account']);
+const SIM_NOT_FOUND = new Set([
+  'qr_unknown',
+  'no_pending_code',
+  'code_mismatch',
+  'code_timeout',
+  'not_found',
+  'unknown_account',
+]);
 const SIM_WRONG_STATE = new Set(['code_in_progress', 'code_superseded']);
 /** The request field a simulator input error is about. */
 const SIM_PARAMETER: Record<string, string> = {
@@ -144,7 +151,10 @@ class RouteTable {
 /** 404 for a path no route serves; its message says where the routes are listed (or that the sandbox is off). */
 function unknownRoute(method: string, path: string, sandbox: boolean): ApiError {
   if (!sandbox && (path === '/sandbox' || path.startsWith('/sandbox/'))) {
-    return errors.notFound(undefined, 'sandbox mode is off (start the gateway with SWITCHBOARD_SANDBOX=1 to use /sandbox/*)');
+    return errors.notFound(
+      undefined,
+      'sandbox mode is off (start the gateway with SWITCHBOARD_SANDBOX=1 to use /sandbox/*)',
+    );
   }
   return errors.notFound(undefined, `no route ${method} ${path.slice(0, 200)}; the routes are listed at /docs`);
 }
@@ -155,12 +165,17 @@ export function registerErrorHandling(app: FastifyInstance, opts: { sandbox: boo
   const noRoute = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const path = request.url.split('?')[0] ?? '/';
     const allow = table.allowed(path);
-    return sendError(request, reply, allow.length > 0 ? errors.methodNotAllowed(allow) : unknownRoute(request.method, path, opts.sandbox));
+    return sendError(
+      request,
+      reply,
+      allow.length > 0 ? errors.methodNotAllowed(allow) : unknownRoute(request.method, path, opts.sandbox),
+    );
   };
   app.setErrorHandler((error, request, reply) => {
     // Fastify refuses a QUERY without Content-Type before looking for a route; where no route takes QUERY, the
     // answer is the same 404/405 as for any other method.
-    if (request.is404 && (error as FastifyError).code === 'FST_ERR_ROUTE_MISSING_CONTENT_TYPE') return noRoute(request, reply);
+    if (request.is404 && (error as FastifyError).code === 'FST_ERR_ROUTE_MISSING_CONTENT_TYPE')
+      return noRoute(request, reply);
     return handleError(error, request, reply);
   });
   // Unknown URLs still get the body check the auth hook makes on routes (an unparseable body is 400, as before).

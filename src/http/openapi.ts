@@ -99,7 +99,10 @@ export function registerOpenApi(app: FastifyInstance, version: string): void {
 }
 
 interface OpenApiDocument {
-  paths?: Record<string, Record<string, { requestBody?: { required?: boolean; content?: Record<string, unknown> }; tags?: string[] }>>;
+  paths?: Record<
+    string,
+    Record<string, { requestBody?: { required?: boolean; content?: Record<string, unknown> }; tags?: string[] }>
+  >;
 }
 
 /** A Wawp body is optional (the parameters may all be in the query); @fastify/swagger marks every body required. */

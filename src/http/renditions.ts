@@ -66,7 +66,11 @@ export function escapeHtml(text: string): string {
   return escapeXml(text);
 }
 
-export function renderError(err: ApiError, requestId: string, accept: string | string[] | undefined): {
+export function renderError(
+  err: ApiError,
+  requestId: string,
+  accept: string | string[] | undefined,
+): {
   contentType: string;
   payload: string;
 } {

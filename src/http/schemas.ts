@@ -27,11 +27,15 @@ export const SessionStatusSchema = Type.Union(
 
 /** Wawp credentials; accepted in the query (documented here), a JSON body, or headers (see security schemes). */
 export const AccessTokenProps = {
-  access_token: Type.Optional(Type.String({ description: 'Access token of the account (or header access-token / Authorization: Bearer)' })),
+  access_token: Type.Optional(
+    Type.String({ description: 'Access token of the account (or header access-token / Authorization: Bearer)' }),
+  ),
 };
 export const InstanceProps = {
   ...AccessTokenProps,
-  instance_id: Type.Optional(Type.String({ description: 'Instance id, 12 characters [A-Za-z0-9] (or header X-Instance-ID)' })),
+  instance_id: Type.Optional(
+    Type.String({ description: 'Instance id, 12 characters [A-Za-z0-9] (or header X-Instance-ID)' }),
+  ),
 };
 
 /**
@@ -40,7 +44,10 @@ export const InstanceProps = {
  * documents them as the request body (openapi.ts). `requireOneOf`: one of these names is required (e.g. message or
  * text), enforced by the handler and shown in the OpenAPI.
  */
-export const instanceQuery = <P extends TProperties>(extra?: P, opts?: { requireOneOf?: string[]; examples?: unknown[] }) =>
+export const instanceQuery = <P extends TProperties>(
+  extra?: P,
+  opts?: { requireOneOf?: string[]; examples?: unknown[] },
+) =>
   Type.Object(
     { ...InstanceProps, ...(extra ?? ({} as P)) },
     {
@@ -52,7 +59,8 @@ export const instanceQuery = <P extends TProperties>(extra?: P, opts?: { require
 const CREDENTIALS_EXAMPLE = { instance_id: 'A1b2C3d4E5f6', access_token: 'sb_your_access_token' };
 
 /** Querystring of an account-level route. */
-export const accountQuery = <P extends TProperties>(extra?: P) => Type.Object({ ...AccessTokenProps, ...(extra ?? ({} as P)) });
+export const accountQuery = <P extends TProperties>(extra?: P) =>
+  Type.Object({ ...AccessTokenProps, ...(extra ?? ({} as P)) });
 /** JSON body of a Wawp instance route: credentials may travel here too; unknown fields are ignored. */
 export const instanceBody = <P extends TProperties>(extra?: P) =>
   Type.Object({ ...InstanceProps, ...(extra ?? ({} as P)) }, { examples: [CREDENTIALS_EXAMPLE] });

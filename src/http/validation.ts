@@ -38,7 +38,12 @@ export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schem
   const part = httpPart ?? 'body';
   return (input: unknown) => {
     // No body (or JSON `null`) is an empty object: every route's body is optional unless a field is required.
-    const value = part === 'body' ? (input ?? {}) : part === 'querystring' ? convertParams(schema, input) : Value.Convert(schema, input);
+    const value =
+      part === 'body'
+        ? (input ?? {})
+        : part === 'querystring'
+          ? convertParams(schema, input)
+          : Value.Convert(schema, input);
     if (check.Check(value)) return { value };
     const all = [...check.Errors(value)];
     const missing = all.find((e) => e.type === ValueErrorType.ObjectRequiredProperty);
@@ -61,5 +66,9 @@ export function validationToApiError(validation: unknown, context: string | unde
   if (issue?.keyword === 'missing') return errors.missingParameter(parameter);
   // TypeBox's own words ("Expected string length less or equal to 64"), after the parameter's name.
   const reason = issue?.message;
-  return errors.invalidParameter(parameter, undefined, reason ? (reason.startsWith(parameter) ? reason : `${parameter}: ${reason}`) : undefined);
+  return errors.invalidParameter(
+    parameter,
+    undefined,
+    reason ? (reason.startsWith(parameter) ? reason : `${parameter}: ${reason}`) : undefined,
+  );
 }

@@ -76,7 +76,8 @@ function accepts(schema: SchemaNode, type: string): boolean {
 
 /** One value shaped toward its schema: a one-element array for a string, a string (or JSON text) for an array. */
 function shape(schema: SchemaNode, value: unknown): unknown {
-  if (Array.isArray(value) && value.length === 1 && !accepts(schema, 'array') && accepts(schema, 'string')) return value[0];
+  if (Array.isArray(value) && value.length === 1 && !accepts(schema, 'array') && accepts(schema, 'string'))
+    return value[0];
   if (typeof value === 'string' && accepts(schema, 'array') && !accepts(schema, 'string')) {
     if (value.trimStart().startsWith('[')) {
       try {
@@ -91,7 +92,8 @@ function shape(schema: SchemaNode, value: unknown): unknown {
   return value;
 }
 
-const isText = (v: unknown): boolean => typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+const isText = (v: unknown): boolean =>
+  typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
 
 /**
  * Query/form values arrive as text and are converted to the schema's types; values that came typed from a JSON

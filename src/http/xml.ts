@@ -8,7 +8,8 @@
 const XML_NAME = /^(?!xml)[A-Za-z_][A-Za-z0-9_.-]{0,127}$/i;
 
 // Characters XML 1.0 cannot carry at all (even escaped): C0 controls except tab/LF/CR, lone surrogates, U+FFFE/U+FFFF.
-const INVALID_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const INVALID_CHARS =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 export function escapeXml(text: string): string {
   return text

@@ -42,7 +42,11 @@ export function identityChanged(a: IdentityRecord | null, b: IdentityRecord | nu
 /** `me` of the event envelope. */
 export function envelopeMe(identity: IdentityRecord | null): EventEnvelope['me'] {
   if (identity === null) return null;
-  return { id: `${digitsOf(identity.phoneJid)}@c.us`, lid: identity.lid, pushName: identity.pushName ?? identity.businessName };
+  return {
+    id: `${digitsOf(identity.phoneJid)}@c.us`,
+    lid: identity.lid,
+    pushName: identity.pushName ?? identity.businessName,
+  };
 }
 
 export interface MeBody {

@@ -8,7 +8,20 @@ import type { IdentityRecord } from '../domain/index.ts';
 export const PLATFORMS = ['android', 'ios', 'web', 'unknown'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
-const WEB_LIKE = new Set(['web', 'windows', 'macos', 'mac', 'darwin', 'desktop', 'linux', 'chrome', 'firefox', 'safari', 'edge', 'opera']);
+const WEB_LIKE = new Set([
+  'web',
+  'windows',
+  'macos',
+  'mac',
+  'darwin',
+  'desktop',
+  'linux',
+  'chrome',
+  'firefox',
+  'safari',
+  'edge',
+  'opera',
+]);
 
 /** Raw platform as WhatsApp reports it → android | ios | web | unknown (smba/smbi are the business apps). */
 export function normalizePlatform(raw: string | null | undefined): Platform {

@@ -10,7 +10,8 @@ export class SlidingWindowLimiter {
   readonly #sent = new Map<string, number[]>();
 
   constructor(private readonly perMinute: number) {
-    if (!(Number.isInteger(perMinute) && perMinute >= 1)) throw new RangeError(`perMinute must be an integer >= 1: ${perMinute}`);
+    if (!(Number.isInteger(perMinute) && perMinute >= 1))
+      throw new RangeError(`perMinute must be an integer >= 1: ${perMinute}`);
   }
 
   /** Milliseconds until the instance may send again (0: now). */

@@ -87,7 +87,8 @@ export class MessageEventRecorder {
           const me = envelopeMe(await tx.getIdentity(instanceId));
           return appendEnvelope(tx, instance, event, payload, me, at);
         });
-        if (pending) this.bus.publish({ accountId: pending.accountId, seq: pending.record.seq, envelope: pending.envelope });
+        if (pending)
+          this.bus.publish({ accountId: pending.accountId, seq: pending.record.seq, envelope: pending.envelope });
       })
       .catch((err: unknown) => this.log.error({ err, instanceId, event }, 'could not record a message event'));
   }

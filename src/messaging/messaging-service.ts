@@ -74,7 +74,14 @@ export class MessagingService {
   readonly #sendWaitMs: number;
   readonly #unsubscribe: () => void;
 
-  constructor(deps: { store: Store; bus: EventBus; tap: EngineTap; sessions: SessionView; logger: Logger; options?: MessagingOptions }) {
+  constructor(deps: {
+    store: Store;
+    bus: EventBus;
+    tap: EngineTap;
+    sessions: SessionView;
+    logger: Logger;
+    options?: MessagingOptions;
+  }) {
     const { store, bus, tap, sessions, logger, options = {} } = deps;
     this.#store = store;
     this.#sessions = sessions;
@@ -106,7 +113,10 @@ export class MessagingService {
     const live = await requireWorking(this.#sessions, instance);
     // The signature as configured right now (another node may have changed it since the request authenticated).
     const current = (await this.#store.getInstance(instance.id)) ?? instance;
-    const signature = renderSignature(current.signature, { pushName: this.#pushName(instance.id, live), phone: live.phone });
+    const signature = renderSignature(current.signature, {
+      pushName: this.#pushName(instance.id, live),
+      phone: live.phone,
+    });
     const body = input.text + signature.text;
     const queued = await this.#store.outbound.enqueue({
       id: this.#engine.engine.newMessageId(),
@@ -120,7 +130,15 @@ export class MessagingService {
     const settled = await this.sender.settled(queued.id, this.#sendWaitMs);
     if (settled?.status === 'failed') throw new SendFailedError(settled.lastError);
     const timestamp = settled?.waTimestamp ?? Math.floor(Date.parse(queued.createdAt) / 1000);
-    return { id: queued.id, chatId: input.chat.chatId, body, timestamp, ack: 0, ackName: 'PENDING', warnings: signature.warnings };
+    return {
+      id: queued.id,
+      chatId: input.chat.chatId,
+      body,
+      timestamp,
+      ack: 0,
+      ackName: 'PENDING',
+      warnings: signature.warnings,
+    };
   }
 
   async close(): Promise<void> {

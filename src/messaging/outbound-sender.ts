@@ -28,7 +28,12 @@ export interface SenderOptions {
   maxAttempts: number;
 }
 
-export const DEFAULT_SENDER_OPTIONS: SenderOptions = { ratePerMin: 60, retryBaseMs: 1_000, retryMaxMs: 60_000, maxAttempts: 5 };
+export const DEFAULT_SENDER_OPTIONS: SenderOptions = {
+  ratePerMin: 60,
+  retryBaseMs: 1_000,
+  retryMaxMs: 60_000,
+  maxAttempts: 5,
+};
 
 type Settled = (row: OutboundRecord | null) => void;
 
@@ -127,7 +132,10 @@ export class OutboundSender {
   async #sendOne(instanceId: string, session: EngineSession, row: OutboundRecord): Promise<boolean> {
     try {
       const sent = await session.sendText({ to: row.chatJid, text: row.body, replyTo: row.replyTo, id: row.id });
-      await this.store.outbound.markSent(row.id, { sentAt: new Date(this.now()).toISOString(), waTimestamp: sent.timestamp });
+      await this.store.outbound.markSent(row.id, {
+        sentAt: new Date(this.now()).toISOString(),
+        waTimestamp: sent.timestamp,
+      });
       this.#notify(row.id);
       return true;
     } catch (err) {
@@ -168,10 +176,13 @@ export class OutboundSender {
   #schedule(instanceId: string, delayMs: number): void {
     if (this.#closed) return;
     this.#clearTimer(instanceId);
-    const timer = setTimeout(() => {
-      this.#timers.delete(instanceId);
-      this.kick(instanceId);
-    }, Math.max(1, delayMs));
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(instanceId);
+        this.kick(instanceId);
+      },
+      Math.max(1, delayMs),
+    );
     this.#timers.set(instanceId, timer);
   }
 

@@ -52,18 +52,26 @@ export class IdentityTracker {
   ) {}
 
   /** The lifecycle event an engine open stands for: `open`, or `identity_mismatch` (with its event) for another number. */
-  async openEvent(instanceId: string, live: EngineIdentity): Promise<{ event: 'open' | 'identity_mismatch'; extra: ApplyExtra }> {
+  async openEvent(
+    instanceId: string,
+    live: EngineIdentity,
+  ): Promise<{ event: 'open' | 'identity_mismatch'; extra: ApplyExtra }> {
     const instance = await this.store.getInstance(instanceId);
     if (!instance) throw new InstanceGoneError(instanceId);
     const mismatch = phoneMismatch(instance.expectedPhone, live.phone);
     if (!mismatch) return { event: 'open', extra: { live } };
     this.log.warn({ instanceId, ...mismatch }, 'linked number is not the expected one');
-    return { event: 'identity_mismatch', extra: { extraEvents: [{ event: 'session.identity_mismatch', payload: mismatch }] } };
+    return {
+      event: 'identity_mismatch',
+      extra: { extraEvents: [{ event: 'session.identity_mismatch', payload: mismatch }] },
+    };
   }
 
   /** The engine reported a new identity while WORKING: store it (and its event), then refresh the cache, in one step. */
   async changed(instanceId: string, live: EngineIdentity): Promise<void> {
-    await this.recorder.recordIdentity(instanceId, live, (identity) => this.cache.sync(instanceId, 'WORKING', identity));
+    await this.recorder.recordIdentity(instanceId, live, (identity) =>
+      this.cache.sync(instanceId, 'WORKING', identity),
+    );
   }
 
   /** A status change was committed: called in the same synchronous step as the runtime status changes. */

@@ -44,8 +44,11 @@ export async function qrShown(rt: Runtime, timeoutMs: number): Promise<void> {
   }
 }
 
+/** The statuses of a session that should be connected: boot restore resumes instances stored in them. */
+export const RUNNING_STATUSES: readonly SessionStatus[] = ['WORKING', 'STARTING', 'SCAN_QR_CODE'];
+
 export function isRunning(status: SessionStatus): boolean {
-  return status === 'STARTING' || status === 'SCAN_QR_CODE' || status === 'WORKING';
+  return RUNNING_STATUSES.includes(status);
 }
 
 export function isCommand(event: LifecycleEvent): boolean {

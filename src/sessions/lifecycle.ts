@@ -134,10 +134,7 @@ export const TRANSITIONS: Readonly<Record<LifecycleEvent, Row>> = Object.freeze(
   },
   open: from(['STARTING', 'SCAN_QR_CODE'], t('WORKING', 'connected', 'keep', 'keep', 'save')),
   // Checked on open, before WORKING is ever recorded, so a wrong account never looks usable.
-  identity_mismatch: from(
-    ['STARTING', 'SCAN_QR_CODE'],
-    t('STOPPED', 'identity_mismatch', 'unlink', 'clear', 'clear'),
-  ),
+  identity_mismatch: from(['STARTING', 'SCAN_QR_CODE'], t('STOPPED', 'identity_mismatch', 'unlink', 'clear', 'clear')),
 
   connection_lost: from(RUNNING, t('STARTING', 'connection_lost', 'reconnect_later', 'keep', 'stale')),
   retries_exhausted: from(RUNNING, t('FAILED', 'restart_limit', 'end', 'keep', 'stale')),

@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import type { Engine, EngineClose, EngineIdentity, EngineQr, EngineSession } from '../engine/index.ts';
-import { AuthVault } from '../store/index.ts';
-import type { Store } from '../store/index.ts';
-import type { AuthKeyValue } from '../domain/index.ts';
-import { DEFAULT_BACKOFF, backoffDelay } from '../lib/index.ts';
+import { AuthVault, LeaseLostError, type Store } from '../store/index.ts';
+import type { AuthKeyValue, SessionStatus } from '../domain/index.ts';
+import { DEFAULT_BACKOFF, KeyedSerialQueue, backoffDelay, forEachLimited, wake } from '../lib/index.ts';
 import {
   IGNORE,
   IllegalTransitionError,
@@ -14,25 +13,28 @@ import {
   type LifecycleEvent,
 } from './lifecycle.ts';
 import { Attempt } from './connection-attempt.ts';
-import { InvalidStateError, ManagerClosedError, OwnedElsewhereError, SessionNotFoundError, EngineRequestError } from './session-errors.ts';
-import { LeaseLostError } from '../store/index.ts';
-import { KeyedSerialQueue, forEachLimited } from '../lib/index.ts';
-import type { SessionStatus } from '../domain/index.ts';
+import {
+  InvalidStateError,
+  ManagerClosedError,
+  OwnedElsewhereError,
+  SessionNotFoundError,
+  EngineRequestError,
+} from './session-errors.ts';
 import {
   DEFAULT_MANAGER_OPTIONS,
   type SessionManagerDeps,
   type SessionManagerOptions,
   type StatusSnapshot,
 } from './manager-options.ts';
-import { isCommand, isRunning, newRuntime, qrShown, type Runtime } from './instance-runtime.ts';
+import { RUNNING_STATUSES, isCommand, isRunning, newRuntime, qrShown, type Runtime } from './instance-runtime.ts';
 import { InstanceLeases, type Resumed } from './instance-leases.ts';
 import { IdentityTracker, type ApplyExtra, type MeAnswer } from './identity-tracker.ts';
 import { InstanceGoneError, StatusRecorder, type IdentityOp } from './status-recorder.ts';
-import { wake } from '../lib/index.ts';
 import { armRetry, clearRetry, teardown } from './teardown.ts';
 
 export { InvalidStateError, ManagerClosedError, OwnedElsewhereError, SessionNotFoundError };
-export { DEFAULT_MANAGER_OPTIONS, type SessionManagerDeps, type SessionManagerOptions, type StatusSnapshot, type MeAnswer };
+export { DEFAULT_MANAGER_OPTIONS, type SessionManagerDeps, type SessionManagerOptions };
+export type { StatusSnapshot, MeAnswer };
 
 /**
  * Runs the WhatsApp sessions of this node. Every command, engine event and timer firing of one instance goes
@@ -40,8 +42,6 @@ export { DEFAULT_MANAGER_OPTIONS, type SessionManagerDeps, type SessionManagerOp
  * the effects the table names: tear the connection down, clear credentials, record the change (one store
  * transaction with its event), then connect or schedule a reconnect. Status is never set anywhere else.
  */
-
-const RESTORE_STATUSES: SessionStatus[] = ['WORKING', 'STARTING', 'SCAN_QR_CODE'];
 
 export class SessionManager {
   readonly options: SessionManagerOptions;
@@ -62,8 +62,7 @@ export class SessionManager {
     this.#engine = deps.engine;
     this.#leases = new InstanceLeases(deps.ownership ?? null, deps.store, this.#runtimes);
     const lease = this.#leases.lease;
-    this.#authFor =
-      deps.authFor ?? ((id) => new AuthVault(deps.store, id, deps.masterKey, lease && (() => lease(id))));
+    this.#authFor = deps.authFor ?? ((id) => new AuthVault(deps.store, id, deps.masterKey, lease && (() => lease(id))));
     this.#log = deps.logger;
     this.#random = deps.random ?? Math.random;
     this.#recorder = new StatusRecorder(deps.store, deps.bus, undefined, lease);
@@ -104,7 +103,9 @@ export class SessionManager {
       await qrShown(rt, this.options.startTimeoutMs);
       const attempt = rt.attempt;
       if (rt.status !== 'SCAN_QR_CODE' || rt.qr === null || !attempt) throw new InvalidStateError(rt.status);
-      return attempt.session.requestPairingCode(phone).catch((err: unknown) => Promise.reject(new EngineRequestError('pairing code', err)));
+      return attempt.session
+        .requestPairingCode(phone)
+        .catch((err: unknown) => Promise.reject(new EngineRequestError('pairing code', err)));
     });
   }
 
@@ -167,7 +168,7 @@ export class SessionManager {
    */
   async restoreAll(): Promise<number> {
     if (this.#leases.clustered) return 0;
-    const instances = await this.#store.listInstancesByStatus(RESTORE_STATUSES);
+    const instances = await this.#store.listInstancesByStatus([...RUNNING_STATUSES]);
     this.#log.info({ count: instances.length }, 'restoring sessions');
     await this.#restore(instances.map((i) => ({ id: i.id, event: 'boot' as const })));
     return instances.length;
@@ -268,8 +269,7 @@ export class SessionManager {
     if (entry.session !== 'keep') await teardown(rt, entry.session, this.options.teardownTimeoutMs, this.#log);
     if (entry.credentials === 'clear') await rt.auth.clear();
 
-    const identity: IdentityOp =
-      entry.identity === 'save' ? { op: 'save', live: extra.live! } : { op: entry.identity };
+    const identity: IdentityOp = entry.identity === 'save' ? { op: 'save', live: extra.live! } : { op: entry.identity };
     const from = rt.status;
     await this.#recorder.record({
       instanceId: rt.id,

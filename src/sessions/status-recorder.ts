@@ -15,11 +15,7 @@ import type { LeaseToken } from '../store/index.ts';
  * redelivery sends byte-for-byte the same event (same id, same timestamp) as the live one.
  */
 
-export type IdentityOp =
-  | { op: 'keep' }
-  | { op: 'save'; live: EngineIdentity }
-  | { op: 'stale' }
-  | { op: 'clear' };
+export type IdentityOp = { op: 'keep' } | { op: 'save'; live: EngineIdentity } | { op: 'stale' } | { op: 'clear' };
 
 export interface StatusWrite {
   instanceId: string;
@@ -65,67 +61,77 @@ export class StatusRecorder {
   async record(write: StatusWrite): Promise<{ instance: InstanceRecord; identity: IdentityRecord | null }> {
     const at = this.now();
     const iso = at.toISOString();
-    const { pending, instance, identity } = await this.store.tx(async (tx) => {
-      const instance = await tx.getInstance(write.instanceId);
-      if (!instance) throw new InstanceGoneError(write.instanceId);
-      const pending: Pending[] = [];
-      const append = async (event: string, payload: unknown, me: EventEnvelope['me']): Promise<void> => {
-        pending.push(await appendEnvelope(tx, instance, event, payload, me, at));
-      };
+    const { pending, instance, identity } = await this.store.tx(
+      async (tx) => {
+        const instance = await tx.getInstance(write.instanceId);
+        if (!instance) throw new InstanceGoneError(write.instanceId);
+        const pending: Pending[] = [];
+        const append = async (event: string, payload: unknown, me: EventEnvelope['me']): Promise<void> => {
+          pending.push(await appendEnvelope(tx, instance, event, payload, me, at));
+        };
 
-      const before = await tx.getIdentity(write.instanceId);
-      let identity = before;
-      switch (write.identity.op) {
-        case 'save':
-          identity = identityRecordFrom(write.identity.live, before, iso);
-          await tx.saveIdentity(write.instanceId, identity);
-          break;
-        case 'stale':
-          if (before && !before.stale) {
-            identity = { ...before, stale: true, lastSeenAt: iso };
+        const before = await tx.getIdentity(write.instanceId);
+        let identity = before;
+        switch (write.identity.op) {
+          case 'save':
+            identity = identityRecordFrom(write.identity.live, before, iso);
             await tx.saveIdentity(write.instanceId, identity);
-          }
-          break;
-        case 'clear':
-          if (before) await tx.clearIdentity(write.instanceId);
-          identity = null;
-          break;
-        case 'keep':
-          break;
-      }
+            break;
+          case 'stale':
+            if (before && !before.stale) {
+              identity = { ...before, stale: true, lastSeenAt: iso };
+              await tx.saveIdentity(write.instanceId, identity);
+            }
+            break;
+          case 'clear':
+            if (before) await tx.clearIdentity(write.instanceId);
+            identity = null;
+            break;
+          case 'keep':
+            break;
+        }
 
-      await tx.recordStatus(write.instanceId, { status: write.status, reason: write.reason, at: iso });
-      // `me` stays on disconnect-type changes (who was linked) and goes away when the link is cleared.
-      const me = envelopeMe(identity);
-      await append('session.status', { name: instance.name, status: write.status, reason: write.reason }, me);
-      if (write.identity.op === 'save' && identity && identityChanged(before, identity)) {
-        await append('session.identity', meBody(identity, 'live'), me);
-      }
-      for (const extra of write.extraEvents ?? []) await append(extra.event, extra.payload, me);
-      return { pending, instance, identity };
-    }, { lease: this.lease?.(write.instanceId) });
+        await tx.recordStatus(write.instanceId, { status: write.status, reason: write.reason, at: iso });
+        // `me` stays on disconnect-type changes (who was linked) and goes away when the link is cleared.
+        const me = envelopeMe(identity);
+        await append('session.status', { name: instance.name, status: write.status, reason: write.reason }, me);
+        if (write.identity.op === 'save' && identity && identityChanged(before, identity)) {
+          await append('session.identity', meBody(identity, 'live'), me);
+        }
+        for (const extra of write.extraEvents ?? []) await append(extra.event, extra.payload, me);
+        return { pending, instance, identity };
+      },
+      { lease: this.lease?.(write.instanceId) },
+    );
     write.committed?.(identity);
     this.#publish(pending);
     return { instance, identity };
   }
 
   /** Identity changed while WORKING (push name synced, renamed): save, and announce it when it differs. */
-  async recordIdentity(instanceId: string, live: EngineIdentity, committed?: Committed): Promise<IdentityRecord | null> {
+  async recordIdentity(
+    instanceId: string,
+    live: EngineIdentity,
+    committed?: Committed,
+  ): Promise<IdentityRecord | null> {
     const at = this.now();
-    const { pending, identity } = await this.store.tx(async (tx) => {
-      const instance = await tx.getInstance(instanceId);
-      if (!instance) throw new InstanceGoneError(instanceId);
-      const before = await tx.getIdentity(instanceId);
-      const identity = identityRecordFrom(live, before, at.toISOString());
-      await tx.saveIdentity(instanceId, identity);
-      const pending: Pending[] = [];
-      if (identityChanged(before, identity)) {
-        pending.push(
-          await appendEnvelope(tx, instance, 'session.identity', meBody(identity, 'live'), envelopeMe(identity), at),
-        );
-      }
-      return { pending, identity };
-    }, { lease: this.lease?.(instanceId) });
+    const { pending, identity } = await this.store.tx(
+      async (tx) => {
+        const instance = await tx.getInstance(instanceId);
+        if (!instance) throw new InstanceGoneError(instanceId);
+        const before = await tx.getIdentity(instanceId);
+        const identity = identityRecordFrom(live, before, at.toISOString());
+        await tx.saveIdentity(instanceId, identity);
+        const pending: Pending[] = [];
+        if (identityChanged(before, identity)) {
+          pending.push(
+            await appendEnvelope(tx, instance, 'session.identity', meBody(identity, 'live'), envelopeMe(identity), at),
+          );
+        }
+        return { pending, identity };
+      },
+      { lease: this.lease?.(instanceId) },
+    );
     committed?.(identity);
     this.#publish(pending);
     return identity;

@@ -28,7 +28,8 @@ export function loadMasterKey(opts: { dataDir: string; envValue?: string | null 
   const envValue = opts.envValue === undefined ? process.env[MASTER_KEY_ENV] : opts.envValue;
   if (envValue !== null && envValue !== undefined && envValue !== '') {
     const key = parseMasterKey(envValue);
-    if (!key) throw new Error(`${MASTER_KEY_ENV} must be 32 bytes encoded as base64 (e.g. \`openssl rand -base64 32\`)`);
+    if (!key)
+      throw new Error(`${MASTER_KEY_ENV} must be 32 bytes encoded as base64 (e.g. \`openssl rand -base64 32\`)`);
     return key;
   }
   const file = join(opts.dataDir, MASTER_KEY_FILE);

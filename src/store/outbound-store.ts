@@ -49,6 +49,9 @@ export interface OutboundStore {
    * Records a failed attempt of a queued row: attempts + 1, the error, and either the next due time or, when
    * `final`, status failed. Null when the row is not queued.
    */
-  recordFailure(id: string, failure: { error: string; nextAttemptAt: string; final: boolean }): Promise<OutboundRecord | null>;
+  recordFailure(
+    id: string,
+    failure: { error: string; nextAttemptAt: string; final: boolean },
+  ): Promise<OutboundRecord | null>;
   countQueued(instanceId: string): Promise<number>;
 }

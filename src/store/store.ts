@@ -186,7 +186,8 @@ export interface Transactional {
 
 /** The whole store: every concern above, bound to one connection (or one transaction inside `tx`). */
 export interface Store
-  extends SettingsStore,
+  extends
+    SettingsStore,
     AccountStore,
     TokenStore,
     InstanceStore,

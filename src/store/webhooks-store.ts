@@ -124,7 +124,13 @@ export interface WebhookStore {
    * Queues every event of the account (optionally one instance) created in [since, until] again, for every active
    * subscription that matches it now (creating deliveries a newer subscription never had). Returns how many.
    */
-  redeliverRange(opts: { accountId: string; instanceId?: string; since: string; until: string; now: string }): Promise<number>;
+  redeliverRange(opts: {
+    accountId: string;
+    instanceId?: string;
+    since: string;
+    until: string;
+    now: string;
+  }): Promise<number>;
 }
 
 /** Whether a subscription's event filter takes this event: an exact name, or "*" for every event. */

@@ -12,7 +12,10 @@ export const ADMIN_TOKEN_SETTING = 'admin_token_hash';
  * variable rotates the token); otherwise the first start generates one and returns it so the caller can show it once.
  * Later starts return null: the plaintext is gone, only the hash is kept.
  */
-export async function bootstrapAdminToken(store: SettingsStore, configured: string | null): Promise<{ generated: string | null }> {
+export async function bootstrapAdminToken(
+  store: SettingsStore,
+  configured: string | null,
+): Promise<{ generated: string | null }> {
   if (configured !== null) {
     await store.setSetting(ADMIN_TOKEN_SETTING, hashToken(configured));
     return { generated: null };

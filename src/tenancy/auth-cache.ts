@@ -53,7 +53,10 @@ export class AuthCache {
     return authenticateAccessToken(this.#store, token).then((found) => {
       if (found && this.#generation === generation && this.#current() === generation) {
         this.#room(this.#tokens);
-        this.#tokens.set(hash, Object.freeze({ account: Object.freeze(found.account), token: Object.freeze(found.token) }));
+        this.#tokens.set(
+          hash,
+          Object.freeze({ account: Object.freeze(found.account), token: Object.freeze(found.token) }),
+        );
       }
       return found;
     });

@@ -1,5 +1,13 @@
 import { newInstanceId } from '../lib/index.ts';
-import type { Account, InstanceConfig, InstanceRecord, StatusChange, InstanceStore, IdentityStore, StatusHistoryStore } from '../store/index.ts';
+import type {
+  Account,
+  InstanceConfig,
+  InstanceRecord,
+  StatusChange,
+  InstanceStore,
+  IdentityStore,
+  StatusHistoryStore,
+} from '../store/index.ts';
 import { SESSION_STATUSES, type SessionStatus, type StatusReason } from '../domain/index.ts';
 import { PLATFORMS, type Platform, meSummary, normalizePlatform } from '../identity/index.ts';
 
@@ -103,7 +111,6 @@ export class InstanceRegistry {
   async deleteAll(accountId: string): Promise<void> {
     for (const instance of await this.store.listInstances(accountId)) await this.delete(instance);
   }
-
 
   async updateConfig(
     instanceId: string,

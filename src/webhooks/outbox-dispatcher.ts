@@ -189,7 +189,13 @@ export class WebhookDispatcher {
             break lane; // the head is backing off; the lane waits with it
           }
           if (Date.now() >= renewAt) {
-            if (!(await this.#store.webhooks.renewLane(lane.id, lane.leaseToken, new Date(Date.now() + this.#opts.leaseMs).toISOString()))) {
+            if (
+              !(await this.#store.webhooks.renewLane(
+                lane.id,
+                lane.leaseToken,
+                new Date(Date.now() + this.#opts.leaseMs).toISOString(),
+              ))
+            ) {
               this.#log.warn({ lane: lane.id }, 'webhook lane lease lost; leaving it to its new holder');
               return;
             }
@@ -239,11 +245,20 @@ export class WebhookDispatcher {
     const error = result.error ?? 'failed';
     const next = done.getTime() + retryDelay(d.attempts + 1, this.#opts.backoff);
     if (next > Date.parse(d.queuedAt) + this.#opts.retryHorizonMs) {
-      this.#log.warn({ delivery: d.id, event: d.eventId, url: urlForLog(d.url), error }, 'webhook delivery dead after its retry horizon');
+      this.#log.warn(
+        { delivery: d.id, event: d.eventId, url: urlForLog(d.url), error },
+        'webhook delivery dead after its retry horizon',
+      );
       return { status: 'dead', responseCode: result.status, error, at: done.toISOString() };
     }
     this.#log.debug({ delivery: d.id, event: d.eventId, error }, 'webhook delivery failed; will retry');
-    return { status: 'failed', responseCode: result.status, error, nextAttemptAt: new Date(next).toISOString(), at: done.toISOString() };
+    return {
+      status: 'failed',
+      responseCode: result.status,
+      error,
+      nextAttemptAt: new Date(next).toISOString(),
+      at: done.toISOString(),
+    };
   }
 
   #secret(d: DeliveryWork): string {
@@ -262,10 +277,13 @@ export class WebhookDispatcher {
     if (!this.#running || at >= this.#retryAt) return;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryAt = at;
-    this.#retryTimer = setTimeout(() => {
-      this.#retryAt = Infinity;
-      this.#retryTimer = null;
-      this.wake();
-    }, Math.max(0, at - Date.now()) + 5);
+    this.#retryTimer = setTimeout(
+      () => {
+        this.#retryAt = Infinity;
+        this.#retryTimer = null;
+        this.wake();
+      },
+      Math.max(0, at - Date.now()) + 5,
+    );
   }
 }

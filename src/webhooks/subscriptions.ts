@@ -121,7 +121,11 @@ export class WebhookService {
         const old = existing.get(p.url);
         existing.delete(p.url);
         if (old) {
-          const patch = { events: p.events, isActive: p.isActive, ...(p.secret ? { secret: this.#box.seal(old.id, p.secret) } : {}) };
+          const patch = {
+            events: p.events,
+            isActive: p.isActive,
+            ...(p.secret ? { secret: this.#box.seal(old.id, p.secret) } : {}),
+          };
           views.push(view((await tx.webhooks.updateSubscription(old.id, patch)) ?? old));
           continue;
         }

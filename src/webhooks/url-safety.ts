@@ -119,7 +119,8 @@ export function forbiddenAddressReason(address: string): string | null {
  */
 function refuseAddress(address: string, host: string): void {
   const reason = forbiddenAddressReason(address);
-  if (reason) throw new UnsafeUrlError(host === address ? `${reason} address` : `${host} resolves to a ${reason} address`);
+  if (reason)
+    throw new UnsafeUrlError(host === address ? `${reason} address` : `${host} resolves to a ${reason} address`);
 }
 
 /** Host names that mean this machine whatever DNS says (RFC 6761). */

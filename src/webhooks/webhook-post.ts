@@ -47,7 +47,8 @@ export class WebhookSender {
 
   send(rawUrl: string, body: string, headers: Record<string, string>): Promise<SendResult> {
     const target = this.#target(rawUrl);
-    if (!target.url || target.refused) return Promise.resolve({ ok: false, status: null, error: target.refused ?? 'invalid URL' });
+    if (!target.url || target.refused)
+      return Promise.resolve({ ok: false, status: null, error: target.refused ?? 'invalid URL' });
     const url = target.url;
     const secure = url.protocol === 'https:';
     return new Promise<SendResult>((resolve) => {
@@ -75,7 +76,7 @@ export class WebhookSender {
       }, this.#opts.timeoutMs);
       req.on('error', (err: NodeJS.ErrnoException) => {
         const refused = err.code === 'EREFUSED_ADDRESS';
-        finish({ ok: false, status: null, error: `${refused ? 'refused' : err.code ?? 'error'}: ${err.message}` });
+        finish({ ok: false, status: null, error: `${refused ? 'refused' : (err.code ?? 'error')}: ${err.message}` });
       });
       req.on('response', (res) => {
         const status = res.statusCode ?? 0;
@@ -84,8 +85,13 @@ export class WebhookSender {
         const done = (complete: boolean): void => {
           const text = Buffer.concat(chunks).subarray(0, LAST_ERROR_MAX_BYTES).toString('utf8');
           if (status >= 200 && status < 300) return finish({ ok: true, status });
-          const location = status >= 300 && status < 400 ? ` redirect not followed (Location: ${res.headers.location ?? '-'})` : '';
-          finish({ ok: false, status, error: `HTTP ${status}${location}${text ? `: ${text}` : ''}${complete ? '' : '…'}` });
+          const location =
+            status >= 300 && status < 400 ? ` redirect not followed (Location: ${res.headers.location ?? '-'})` : '';
+          finish({
+            ok: false,
+            status,
+            error: `HTTP ${status}${location}${text ? `: ${text}` : ''}${complete ? '' : '…'}`,
+          });
         };
         res.on('data', (chunk: Buffer) => {
           chunks.push(chunk);

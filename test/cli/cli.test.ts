@@ -16,7 +16,10 @@ const tmp = tempDir('switchboard-cli-');
 after(() => tmp.remove());
 
 /** Runs `switchboard <args>` as a child process, with the store selected only by the given flags. */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const { DATABASE_URL: _url, SWITCHBOARD_DATA_DIR: _dir, ...base } = process.env;
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...base, ...env } });
@@ -49,7 +52,7 @@ describe('switchboard CLI (SQLite)', () => {
     assert.equal(await resolves(dataDir, String(created.access_token)), created.id);
   });
 
-  test('a data dir and database created by the CLI are private (0700, 0600), like the server\'s', async () => {
+  test("a data dir and database created by the CLI are private (0700, 0600), like the server's", async () => {
     const fresh = join(tmp.dir, 'cli-fresh', 'data');
     const out = await cli(['accounts', 'list', '--data-dir', fresh]);
     assert.equal(out.code, 0, out.stderr);
@@ -60,7 +63,10 @@ describe('switchboard CLI (SQLite)', () => {
 
   test('--database-url with a password warns on stderr (the flag is visible in ps), without the password', async () => {
     const out = await cli(['accounts', 'list', '--database-url', 'postgres://user:pa55word@127.0.0.1:1/none']);
-    assert.match(out.stderr, /warning: --database-url carries a secret every local user can read \(ps, \/proc\); set DATABASE_URL instead/);
+    assert.match(
+      out.stderr,
+      /warning: --database-url carries a secret every local user can read \(ps, \/proc\); set DATABASE_URL instead/,
+    );
     assert.ok(!out.stderr.includes('pa55word'));
   });
 
@@ -120,7 +126,16 @@ describe('switchboard CLI (PostgreSQL)', () => {
       await dropSchema(schema);
       // The CLI does not create schemas; use one migrated by openStore, reached through the URL's search_path.
       const store = await openStore({ dataDir: tmp.dir, databaseUrl: PG_URL, schema });
-      const out = await cli(['accounts', 'create', '--name', 'pg', '--database-url', url, '--data-dir', join(tmp.dir, 'unused')]);
+      const out = await cli([
+        'accounts',
+        'create',
+        '--name',
+        'pg',
+        '--database-url',
+        url,
+        '--data-dir',
+        join(tmp.dir, 'unused'),
+      ]);
       assert.equal(out.code, 0, out.stderr);
       const created = JSON.parse(out.stdout) as { id: string; access_token: string };
       assert.equal((await store.findTokenByHash(hashToken(created.access_token)))?.account.id, created.id);

@@ -8,7 +8,9 @@ import { CONFIG_OPTIONS } from '../../src/config.ts';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../bin/switchboard.mjs', import.meta.url));
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** `switchboard <args>` as a child process; never starts a server (each case below must exit by itself). */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -40,7 +42,11 @@ test('--version and version print the package version', async () => {
 });
 
 test('help per subcommand: serve lists every configuration flag with its variable; accounts and tokens their commands', async () => {
-  for (const args of [['help', 'serve'], ['serve', '--help'], ['--port', '4000', '--help']]) {
+  for (const args of [
+    ['help', 'serve'],
+    ['serve', '--help'],
+    ['--port', '4000', '--help'],
+  ]) {
     const out = await cli(...args);
     assert.equal(out.code, 0, args.join(' '));
     for (const o of CONFIG_OPTIONS) {

@@ -26,7 +26,10 @@ after(async () => {
 
 /** Waits for a notice like `want` heard after `from` (an index into `heard`). */
 const hear = (want: ClusterNotice, from: number) =>
-  eventually(() => (heard.slice(from).some((n) => JSON.stringify(n) === JSON.stringify(want)) ? true : undefined), JSON.stringify(want));
+  eventually(
+    () => (heard.slice(from).some((n) => JSON.stringify(n) === JSON.stringify(want)) ? true : undefined),
+    JSON.stringify(want),
+  );
 
 describe('change listener', () => {
   test('payloads: known kinds parse, anything else is ignored', () => {
@@ -65,7 +68,13 @@ describe('change listener', () => {
     await hear({ kind: 'identity', id: id! }, from);
 
     from = heard.length;
-    await f.store.appendEvent({ id: `ev_${id}`, accountId: f.accountId, instanceId: id!, event: 'session.status', payload: {} });
+    await f.store.appendEvent({
+      id: `ev_${id}`,
+      accountId: f.accountId,
+      instanceId: id!,
+      event: 'session.status',
+      payload: {},
+    });
     await hear({ kind: 'events' }, from);
 
     from = heard.length;

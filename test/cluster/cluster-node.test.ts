@@ -52,8 +52,7 @@ describe('ClusterNode', () => {
   test('nodes started together share the running instances; renewal keeps them past the ttl', async () => {
     const g = await clusterFixture();
     const nodes = ['j1', 'j2', 'j3'].map(
-      (id) =>
-        new ClusterNode({ store: g.node(), node: { id, address: null }, options: FAST, claimStatuses: RUNNING }),
+      (id) => new ClusterNode({ store: g.node(), node: { id, address: null }, options: FAST, claimStatuses: RUNNING }),
     );
     try {
       await g.instances(12, 'WORKING');
@@ -67,7 +66,10 @@ describe('ClusterNode', () => {
         [4, 4, 4],
         'still held after a whole ttl: renewed, not re-acquired',
       );
-      assert.deepEqual(nodes.map((n) => n.heldIds().map((id) => n.token(id)!.fence)), fences);
+      assert.deepEqual(
+        nodes.map((n) => n.heldIds().map((id) => n.token(id)!.fence)),
+        fences,
+      );
     } finally {
       await Promise.all(nodes.map((n) => n.halt()));
       await g.close();
@@ -85,7 +87,10 @@ describe('ClusterNode', () => {
     await new Promise((resolve) => setTimeout(resolve, FAST.joinDelayMs! + 3 * FAST.scanEveryMs!));
     assert.equal(b.acquired.filter((l) => ids.includes(l.instanceId)).length, 0, 'no steal while a renews');
     await a.node.halt(); // kill -9 as the others see it: no more renewals, nothing released
-    await eventually(() => (b.acquired.filter((l) => ids.includes(l.instanceId)).length === 6 ? true : undefined), 'failover');
+    await eventually(
+      () => (b.acquired.filter((l) => ids.includes(l.instanceId)).length === 6 ? true : undefined),
+      'failover',
+    );
     for (const lease of b.acquired.filter((l) => ids.includes(l.instanceId))) {
       assert.equal(lease.takenFrom, 'crash-a');
       assert.equal(lease.fence, 2);
@@ -113,7 +118,9 @@ describe('ClusterNode', () => {
     await a.node.start();
     await a.node.acquire([id!]);
     // An operator expires it by hand and another node takes it.
-    await pgQuery(`UPDATE "${f.schema}".instance_leases SET expires_at = clock_timestamp() WHERE instance_id = $1`, [id]);
+    await pgQuery(`UPDATE "${f.schema}".instance_leases SET expires_at = clock_timestamp() WHERE instance_id = $1`, [
+      id,
+    ]);
     const b = makeNode('moved-b', { claim: false });
     await b.node.start();
     assert.equal((await b.node.acquire([id!])).length, 1);
@@ -140,10 +147,17 @@ describe('ClusterNode', () => {
         [ids],
       );
       assert.deepEqual({ ...report, ids: [...report.ids].sort() }, { ids, why: 'renew_deadline' });
-      assert.deepEqual(leases.map((l) => l.live), [true, true, true, true], 'reported before expiry');
+      assert.deepEqual(
+        leases.map((l) => l.live),
+        [true, true, true, true],
+        'reported before expiry',
+      );
       assert.deepEqual(a.node.heldIds(), []);
       assert.equal(a.node.token(ids[0]!), null);
-      await eventually(() => (b.acquired.filter((l) => ids.includes(l.instanceId)).length === 4 ? true : undefined), 'takeover');
+      await eventually(
+        () => (b.acquired.filter((l) => ids.includes(l.instanceId)).length === 4 ? true : undefined),
+        'takeover',
+      );
       assert.ok(b.acquired.filter((l) => ids.includes(l.instanceId)).every((l) => l.takenFrom === 'cut-a'));
 
       // Back online: a renews its heartbeat again, but holds nothing and reports nothing more.
@@ -182,7 +196,10 @@ describe('ClusterNode', () => {
       await new Promise((resolve) => setTimeout(resolve, 300)); // its first scan found nothing free
       assert.equal(taken.filter((l) => ids.includes(l.instanceId)).length, 0);
       await a.leave();
-      await eventually(() => (taken.filter((l) => ids.includes(l.instanceId)).length === 2 ? true : undefined), 'claim on notice');
+      await eventually(
+        () => (taken.filter((l) => ids.includes(l.instanceId)).length === 2 ? true : undefined),
+        'claim on notice',
+      );
       const me = (await member.nodes()).find((n) => n.id === 'wake-b');
       assert.ok(me?.live);
       assert.ok(me.instances >= 2);

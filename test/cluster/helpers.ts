@@ -135,7 +135,11 @@ export class Blackhole {
 }
 
 /** Polls `check` until it returns a value other than undefined (tests wait on real timers, never assert durations). */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, ms = 15_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  ms = 15_000,
+): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const value = await check();

@@ -175,9 +175,19 @@ describe('placement', () => {
       ],
       claimable,
     });
-    assert.deepEqual(['a', 'b', 'c'].map((n) => shareOf(n, view(3))), [0, 3, 0]);
-    assert.deepEqual(['a', 'b', 'c'].map((n) => shareOf(n, view(12))), [0, 8, 4]);
-    assert.deepEqual(['a', 'b', 'c'].map((n) => shareOf(n, view(20))), [2, 11, 7], 'ties go to the lower id');
+    assert.deepEqual(
+      ['a', 'b', 'c'].map((n) => shareOf(n, view(3))),
+      [0, 3, 0],
+    );
+    assert.deepEqual(
+      ['a', 'b', 'c'].map((n) => shareOf(n, view(12))),
+      [0, 8, 4],
+    );
+    assert.deepEqual(
+      ['a', 'b', 'c'].map((n) => shareOf(n, view(20))),
+      [2, 11, 7],
+      'ties go to the lower id',
+    );
     assert.equal(shareOf('z', view(12)), 0, 'a node that is not live takes nothing');
   });
 
@@ -192,8 +202,18 @@ describe('placement', () => {
       const claim = (i: number) =>
         stores[i]!.claim(ids[i]!, ['WORKING', 'STARTING', 'SCAN_QR_CODE'], TTL, (v) => shareOf(ids[i]!, v));
       const taken = await Promise.all([0, 1, 2].map(claim));
-      assert.deepEqual(taken.map((t) => t.length), [10, 10, 10]);
-      assert.deepEqual(taken.flat().map((t) => t.instanceId).sort(), [...running].sort(), 'no STOPPED one, none twice');
+      assert.deepEqual(
+        taken.map((t) => t.length),
+        [10, 10, 10],
+      );
+      assert.deepEqual(
+        taken
+          .flat()
+          .map((t) => t.instanceId)
+          .sort(),
+        [...running].sort(),
+        'no STOPPED one, none twice',
+      );
 
       const late = g.node();
       await late.register(node('p4'), TTL);
@@ -210,9 +230,7 @@ describe('placement', () => {
           [late, 'p4'],
           [stores[1]!, 'p2'],
           [stores[2]!, 'p3'],
-        ].map(([s, id]) =>
-          (s as typeof late).claim(id as string, ['WORKING'], TTL, (v) => shareOf(id as string, v)),
-        ),
+        ].map(([s, id]) => (s as typeof late).claim(id as string, ['WORKING'], TTL, (v) => shareOf(id as string, v))),
       );
       const loads = Object.fromEntries((await late.listNodes()).filter((n) => n.live).map((n) => [n.id, n.instances]));
       assert.deepEqual(loads, { p2: 10, p3: 10, p4: 10 });

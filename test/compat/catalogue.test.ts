@@ -35,7 +35,10 @@ describe('not implemented', () => {
         assert.equal(res.status, 501, `${method} ${path}: ${res.text}`);
         assert.equal(res.json.code, 'not_implemented');
         assert.deepEqual(res.json.details, { route: openapiPath(route.path), method });
-        assert.equal(res.json.message, `Not Implemented: ${method} ${openapiPath(route.path)} is a Wawp route that Switchboard does not implement`);
+        assert.equal(
+          res.json.message,
+          `Not Implemented: ${method} ${openapiPath(route.path)} is a Wawp route that Switchboard does not implement`,
+        );
       }
     }
   });
@@ -44,9 +47,15 @@ describe('not implemented', () => {
     const path = '/v2/send/image';
     const xml = await send(g.url, { method: 'POST', path, headers: { accept: 'application/xml' } });
     assert.equal(xml.status, 501);
-    assert.match(xml.text, /<error><status>501<\/status><code>not_implemented<\/code><message>Not Implemented: POST \/v2\/send\/image is a Wawp route/);
+    assert.match(
+      xml.text,
+      /<error><status>501<\/status><code>not_implemented<\/code><message>Not Implemented: POST \/v2\/send\/image is a Wawp route/,
+    );
     const text = await send(g.url, { method: 'POST', path, headers: { accept: 'text/plain' } });
-    assert.equal(text.text, '501 not_implemented: Not Implemented: POST /v2/send/image is a Wawp route that Switchboard does not implement');
+    assert.equal(
+      text.text,
+      '501 not_implemented: Not Implemented: POST /v2/send/image is a Wawp route that Switchboard does not implement',
+    );
     const html = await send(g.url, { method: 'POST', path, headers: { accept: 'text/html' } });
     assert.match(html.text, /<title>501 Not Implemented<\/title>/);
     assert.match(html.text, /POST \/v2\/send\/image is a Wawp route/);
@@ -109,7 +118,10 @@ describe('the OpenAPI document', () => {
     const post = doc.paths['/v2/send/text'].post;
     const names = post.parameters.filter((p: any) => p.in === 'query').map((p: any) => p.name);
     for (const n of ['instance_id', 'chatId', 'message', 'text', 'reply_to']) assert.ok(names.includes(n), n);
-    assert.ok(post.parameters.every((p: any) => !p.required), 'none required in the query: each may come in the body');
+    assert.ok(
+      post.parameters.every((p: any) => !p.required),
+      'none required in the query: each may come in the body',
+    );
     assert.equal(post.requestBody.required, false);
     const schema = post.requestBody.content['application/json'].schema;
     assert.deepEqual(schema.required, ['chatId']);
@@ -135,7 +147,8 @@ describe('examples', () => {
       // @fastify/swagger lifts a schema's `examples` to the media type's `example` / `examples`.
       const hasExample = (media: any) => Boolean(media.example ?? media.examples ?? media.schema.examples);
       assert.ok(hasExample(op.responses[status].content['application/json']), `${method} ${path} answer example`);
-      if (op.requestBody) assert.ok(hasExample(op.requestBody.content['application/json']), `${method} ${path} body example`);
+      if (op.requestBody)
+        assert.ok(hasExample(op.requestBody.content['application/json']), `${method} ${path} body example`);
     }
   });
 });

@@ -12,7 +12,12 @@ import { qs, receivedText, send, sandboxWithLinkedInstance } from './wire.ts';
 const ctx = sandboxWithLinkedInstance('mcp');
 
 /** execute_request(path, method, body, params), as the tool builds the fetch. */
-function executeRequest(reqPath: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', body: Record<string, unknown> = {}, params: Record<string, string> = {}) {
+function executeRequest(
+  reqPath: string,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  body: Record<string, unknown> = {},
+  params: Record<string, string> = {},
+) {
   const creds = { instance_id: ctx.l.instance.id, access_token: ctx.l.instance.token };
   let url = reqPath.replace('{instance_id}', ctx.l.instance.id);
   let payload: string | undefined;
@@ -41,7 +46,14 @@ describe('MCP server', () => {
       assert.ok(e.category.length > 0, e.path);
     }
     const paths = new Set(endpoints.map((e) => e.path));
-    for (const p of ['/v2/session/info', '/v2/send/text', '/v2/send/seen', '/v2/send/start-typing', '/wp-json/awp/v1/send']) assert.ok(paths.has(p), p);
+    for (const p of [
+      '/v2/session/info',
+      '/v2/send/text',
+      '/v2/send/seen',
+      '/v2/send/start-typing',
+      '/wp-json/awp/v1/send',
+    ])
+      assert.ok(paths.has(p), p);
     // Only what can be called: the 501 routes are not offered.
     assert.ok(!paths.has('/v2/send/image'));
     const sendCategory = endpoints.filter((e) => e.category === 'send').map((e) => e.path);
@@ -49,13 +61,19 @@ describe('MCP server', () => {
   });
 
   test('get_session_health: GET /v2/session/info with query credentials', async () => {
-    const res = await send(ctx.g.url, { method: 'GET', path: `/v2/session/info?instance_id=${ctx.l.instance.id}&access_token=${ctx.l.instance.token}` });
+    const res = await send(ctx.g.url, {
+      method: 'GET',
+      path: `/v2/session/info?instance_id=${ctx.l.instance.id}&access_token=${ctx.l.instance.token}`,
+    });
     assert.equal(res.status, 200);
     assert.equal(res.json.status, 'WORKING');
   });
 
   test('execute_request: POST with credentials in the JSON body, GET and DELETE with them in the query', async () => {
-    const sent = await executeRequest('/v2/send/text', 'POST', { chatId: ctx.l.contact, message: 'from the MCP server' });
+    const sent = await executeRequest('/v2/send/text', 'POST', {
+      chatId: ctx.l.contact,
+      message: 'from the MCP server',
+    });
     assert.equal(sent.status, 201, sent.text);
     assert.equal(sent.json.chatId, `${ctx.l.contact}@c.us`);
     await receivedText(ctx.g, ctx.l.contact, 'from the MCP server');

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { activityWhen, contactWrites, linkedInstance, n8nQs, receivedText, sandboxWithLinkedInstance, scanningInstance, send } from './wire.ts';
+import {
+  activityWhen,
+  contactWrites,
+  linkedInstance,
+  n8nQs,
+  receivedText,
+  sandboxWithLinkedInstance,
+  scanningInstance,
+  send,
+} from './wire.ts';
 
 /**
  * The n8n community node (Whatsapp-Automation-web-platform/n8n-nodes-wawp, nodes/Wawp/Wawp.node.ts): Wawp's v1
@@ -15,7 +24,12 @@ const N8N_HEADERS = { accept: 'application/json', 'user-agent': 'n8n' };
 const ctx = sandboxWithLinkedInstance('n8n');
 
 /** requestWithAuthentication: the credential's qs ({instance_id, access_token}) joins the operation's qs. */
-function n8n(method: string, path: string, params: Record<string, string | string[]> = {}, creds = { instance_id: ctx.l.instance.id, access_token: ctx.l.instance.token }) {
+function n8n(
+  method: string,
+  path: string,
+  params: Record<string, string | string[]> = {},
+  creds = { instance_id: ctx.l.instance.id, access_token: ctx.l.instance.token },
+) {
   return send(ctx.g.url, { method, path: `${V1}/${path}?${n8nQs({ ...params, ...creds })}`, headers: N8N_HEADERS });
 }
 
@@ -51,7 +65,9 @@ describe('n8n node, Wawp v1 paths', () => {
     assert.equal(start.status, 200, start.text);
     const stop = await n8n('POST', 'stopTyping', { chatId: `${ctx.l.contact}@c.us` });
     assert.equal(stop.status, 200, stop.text);
-    const seen = await activityWhen(ctx.g, ctx.l.contact, (all) => all.some((e) => e.kind === 'presence' && e.state === 'paused'));
+    const seen = await activityWhen(ctx.g, ctx.l.contact, (all) =>
+      all.some((e) => e.kind === 'presence' && e.state === 'paused'),
+    );
     const states = seen.filter((e) => e.kind === 'presence' && e.from === ctx.l.phone).map((e) => e.state);
     assert.deepEqual(states.filter((s) => s === 'composing' || s === 'paused').slice(-2), ['composing', 'paused']);
   });
@@ -62,7 +78,9 @@ describe('n8n node, Wawp v1 paths', () => {
     const res = await n8n('POST', 'sendSeen', { chatId: [`${ctx.l.contact}@c.us`], 'messageIds[]': [id] });
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.json.messageIds, [id]);
-    await activityWhen(ctx.g, ctx.l.contact, (all) => all.some((e) => e.kind === 'receipt' && e.type === 'read' && e.message_ids.includes(id)));
+    await activityWhen(ctx.g, ctx.l.contact, (all) =>
+      all.some((e) => e.kind === 'receipt' && e.type === 'read' && e.message_ids.includes(id)),
+    );
   });
 
   test('session/me is the linked account', async () => {
@@ -104,7 +122,10 @@ describe('n8n node, Wawp v1 paths', () => {
   });
 
   test('an operation Switchboard does not build (sendImage) fails the node with 501 naming the route', async () => {
-    const res = await n8n('POST', 'sendImage', { chatId: `${ctx.l.contact}@c.us`, 'file[url]': 'https://example.com/a.png' });
+    const res = await n8n('POST', 'sendImage', {
+      chatId: `${ctx.l.contact}@c.us`,
+      'file[url]': 'https://example.com/a.png',
+    });
     assert.equal(res.status, 501);
     assert.equal(res.json.code, 'not_implemented');
     assert.match(res.json.message, /POST \/wp-json\/awp\/v1\/sendImage/);

@@ -18,7 +18,10 @@ before(async () => {
 after(() => g.close());
 
 /** Media type of an answer without parameters. */
-const mediaType = (res: WireAnswer) => String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
+const mediaType = (res: WireAnswer) =>
+  String(res.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim();
 
 /** Declared media types of a response. */
 function declaredTypes(op: any, status: string): string[] {
@@ -42,7 +45,11 @@ describe('every documented operation answers only what it declares', () => {
         const longId = path.includes('{') ? fill(path, 'x'.repeat(250)) : null;
         const probesFor: Array<{ name: string; path: string; headers?: Record<string, string> }> = [
           { name: 'no credentials', path: fill(path, 'abc') },
-          { name: 'wrong token', path: `${fill(path, 'abc')}?access_token=sb_wrong`, headers: { authorization: 'Bearer not-the-admin-token' } },
+          {
+            name: 'wrong token',
+            path: `${fill(path, 'abc')}?access_token=sb_wrong`,
+            headers: { authorization: 'Bearer not-the-admin-token' },
+          },
           {
             name: 'valid credentials, no parameters',
             path: `${fill(path, 'abc')}?access_token=${token}&instance_id=${instanceId}`,
@@ -55,17 +62,26 @@ describe('every documented operation answers only what it declares', () => {
             headers: { accept: 'application/xml', ...(admin ? { authorization: `Bearer ${ADMIN_TOKEN}` } : {}) },
           },
         ];
-        if (longId) probesFor.push({ name: 'over-long path id', path: `${longId}?access_token=${token}&instance_id=${instanceId}`, headers: admin ? { authorization: `Bearer ${ADMIN_TOKEN}` } : {} });
+        if (longId)
+          probesFor.push({
+            name: 'over-long path id',
+            path: `${longId}?access_token=${token}&instance_id=${instanceId}`,
+            headers: admin ? { authorization: `Bearer ${ADMIN_TOKEN}` } : {},
+          });
         for (const p of probesFor) {
           const res = await send(g.url, { method: method.toUpperCase(), path: p.path, headers: p.headers });
           probes++;
           const status = String(res.status);
           if (!op.responses[status]) {
-            problems.push(`${method.toUpperCase()} ${path} (${p.name}): ${status} not declared (${Object.keys(op.responses).join(',')}) ${res.text.slice(0, 120)}`);
+            problems.push(
+              `${method.toUpperCase()} ${path} (${p.name}): ${status} not declared (${Object.keys(op.responses).join(',')}) ${res.text.slice(0, 120)}`,
+            );
             continue;
           }
           if (res.status !== 204 && res.status !== 101 && !declaredTypes(op, status).includes(mediaType(res))) {
-            problems.push(`${method.toUpperCase()} ${path} (${p.name}): ${status} as ${mediaType(res)}, declared ${declaredTypes(op, status).join(',')}`);
+            problems.push(
+              `${method.toUpperCase()} ${path} (${p.name}): ${status} as ${mediaType(res)}, declared ${declaredTypes(op, status).join(',')}`,
+            );
           }
         }
       }

@@ -21,11 +21,20 @@ function sdk(method: string, path: string, json?: Record<string, unknown>) {
     'x-instance-id': ctx.l.instance.id,
   };
   if (json !== undefined) headers['content-type'] = 'application/json';
-  return send(ctx.g.url, { method, path: `/v2/${path}`, headers, body: json === undefined ? undefined : JSON.stringify(json) });
+  return send(ctx.g.url, {
+    method,
+    path: `/v2/${path}`,
+    headers,
+    body: json === undefined ? undefined : JSON.stringify(json),
+  });
 }
 
 /** What the SDK returns or raises. */
-function outcome(res: { status: number; json: any; text: string }): { ok: true; data: any } | { ok: false; error: string } {
+function outcome(res: {
+  status: number;
+  json: any;
+  text: string;
+}): { ok: true; data: any } | { ok: false; error: string } {
   if (res.status >= 200 && res.status < 300) return { ok: true, data: res.json };
   return { ok: false, error: `Wawp API Error (${res.status}): ${res.json?.message ?? res.text}` };
 }
@@ -51,7 +60,9 @@ describe('Python SDK', () => {
       if (!marked.includes(id)) await new Promise((r) => setTimeout(r, 50));
     }
     assert.ok(marked.includes(id), 'the unread message was marked');
-    await activityWhen(ctx.g, ctx.l.contact, (all) => all.some((e) => e.kind === 'receipt' && e.message_ids.includes(id)));
+    await activityWhen(ctx.g, ctx.l.contact, (all) =>
+      all.some((e) => e.kind === 'receipt' && e.message_ids.includes(id)),
+    );
   });
 
   test('session info (README: info["status"]) with Bearer + X-Instance-ID', async () => {
@@ -63,11 +74,19 @@ describe('Python SDK', () => {
   test('errors raise with a message that says what is wrong', async () => {
     const bad = outcome(await sdk('POST', 'send/text', { chatId: 'not-a-number', message: 'x' }));
     assert.ok(!bad.ok);
-    assert.match(bad.error, /^Wawp API Error \(400\): Bad Request - Invalid Parameter: chatId must be a phone number or a JID/);
+    assert.match(
+      bad.error,
+      /^Wawp API Error \(400\): Bad Request - Invalid Parameter: chatId must be a phone number or a JID/,
+    );
     const missing = outcome(await sdk('POST', 'send/text', { chatId: `${ctx.l.contact}@c.us` }));
     assert.ok(!missing.ok);
-    assert.equal(missing.error, 'Wawp API Error (400): Bad Request - Missing Required Parameter(s): message is required');
-    const image = outcome(await sdk('POST', 'send/image', { chatId: `${ctx.l.contact}@c.us`, url: 'https://example.com/a.png' }));
+    assert.equal(
+      missing.error,
+      'Wawp API Error (400): Bad Request - Missing Required Parameter(s): message is required',
+    );
+    const image = outcome(
+      await sdk('POST', 'send/image', { chatId: `${ctx.l.contact}@c.us`, url: 'https://example.com/a.png' }),
+    );
     assert.ok(!image.ok);
     assert.match(image.error, /^Wawp API Error \(501\): Not Implemented: POST \/v2\/send\/image is a Wawp route/);
   });

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { activityWhen, contactWrites, qs, receivedText, scanningInstance, send, sandboxWithLinkedInstance } from './wire.ts';
+import {
+  activityWhen,
+  contactWrites,
+  qs,
+  receivedText,
+  scanningInstance,
+  send,
+  sandboxWithLinkedInstance,
+} from './wire.ts';
 
 /**
  * Wawp's documented request samples (docs/wawp-clients.md "Wawp's documented request samples"): the one-line URL
@@ -33,43 +41,72 @@ describe('Wawp v2 samples: every parameter in the query', () => {
   });
 
   test('session/create?access_token&name: the name is used; start answers instance_id', async () => {
-    const created = await send(ctx.g.url, { method: 'POST', path: `/v2/session/create?${qs({ access_token: ctx.l.instance.token, name: 'from-query' })}`, headers: JSON_HEADER });
+    const created = await send(ctx.g.url, {
+      method: 'POST',
+      path: `/v2/session/create?${qs({ access_token: ctx.l.instance.token, name: 'from-query' })}`,
+      headers: JSON_HEADER,
+    });
     assert.equal(created.status, 201, created.text);
     assert.equal(created.json.session_name, 'from-query');
     const id = created.json.instance_id as string;
-    const start = await send(ctx.g.url, { method: 'POST', path: `/v2/session/start?${qs({ instance_id: id, access_token: ctx.l.instance.token })}`, headers: JSON_HEADER });
+    const start = await send(ctx.g.url, {
+      method: 'POST',
+      path: `/v2/session/start?${qs({ instance_id: id, access_token: ctx.l.instance.token })}`,
+      headers: JSON_HEADER,
+    });
     assert.equal(start.status, 200, start.text);
     assert.equal(start.json.instance_id, id);
   });
 
   test('auth/request-code?…&phone_number=…', async () => {
     const i = await scanningInstance(ctx.g, 'samples-code');
-    const res = await send(ctx.g.url, { method: 'POST', path: `/v2/auth/request-code?${qs({ instance_id: i.id, access_token: i.token, phone_number: '201145202826' })}` });
+    const res = await send(ctx.g.url, {
+      method: 'POST',
+      path: `/v2/auth/request-code?${qs({ instance_id: i.id, access_token: i.token, phone_number: '201145202826' })}`,
+    });
     assert.equal(res.status, 200, res.text);
     assert.match(res.json.code, /^[A-Z0-9]{4}-[A-Z0-9]{4}$/);
   });
 
   test('send/start-typing and send/stop-typing?…&chatId; send/seen?…&chatId&messageIds=["false_…_id"]&participant=null', async () => {
     for (const path of ['start-typing', 'stop-typing']) {
-      const res = await send(ctx.g.url, { method: 'POST', path: `/v2/send/${path}?${qs({ ...creds(), chatId: `${ctx.l.contact}@c.us` })}` });
+      const res = await send(ctx.g.url, {
+        method: 'POST',
+        path: `/v2/send/${path}?${qs({ ...creds(), chatId: `${ctx.l.contact}@c.us` })}`,
+      });
       assert.equal(res.status, 200, res.text);
     }
     const id = await contactWrites(ctx.g, ctx.l, 'seen me?');
     const ids = JSON.stringify([`false_${ctx.l.contact}@c.us_${id}`]);
-    const seen = await send(ctx.g.url, { method: 'POST', path: `/v2/send/seen?${qs({ ...creds(), chatId: `${ctx.l.contact}@c.us`, messageIds: ids, participant: 'null' })}` });
+    const seen = await send(ctx.g.url, {
+      method: 'POST',
+      path: `/v2/send/seen?${qs({ ...creds(), chatId: `${ctx.l.contact}@c.us`, messageIds: ids, participant: 'null' })}`,
+    });
     assert.equal(seen.status, 200, seen.text);
     assert.deepEqual(seen.json.messageIds, [id]);
-    await activityWhen(ctx.g, ctx.l.contact, (all) => all.some((e) => e.kind === 'receipt' && e.message_ids.includes(id)));
+    await activityWhen(ctx.g, ctx.l.contact, (all) =>
+      all.some((e) => e.kind === 'receipt' && e.message_ids.includes(id)),
+    );
   });
 });
 
 describe('Wawp v2 fetch samples: credentials in the query, parameters as JSON', () => {
   test('send/text, auth/qr {format:"raw"}, send/seen {chatId, messageIds, participant:"null"}', async () => {
     const q = qs(creds());
-    const text = await send(ctx.g.url, { method: 'POST', path: `/v2/send/text?${q}`, headers: JSON_HEADER, body: JSON.stringify({ chatId: `${ctx.l.contact}@c.us`, message: 'fetch sample' }) });
+    const text = await send(ctx.g.url, {
+      method: 'POST',
+      path: `/v2/send/text?${q}`,
+      headers: JSON_HEADER,
+      body: JSON.stringify({ chatId: `${ctx.l.contact}@c.us`, message: 'fetch sample' }),
+    });
     assert.equal(text.status, 201, text.text);
     const i = await scanningInstance(ctx.g, 'samples-qr');
-    const qr = await send(ctx.g.url, { method: 'POST', path: `/v2/auth/qr?${qs({ instance_id: i.id, access_token: i.token })}`, headers: JSON_HEADER, body: JSON.stringify({ format: 'raw' }) });
+    const qr = await send(ctx.g.url, {
+      method: 'POST',
+      path: `/v2/auth/qr?${qs({ instance_id: i.id, access_token: i.token })}`,
+      headers: JSON_HEADER,
+      body: JSON.stringify({ format: 'raw' }),
+    });
     assert.equal(qr.status, 200, qr.text);
     assert.match(qr.json.value, /^https:\/\/wa\.me\/settings\/linked_devices#/);
     const id = await contactWrites(ctx.g, ctx.l, 'fetch seen');
@@ -77,7 +114,11 @@ describe('Wawp v2 fetch samples: credentials in the query, parameters as JSON', 
       method: 'POST',
       path: `/v2/send/seen?${q}`,
       headers: JSON_HEADER,
-      body: JSON.stringify({ chatId: `${ctx.l.contact}@c.us`, messageIds: [`false_${ctx.l.contact}@c.us_${id}`], participant: 'null' }),
+      body: JSON.stringify({
+        chatId: `${ctx.l.contact}@c.us`,
+        messageIds: [`false_${ctx.l.contact}@c.us_${id}`],
+        participant: 'null',
+      }),
     });
     assert.equal(seen.status, 200, seen.text);
     assert.deepEqual(seen.json.messageIds, [id]);
@@ -93,13 +134,21 @@ describe('Wawp v2 fetch samples: credentials in the query, parameters as JSON', 
 
 describe('v1 cURL samples and form bodies', () => {
   test('curl --request POST …/wp-json/awp/v1/startTyping?instance_id&access_token&chatId (no body, no content type)', async () => {
-    const res = await send(ctx.g.url, { method: 'POST', path: `/wp-json/awp/v1/startTyping?${qs({ ...creds(), chatId: `${ctx.l.contact}@c.us` })}` });
+    const res = await send(ctx.g.url, {
+      method: 'POST',
+      path: `/wp-json/awp/v1/startTyping?${qs({ ...creds(), chatId: `${ctx.l.contact}@c.us` })}`,
+    });
     assert.equal(res.status, 200, res.text);
   });
 
   test('curl -d: an urlencoded form body carries every parameter', async () => {
     const body = qs({ ...creds(), chatId: ctx.l.contact, message: 'form body' });
-    const res = await send(ctx.g.url, { method: 'POST', path: '/v2/send/text', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const res = await send(ctx.g.url, {
+      method: 'POST',
+      path: '/v2/send/text',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
     assert.equal(res.status, 201, res.text);
     await receivedText(ctx.g, ctx.l.contact, 'form body');
   });

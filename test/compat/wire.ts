@@ -38,7 +38,12 @@ export function send(baseUrl: string, req: WireRequest): Promise<WireAnswer> {
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const type = String(res.headers['content-type'] ?? '');
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: type.includes('json') ? JSON.parse(text) : undefined });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text,
+            json: type.includes('json') ? JSON.parse(text) : undefined,
+          });
         });
       },
     );
@@ -58,7 +63,8 @@ export const qs = (params: Record<string, string>): string => new URLSearchParam
 export function n8nQs(params: Record<string, string | string[]>): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(params)) {
-    if (Array.isArray(v)) v.forEach((item, i) => parts.push(`${encodeURIComponent(`${k}[${i}]`)}=${encodeURIComponent(item)}`));
+    if (Array.isArray(v))
+      v.forEach((item, i) => parts.push(`${encodeURIComponent(`${k}[${i}]`)}=${encodeURIComponent(item)}`));
     else parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
   }
   return parts.join('&');
@@ -75,7 +81,12 @@ export async function linkedInstance(g: Gateway, name: string): Promise<Linked> 
   const instance = await g.newInstance(name);
   const phone = newPhone();
   assert.equal((await instance.call('POST', '/v2/session/start')).status, 200);
-  const scan = await g.admin('POST', '/sandbox/scan', { qr: await instance.qr(), phone, push_name: 'Shop', platform: 'android' });
+  const scan = await g.admin('POST', '/sandbox/scan', {
+    qr: await instance.qr(),
+    phone,
+    push_name: 'Shop',
+    platform: 'android',
+  });
   assert.equal(scan.status, 200, String(scan.raw));
   await instance.waitStatus('WORKING', 'connected');
   return { instance, phone, contact: newPhone() };
@@ -100,7 +111,12 @@ export async function contactWrites(g: Gateway, l: Linked, text: string): Promis
 }
 
 /** Polls what a simulated contact observed until `ready` holds. */
-export async function activityWhen(g: Gateway, phone: string, ready: (entries: any[]) => boolean, timeoutMs = 15_000): Promise<any[]> {
+export async function activityWhen(
+  g: Gateway,
+  phone: string,
+  ready: (entries: any[]) => boolean,
+  timeoutMs = 15_000,
+): Promise<any[]> {
   const deadline = Date.now() + timeoutMs;
   let last: any[] = [];
   while (Date.now() < deadline) {

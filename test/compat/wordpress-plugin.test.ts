@@ -34,7 +34,10 @@ const wpPost = (route: string, body: Record<string, unknown>) =>
 /** is_successful / the message the plugin shows: 2xx, then `message` ?? 'Message sent.' (error: `message`). */
 function pluginOutcome(res: { status: number; json: any }): { status: 'success' | 'error'; message: string } {
   const ok = res.status >= 200 && res.status < 300;
-  return { status: ok ? 'success' : 'error', message: String(res.json?.message ?? (ok ? 'Message sent.' : 'awp Connector returned an error.')) };
+  return {
+    status: ok ? 'success' : 'error',
+    message: String(res.json?.message ?? (ok ? 'Message sent.' : 'awp Connector returned an error.')),
+  };
 }
 
 describe('WordPress plugin', () => {
@@ -57,7 +60,12 @@ describe('WordPress plugin', () => {
   });
 
   test('a refused send shows the reason in `message` (the only part the plugin shows)', async () => {
-    const res = await wpPost('send', { instance_id: ctx.l.instance.id, access_token: ctx.l.instance.token, chatId: '@c.us', message: 'x' });
+    const res = await wpPost('send', {
+      instance_id: ctx.l.instance.id,
+      access_token: ctx.l.instance.token,
+      chatId: '@c.us',
+      message: 'x',
+    });
     assert.equal(res.status, 400);
     const outcome = pluginOutcome(res);
     assert.equal(outcome.status, 'error');
@@ -65,7 +73,10 @@ describe('WordPress plugin', () => {
   });
 
   test('instance check: GET session/info?instance_id&access_token is 200 with status WORKING', async () => {
-    const res = await send(ctx.g.url, { method: 'GET', path: `${V1}/session/info?${qs({ instance_id: ctx.l.instance.id, access_token: ctx.l.instance.token })}` });
+    const res = await send(ctx.g.url, {
+      method: 'GET',
+      path: `${V1}/session/info?${qs({ instance_id: ctx.l.instance.id, access_token: ctx.l.instance.token })}`,
+    });
     assert.equal(res.status, 200, res.text);
     assert.equal(String(res.json.status).toUpperCase(), 'WORKING'); // mapped to "online"
   });

@@ -58,7 +58,13 @@ async function startGateway(id: string): Promise<Gateway> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`gateway ${id} exited: ${err}`);
     if (Date.now() > deadline) throw new Error(`gateway ${id} did not start: ${err}`);
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const g = { id, url, child, exited, log: () => err };
@@ -119,17 +125,27 @@ test('three gateway processes: no steals on join, kill -9 failover without QR, a
     const id = created.body.instance_id as string;
     ids.push(id);
     assert.equal((await call(a, 'POST', `/v2/session/start?instance_id=${id}`, { token })).status, 200);
-    const qr = await eventually(async () => {
-      const r = await call(a, 'GET', `/v2/auth/qr?instance_id=${id}`, { token });
-      return r.status === 200 ? (r.body.value as string) : undefined;
-    }, 'QR', 60_000);
+    const qr = await eventually(
+      async () => {
+        const r = await call(a, 'GET', `/v2/auth/qr?instance_id=${id}`, { token });
+        return r.status === 200 ? (r.body.value as string) : undefined;
+      },
+      'QR',
+      60_000,
+    );
     await sim.scan({ qr, phone: `20105550010${i}`, pushName: `Cluster ${i}`, platform: 'android' });
   }
   const allWorking = () =>
-    eventually(async () => {
-      const rows = await pgQuery<{ status: string }>(`SELECT status FROM "${schema}".instances WHERE id = ANY($1)`, [ids]);
-      return rows.every((r) => r.status === 'WORKING') ? true : undefined;
-    }, 'all WORKING', 60_000);
+    eventually(
+      async () => {
+        const rows = await pgQuery<{ status: string }>(`SELECT status FROM "${schema}".instances WHERE id = ANY($1)`, [
+          ids,
+        ]);
+        return rows.every((r) => r.status === 'WORKING') ? true : undefined;
+      },
+      'all WORKING',
+      60_000,
+    );
   await allWorking();
 
   // Join: two more nodes; a full renewal period later every instance is still node-a's.
@@ -137,7 +153,12 @@ test('three gateway processes: no steals on join, kill -9 failover without QR, a
   const c = await startGateway('node-c');
   await new Promise((r) => setTimeout(r, 4_000));
   assert.deepEqual(Object.values(await owners()).sort(), ['node-a', 'node-a', 'node-a', 'node-a'], 'no steals');
-  const nodes = (await call(b, 'GET', '/admin/nodes')).body.nodes as Array<{ node_id: string; live: boolean; instances: number; self: boolean }>;
+  const nodes = (await call(b, 'GET', '/admin/nodes')).body.nodes as Array<{
+    node_id: string;
+    live: boolean;
+    instances: number;
+    self: boolean;
+  }>;
   assert.deepEqual(
     nodes.map((n) => [n.node_id, n.live, n.instances, n.self]),
     [
@@ -153,31 +174,51 @@ test('three gateway processes: no steals on join, kill -9 failover without QR, a
   await a.exited;
   gateways.delete('node-a');
   for (const id of ids) {
-    const tail = await eventually(async () => {
-      const h = (await history(id)).slice(before.get(id)!);
-      return h.at(-1) === 'WORKING/connected' ? h : undefined;
-    }, `${id} WORKING again`, 60_000);
+    const tail = await eventually(
+      async () => {
+        const h = (await history(id)).slice(before.get(id)!);
+        return h.at(-1) === 'WORKING/connected' ? h : undefined;
+      },
+      `${id} WORKING again`,
+      60_000,
+    );
     assert.deepEqual(tail, ['STARTING/node_lost', 'WORKING/connected'], 'no QR, no other status on the way');
   }
   const afterKill = await owners();
-  assert.deepEqual(Object.values(afterKill).sort(), ['node-b', 'node-b', 'node-c', 'node-c'], 'shared by the survivors');
+  assert.deepEqual(
+    Object.values(afterKill).sort(),
+    ['node-b', 'node-b', 'node-c', 'node-c'],
+    'shared by the survivors',
+  );
 
   // SIGSTOP node-b past its leases: node-c takes them over; SIGCONT: node-b must not write anything for them.
   const ofB = ids.filter((id) => afterKill[id] === 'node-b');
   const mark = new Map(await Promise.all(ofB.map(async (id) => [id, (await history(id)).length] as const)));
   b.child.kill('SIGSTOP');
   for (const id of ofB) {
-    await eventually(async () => ((await history(id)).slice(mark.get(id)!).at(-1) === 'WORKING/connected' ? true : undefined), `${id} on node-c`, 60_000);
+    await eventually(
+      async () => ((await history(id)).slice(mark.get(id)!).at(-1) === 'WORKING/connected' ? true : undefined),
+      `${id} on node-c`,
+      60_000,
+    );
   }
   assert.deepEqual(Object.values(await owners()).sort(), ['node-c', 'node-c', 'node-c', 'node-c']);
   b.child.kill('SIGCONT');
   await new Promise((r) => setTimeout(r, 3_000)); // node-b runs again: its timers fire, its old sockets report closes
   for (const id of ofB) {
-    assert.deepEqual((await history(id)).slice(mark.get(id)!), ['STARTING/node_lost', 'WORKING/connected'], 'nothing from node-b');
+    assert.deepEqual(
+      (await history(id)).slice(mark.get(id)!),
+      ['STARTING/node_lost', 'WORKING/connected'],
+      'nothing from node-b',
+    );
   }
   // What it did instead: on waking, its overdue renewal deadline made it give every lease up and end those sessions.
   assert.match(b.log(), /lease renewal deadline passed; giving up every lease/);
   await allWorking();
-  assert.deepEqual(Object.values(await owners()).sort(), ['node-c', 'node-c', 'node-c', 'node-c'], 'node-b took nothing back');
+  assert.deepEqual(
+    Object.values(await owners()).sort(),
+    ['node-c', 'node-c', 'node-c', 'node-c'],
+    'node-b took nothing back',
+  );
   void c;
 });

@@ -61,7 +61,12 @@ async function sse(gw: Gateway, token: string, headers: Record<string, string> =
   })();
   return {
     seen,
-    until: (p, timeoutMs = 30_000) => poll(() => p(seen), () => JSON.stringify(seen.map((s) => s.payload.status ?? s.event)), timeoutMs),
+    until: (p, timeoutMs = 30_000) =>
+      poll(
+        () => p(seen),
+        () => JSON.stringify(seen.map((s) => s.payload.status ?? s.event)),
+        timeoutMs,
+      ),
     close: () => controller.abort(),
   };
 }
@@ -78,7 +83,12 @@ async function ws(gw: Gateway, query: string): Promise<Client> {
   });
   return {
     seen,
-    until: (p, timeoutMs = 30_000) => poll(() => p(seen), () => JSON.stringify(seen.map((s) => s.payload.status ?? s.event)), timeoutMs),
+    until: (p, timeoutMs = 30_000) =>
+      poll(
+        () => p(seen),
+        () => JSON.stringify(seen.map((s) => s.payload.status ?? s.event)),
+        timeoutMs,
+      ),
     close: () => socket.close(),
   };
 }
@@ -105,13 +115,21 @@ describe('live event streams', () => {
       assert.equal((await inst.call('POST', '/v2/session/start')).status, 200);
       const qr = await inst.qr();
       for (const c of clients) await c.until((s) => statuses(s).includes('SCAN_QR_CODE'));
-      const scan = await gw.admin('POST', '/sandbox/scan', { qr, phone: newPhone(), push_name: 'Stream Tester', platform: 'android' });
+      const scan = await gw.admin('POST', '/sandbox/scan', {
+        qr,
+        phone: newPhone(),
+        push_name: 'Stream Tester',
+        platform: 'android',
+      });
       assert.equal(scan.status, 200, String(scan.raw));
       for (const c of clients) await c.until((s) => statuses(s).includes('WORKING'));
 
       for (const c of clients) {
         assert.deepEqual(statuses(c.seen), ['STARTING', 'SCAN_QR_CODE', 'WORKING']);
-        assert.ok(c.seen.some((s) => s.event === 'session.identity'), 'identity announced');
+        assert.ok(
+          c.seen.some((s) => s.event === 'session.identity'),
+          'identity announced',
+        );
         assert.ok(c.seen.every((s) => s.instance_id === inst.id));
         assert.ok(increasing(c.seen));
       }
@@ -131,7 +149,10 @@ describe('live event streams', () => {
         for (const c of [resumedSse, resumedWs, sseClient]) await c.until((s) => statuses(s).at(-1) === 'STOPPED');
         for (const c of [resumedSse, resumedWs]) {
           assert.ok(increasing(c.seen), 'no repeats');
-          assert.deepEqual(c.seen.slice(rest.length), sseClient.seen.slice(sseClient.seen.length - (c.seen.length - rest.length)));
+          assert.deepEqual(
+            c.seen.slice(rest.length),
+            sseClient.seen.slice(sseClient.seen.length - (c.seen.length - rest.length)),
+          );
         }
       } finally {
         resumedSse.close();
@@ -147,7 +168,9 @@ describe('live event streams', () => {
     assert.equal(noToken.status, 401);
     assert.equal((await noToken.json()).code, 'invalid_access_token');
     await assert.rejects(ws(gw, 'access_token=wrong'), /handshake answered 401/);
-    const bad = await fetch(`${gw.url}/v2/events/sse?access_token=${inst.token}`, { headers: { 'last-event-id': 'evt_x' } });
+    const bad = await fetch(`${gw.url}/v2/events/sse?access_token=${inst.token}`, {
+      headers: { 'last-event-id': 'evt_x' },
+    });
     assert.equal(bad.status, 400);
     assert.equal((await bad.json()).details.parameter, 'last_event_id');
     await assert.rejects(ws(gw, `access_token=${inst.token}&last_event_id=abc`), /handshake answered 400/);

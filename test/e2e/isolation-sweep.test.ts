@@ -133,7 +133,10 @@ test('every OpenAPI route of the assembled gateway: "not yours" answers exactly 
     phone: ['201000000003', '201000000004'],
     // Path parameters of the Wawp routes not built here (501 not_implemented whatever the value; no auth).
     ...Object.fromEntries(
-      ['chatId', 'groupId', 'labelId', 'messageId', 'contactId'].map((n) => [n, [`${n}-a`, `${n}-missing`] as [string, string]]),
+      ['chatId', 'groupId', 'labelId', 'messageId', 'contactId'].map((n) => [
+        n,
+        [`${n}-a`, `${n}-missing`] as [string, string],
+      ]),
     ),
   };
 

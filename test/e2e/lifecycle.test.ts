@@ -33,7 +33,12 @@ describe('linking', () => {
   test('create → start → QR → /sandbox/scan → WORKING', async () => {
     const i = await g.newInstance('qr-link');
     const start = await i.call('POST', '/v2/session/start');
-    assert.deepEqual(start.body, { instance_id: i.id, name: 'qr-link', status: 'STARTING', config: { webhooks: {}, proxy: null } });
+    assert.deepEqual(start.body, {
+      instance_id: i.id,
+      name: 'qr-link',
+      status: 'STARTING',
+      config: { webhooks: {}, proxy: null },
+    });
 
     const scanning = await i.waitStatus('SCAN_QR_CODE', 'qr_ready');
     assert.match(scanning.qr, /^data:image\/png;base64,/);
@@ -62,17 +67,27 @@ describe('linking', () => {
     assert.deepEqual([...png.raw.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
     const phone = newPhone();
-    const scan = await g.admin('POST', '/sandbox/scan', { qr: qr.body.value, phone, push_name: 'John Doe', platform: 'android' });
+    const scan = await g.admin('POST', '/sandbox/scan', {
+      qr: qr.body.value,
+      phone,
+      push_name: 'John Doe',
+      platform: 'android',
+    });
     assert.equal(scan.status, 200, String(scan.raw));
     let info = await i.waitStatus('WORKING', 'connected');
     // A personal account's name arrives by app-state sync shortly after open (engine 'identity' event).
-    for (const deadline = Date.now() + 15_000; info.me?.pushName !== 'John Doe' && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 15_000; info.me?.pushName !== 'John Doe' && Date.now() < deadline;) {
       await sleep(50);
       info = await i.info();
     }
     assert.deepEqual(info.me, { id: `${phone}@c.us`, pushName: 'John Doe' });
     assert.equal(info.qr, undefined);
-    assert.deepEqual(history(info), ['STOPPED/created', 'STARTING/start_requested', 'SCAN_QR_CODE/qr_ready', 'WORKING/connected']);
+    assert.deepEqual(history(info), [
+      'STOPPED/created',
+      'STARTING/start_requested',
+      'SCAN_QR_CODE/qr_ready',
+      'WORKING/connected',
+    ]);
 
     // Idempotent start: no reconnect, same status.
     const again = await i.call('GET', '/v2/session/start');
@@ -106,7 +121,12 @@ describe('linking', () => {
     const res = await i.call('POST', '/v2/auth/request-code', { phone_number: phone });
     assert.equal(res.status, 200, String(res.raw));
     assert.match(res.body.code, /^[A-Z0-9]{4}-[A-Z0-9]{4}$/);
-    const entered = await g.admin('POST', '/sandbox/enter-code', { phone, code: res.body.code, push_name: 'Code User', platform: 'iphone' });
+    const entered = await g.admin('POST', '/sandbox/enter-code', {
+      phone,
+      code: res.body.code,
+      push_name: 'Code User',
+      platform: 'iphone',
+    });
     assert.equal(entered.status, 200, String(entered.raw));
     const info = await i.waitStatus('WORKING', 'connected');
     assert.equal(info.me.id, `${phone}@c.us`);
@@ -133,7 +153,12 @@ describe('after linking', () => {
     const i = await g.newInstance('stop-start');
     const phone = await link(i);
     const stop = await i.call('POST', '/v2/session/stop');
-    assert.deepEqual(stop.body, { instance_id: i.id, name: 'stop-start', status: 'STOPPED', config: { webhooks: {}, proxy: null } });
+    assert.deepEqual(stop.body, {
+      instance_id: i.id,
+      name: 'stop-start',
+      status: 'STOPPED',
+      config: { webhooks: {}, proxy: null },
+    });
     const stopped = await i.info();
     assert.equal(stopped.reason, 'stop_requested');
     assert.equal(stopped.me.id, `${phone}@c.us`, 'identity kept while stopped');
@@ -164,7 +189,12 @@ describe('after linking', () => {
     const phones = await g.admin('GET', '/sandbox/phones');
     assert.equal(phones.body.find((p: any) => p.phone === phone)?.devices.length ?? 0, 0);
     // The fresh QR links again (another phone this time).
-    const scan = await g.admin('POST', '/sandbox/scan', { qr: fresh, phone: newPhone(), push_name: 'Next', platform: 'android' });
+    const scan = await g.admin('POST', '/sandbox/scan', {
+      qr: fresh,
+      phone: newPhone(),
+      push_name: 'Next',
+      platform: 'android',
+    });
     assert.equal(scan.status, 200, String(scan.raw));
     await i.waitStatus('WORKING', 'connected');
   });
@@ -211,7 +241,10 @@ describe('after linking', () => {
     await sleep(200);
     const phones = await g.admin('GET', '/sandbox/phones');
     const devices = phones.body.find((p: any) => p.phone === phone)?.devices ?? [];
-    assert.ok(devices.every((d: any) => d.connected === false), JSON.stringify(devices));
+    assert.ok(
+      devices.every((d: any) => d.connected === false),
+      JSON.stringify(devices),
+    );
   });
 });
 
@@ -220,7 +253,12 @@ describe('expected_phone', () => {
     const i = await g.newInstance('guarded', { expected_phone: '201099999999' });
     await i.call('POST', '/v2/session/start');
     const phone = newPhone();
-    const scan = await g.admin('POST', '/sandbox/scan', { qr: await i.qr(), phone, push_name: 'Intruder', platform: 'android' });
+    const scan = await g.admin('POST', '/sandbox/scan', {
+      qr: await i.qr(),
+      phone,
+      push_name: 'Intruder',
+      platform: 'android',
+    });
     assert.equal(scan.status, 200);
     const info = await i.waitStatus('STOPPED', 'identity_mismatch');
     assert.equal(info.me, null);

@@ -65,10 +65,30 @@ describe('who is linked', () => {
     const { phone, lid } = await link(i, { pushName: 'John Doe', platform: 'android' });
     const res = await meWhen(i, (b) => b.pushName === 'John Doe');
     const id = `${phone}@c.us`;
-    assert.deepEqual(Object.keys(res.body), ['id', 'pushName', 'platform', 'me', 'lid', 'displayName', 'platformRaw', 'source', 'updatedAt']);
+    assert.deepEqual(Object.keys(res.body), [
+      'id',
+      'pushName',
+      'platform',
+      'me',
+      'lid',
+      'displayName',
+      'platformRaw',
+      'source',
+      'updatedAt',
+    ]);
     assert.deepEqual(
       { ...res.body, updatedAt: 'T' },
-      { id, pushName: 'John Doe', platform: 'android', me: { id, name: 'John Doe' }, lid: bareLid(lid), displayName: 'John Doe', platformRaw: 'android', source: 'live', updatedAt: 'T' },
+      {
+        id,
+        pushName: 'John Doe',
+        platform: 'android',
+        me: { id, name: 'John Doe' },
+        lid: bareLid(lid),
+        displayName: 'John Doe',
+        platformRaw: 'android',
+        source: 'live',
+        updatedAt: 'T',
+      },
     );
     assert.ok(!Number.isNaN(Date.parse(res.body.updatedAt)));
     assert.equal(res.headers.get('cache-control'), 'private, no-cache');
@@ -83,7 +103,10 @@ describe('who is linked', () => {
 
     const xml = await i.call('GET', '/v2/session/me', undefined, { accept: 'application/xml' });
     assert.equal(xml.status, 200);
-    assert.match(xml.raw.toString(), new RegExp(`^<\\?xml [^>]+\\?><me><id>${phone}@c.us</id><pushName>John Doe</pushName>`));
+    assert.match(
+      xml.raw.toString(),
+      new RegExp(`^<\\?xml [^>]+\\?><me><id>${phone}@c.us</id><pushName>John Doe</pushName>`),
+    );
 
     // /info agrees (Wawp names the field me.pushName there).
     assert.deepEqual((await i.info()).me, { id, pushName: 'John Doe' });
@@ -98,7 +121,10 @@ describe('who is linked', () => {
     assert.equal(res.body.displayName, 'Jane');
   });
 
-  for (const [platform, normalized] of [['smba', 'android'], ['smbi', 'ios']] as const) {
+  for (const [platform, normalized] of [
+    ['smba', 'android'],
+    ['smbi', 'ios'],
+  ] as const) {
     test(`business app ${platform}: the business name is the name; platform ${normalized}`, async () => {
       const i = await g.newInstance(`me-${platform}`);
       await link(i, { pushName: 'Owner', platform, businessName: 'Acme Ltd' });
@@ -137,7 +163,10 @@ describe('who is linked', () => {
       await g.sessions.sim!.setPushName(phone, 'After');
       const renamed = await meWhen(i, (b) => b.pushName === 'After');
       assert.notEqual(renamed.headers.get('etag'), first.headers.get('etag'));
-      assert.equal((await i.call('GET', '/v2/session/me', undefined, { 'if-none-match': first.headers.get('etag')! })).status, 200);
+      assert.equal(
+        (await i.call('GET', '/v2/session/me', undefined, { 'if-none-match': first.headers.get('etag')! })).status,
+        200,
+      );
       const last = events.at(-1);
       assert.ok(last, 'session.identity published');
       assert.equal(JSON.stringify(last.envelope.payload), renamed.raw.toString());
@@ -168,7 +197,8 @@ describe('never a stale answer', () => {
       const status = (m.envelope.payload as { status: string }).status;
       const answer = g.sessions.manager.me(i.id, 'WORKING'); // what the route would answer, in this very tick
       seen.push(status);
-      const ok = status === 'WORKING' ? answer.kind === 'working' : answer.kind === 'not_connected' && answer.status === status;
+      const ok =
+        status === 'WORKING' ? answer.kind === 'working' : answer.kind === 'not_connected' && answer.status === status;
       if (!ok) violations.push(`${status}: ${JSON.stringify(answer)}`);
     });
     try {
@@ -192,7 +222,12 @@ describe('never a stale answer', () => {
       assert.equal(await g.store.getIdentity(i.id), null);
 
       const next = newPhone();
-      const scan = await g.admin('POST', '/sandbox/scan', { qr: await i.qr(), phone: next, push_name: 'Next', platform: 'android' });
+      const scan = await g.admin('POST', '/sandbox/scan', {
+        qr: await i.qr(),
+        phone: next,
+        push_name: 'Next',
+        platform: 'android',
+      });
       assert.equal(scan.status, 200);
       await i.waitStatus('WORKING', 'connected');
       assert.equal((await meWhen(i, () => true)).body.id, `${next}@c.us`);
@@ -204,7 +239,8 @@ describe('never a stale answer', () => {
       off();
     }
     assert.deepEqual(violations, []);
-    for (const s of ['STOPPED', 'STARTING', 'WORKING', 'SCAN_QR_CODE', 'FAILED']) assert.ok(seen.includes(s), `${s} in ${seen}`);
+    for (const s of ['STOPPED', 'STARTING', 'WORKING', 'SCAN_QR_CODE', 'FAILED'])
+      assert.ok(seen.includes(s), `${s} in ${seen}`);
   });
 
   test('before linking: 404 with the current status', async () => {
@@ -226,12 +262,20 @@ describe('expected_phone', () => {
       const i = await g.newInstance('me-guarded', { expected_phone: '+20 10 9999 9999' });
       await i.call('POST', '/v2/session/start');
       const phone = newPhone();
-      const scan = await g.admin('POST', '/sandbox/scan', { qr: await i.qr(), phone, push_name: 'Intruder', platform: 'android' });
+      const scan = await g.admin('POST', '/sandbox/scan', {
+        qr: await i.qr(),
+        phone,
+        push_name: 'Intruder',
+        platform: 'android',
+      });
       assert.equal(scan.status, 200);
       await i.waitStatus('STOPPED', 'identity_mismatch');
       await expectNotConnected(i, 'STOPPED');
       const mine = events.filter((m) => m.envelope.instance_id === i.id);
-      assert.deepEqual(mine.map((m) => m.envelope.event), ['session.identity_mismatch']);
+      assert.deepEqual(
+        mine.map((m) => m.envelope.event),
+        ['session.identity_mismatch'],
+      );
       assert.deepEqual(mine[0]!.envelope.payload, { expected: '201099999999', actual: phone });
     } finally {
       off();

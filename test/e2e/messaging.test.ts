@@ -29,12 +29,16 @@ after(async () => {
 async function link(i: Instance, pushName = 'John Doe'): Promise<string> {
   const phone = newPhone();
   assert.equal((await i.call('POST', '/v2/session/start')).status, 200);
-  const scan = await g.admin('POST', '/sandbox/scan', { qr: await i.qr(), phone, push_name: pushName, platform: 'android' });
+  const scan = await g.admin('POST', '/sandbox/scan', {
+    qr: await i.qr(),
+    phone,
+    push_name: pushName,
+    platform: 'android',
+  });
   assert.equal(scan.status, 200, String(scan.raw));
   await i.waitStatus('WORKING', 'connected');
   return phone;
 }
-
 
 const events = (instanceId: string, event: string) =>
   seen.filter((m) => m.envelope.instance_id === instanceId && m.envelope.event === event).map((m) => m.envelope);
@@ -61,7 +65,10 @@ describe('live identity', () => {
     assert.equal((identity.payload as any).me.name, 'Jane Roe');
     assert.equal(identity.me?.pushName, 'Jane Roe');
     const outbox = await g.store.listEvents({ afterSeq: 0, limit: 1000 });
-    assert.ok(outbox.some((e) => e.id === identity.id), 'the event is in the durable outbox');
+    assert.ok(
+      outbox.some((e) => e.id === identity.id),
+      'the event is in the durable outbox',
+    );
     assert.equal((await i.info()).me.pushName, 'Jane Roe');
   });
 
@@ -80,7 +87,10 @@ describe('send and receive', () => {
     await until('Agent Smith on /me', async () => (await meName(i)) === 'Agent Smith');
 
     const contact = newPhone();
-    const sent = await i.call('POST', '/v2/send/text', { chatId: `+${contact.slice(0, 4)} ${contact.slice(4)}`, message: 'Hello there' });
+    const sent = await i.call('POST', '/v2/send/text', {
+      chatId: `+${contact.slice(0, 4)} ${contact.slice(4)}`,
+      message: 'Hello there',
+    });
     assert.equal(sent.status, 201, String(sent.raw));
     assert.deepEqual(Object.keys(sent.body), ['id', 'chatId', 'body', 'timestamp', 'ack', 'ackName', 'warnings']);
     assert.equal(sent.body.chatId, `${contact}@c.us`);
@@ -88,7 +98,9 @@ describe('send and receive', () => {
     assert.deepEqual([sent.body.ack, sent.body.ackName, sent.body.warnings], [0, 'PENDING', []]);
     assert.ok(Number.isInteger(sent.body.timestamp) && sent.body.timestamp > 1_700_000_000);
 
-    const got = await until('text at the contact', async () => (await received(contact)).find((m) => m.id === sent.body.id));
+    const got = await until('text at the contact', async () =>
+      (await received(contact)).find((m) => m.id === sent.body.id),
+    );
     assert.deepEqual({ from: got.from, text: got.text }, { from: phone, text: 'Hello there\n\nSent by: Agent Smith' });
 
     // The simulated contact's phone sends delivery and read receipts.
@@ -107,7 +119,11 @@ describe('send and receive', () => {
     // `text` is the alias of `message`; {{phone}} and unknown placeholders (left as written, reported).
     const config = await i.call('POST', '/v2/session/config', { signature: '\n-- {{pushName}} {{phone}} {{agent}}' });
     assert.equal(config.status, 200, String(config.raw));
-    const second = await i.call('POST', '/v2/send/text', { chatId: `${contact}@s.whatsapp.net`, text: 'Again', reply_to: sent.body.id });
+    const second = await i.call('POST', '/v2/send/text', {
+      chatId: `${contact}@s.whatsapp.net`,
+      text: 'Again',
+      reply_to: sent.body.id,
+    });
     assert.equal(second.status, 201, String(second.raw));
     assert.equal(second.body.body, `Again\n-- Agent Smith +${phone} {{agent}}`);
     assert.deepEqual(second.body.warnings, ['unknown signature placeholder {{agent}} left as written']);
@@ -121,7 +137,10 @@ describe('send and receive', () => {
     assert.equal(hook.status, 200, String(hook.raw));
 
     const contact = newPhone();
-    const text = await g.admin('POST', `/sandbox/phones/${contact}/messages`, { to: phone, text: 'Thanks, that helped!' });
+    const text = await g.admin('POST', `/sandbox/phones/${contact}/messages`, {
+      to: phone,
+      text: 'Thanks, that helped!',
+    });
     assert.equal(text.status, 200, String(text.raw));
 
     const event = await until('message event', () => events(i.id, 'message')[0]);
@@ -139,7 +158,10 @@ describe('send and receive', () => {
       pushName: (event.payload as any).pushName,
     });
     assert.equal(typeof (event.payload as any).pushName, 'string', 'the contact pushes its name with the message');
-    assert.deepEqual([event.session, event.instance_id, event.engine, event.me?.id], [i.id, i.id, 'BAILEYS', `${phone}@c.us`]);
+    assert.deepEqual(
+      [event.session, event.instance_id, event.engine, event.me?.id],
+      [i.id, i.id, 'BAILEYS', `${phone}@c.us`],
+    );
     const outbox = await g.store.listEvents({ afterSeq: 0, limit: 1000 });
     assert.deepEqual(outbox.find((e) => e.id === event.id)?.payload, event, 'the outbox row is the whole envelope');
 

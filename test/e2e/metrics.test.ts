@@ -18,7 +18,9 @@ test('/metrics: 401 without the admin token, Prometheus text with instances by s
   const wrong = await g.call('GET', '/metrics', { headers: { authorization: `Bearer ${instance.token}` } });
   assert.equal(wrong.status, 401, 'an access token is not an admin token');
 
-  const before = await g.call('GET', '/metrics', { headers: { authorization: 'Bearer e2e-admin-token-0123456789abcdef' } });
+  const before = await g.call('GET', '/metrics', {
+    headers: { authorization: 'Bearer e2e-admin-token-0123456789abcdef' },
+  });
   assert.equal(before.status, 200);
   assert.match(before.headers.get('content-type') ?? '', /^text\/plain/);
   const text = before.raw.toString('utf8');
@@ -31,5 +33,8 @@ test('/metrics: 401 without the admin token, Prometheus text with instances by s
   const after = (await g.admin('GET', '/metrics')).raw.toString('utf8');
   assert.equal(sample(after, 'switchboard_instances{status="SCAN_QR_CODE"}'), 1);
   assert.equal(sample(after, 'switchboard_instances{status="STOPPED"}'), 0);
-  assert.ok(sample(after, 'switchboard_events_total{event="session.status"}')! >= 2, 'STARTING and SCAN_QR_CODE were published');
+  assert.ok(
+    sample(after, 'switchboard_events_total{event="session.status"}')! >= 2,
+    'STARTING and SCAN_QR_CODE were published',
+  );
 });

@@ -40,14 +40,27 @@ test('without SWITCHBOARD_SANDBOX there is no simulator and no /sandbox route; Q
     assert.equal(res.json().details.status, 'STOPPED');
     assert.equal(res.headers['cache-control'], 'no-store');
   }
-  const code = await app.inject({ method: 'POST', url: `/v2/auth/request-code?${q}`, payload: { phone_number: '201012345678' } });
+  const code = await app.inject({
+    method: 'POST',
+    url: `/v2/auth/request-code?${q}`,
+    payload: { phone_number: '201012345678' },
+  });
   assert.equal(code.statusCode, 409);
-  const bad = await app.inject({ method: 'POST', url: `/v2/auth/request-code?${q}`, payload: { phone_number: '20-10' } });
+  const bad = await app.inject({
+    method: 'POST',
+    url: `/v2/auth/request-code?${q}`,
+    payload: { phone_number: '20-10' },
+  });
   assert.equal(bad.statusCode, 400);
   assert.equal(bad.json().details.parameter, 'phone_number');
   // stop on a STOPPED instance is accepted and idempotent
   const stop = await app.inject({ method: 'POST', url: `/v2/session/stop?${q}` });
-  assert.deepEqual(stop.json(), { instance_id: created.json().instance_id, name: created.json().session_name, status: 'STOPPED', config: { webhooks: {}, proxy: null } });
+  assert.deepEqual(stop.json(), {
+    instance_id: created.json().instance_id,
+    name: created.json().session_name,
+    status: 'STOPPED',
+    config: { webhooks: {}, proxy: null },
+  });
   const xml = await app.inject({ method: 'GET', url: `/v2/session/stop?${q}`, headers: { accept: 'application/xml' } });
   assert.match(xml.body, /<session>.*<status>STOPPED<\/status>.*<\/session>/s);
 });

@@ -14,7 +14,12 @@ test('20 instances linked at once all reach WORKING', async (t) => {
   await Promise.all(
     instances.map(async (i, n) => {
       const qr = await i.qr(30_000);
-      const scan = await g.admin('POST', '/sandbox/scan', { qr, phone: newPhone(), push_name: `User ${n}`, platform: 'android' });
+      const scan = await g.admin('POST', '/sandbox/scan', {
+        qr,
+        phone: newPhone(),
+        push_name: `User ${n}`,
+        platform: 'android',
+      });
       assert.equal(scan.status, 200, String(scan.raw));
       await i.waitStatus('WORKING', 'connected', 60_000);
     }),
@@ -45,7 +50,12 @@ test('process restart: running sessions come back (boot_restore) from stored cre
   const running = await first.newInstance('survivor');
   await running.call('POST', '/v2/session/start');
   const phone = newPhone();
-  await first.admin('POST', '/sandbox/scan', { qr: await running.qr(), phone, push_name: 'Survivor', platform: 'android' });
+  await first.admin('POST', '/sandbox/scan', {
+    qr: await running.qr(),
+    phone,
+    push_name: 'Survivor',
+    platform: 'android',
+  });
   await running.waitStatus('WORKING', 'connected');
   const idle = await first.newInstance('idle');
 

@@ -28,7 +28,12 @@ test('queued sends survive a restart and are delivered once, in order', async (t
   const i = await first.newInstance('queue');
   assert.equal((await i.call('POST', '/v2/session/start')).status, 200);
   const phone = newPhone();
-  const scan = await first.admin('POST', '/sandbox/scan', { qr: await i.qr(), phone, push_name: 'John Doe', platform: 'android' });
+  const scan = await first.admin('POST', '/sandbox/scan', {
+    qr: await i.qr(),
+    phone,
+    push_name: 'John Doe',
+    platform: 'android',
+  });
   assert.equal(scan.status, 200, String(scan.raw));
   await i.waitStatus('WORKING', 'connected');
 
@@ -40,8 +45,12 @@ test('queued sends survive a restart and are delivered once, in order', async (t
     ids.push(res.body.id);
   }
   assert.equal(new Set(ids).size, 3, 'every send has its own id, queued or not');
-  for (let deadline = Date.now() + 10_000; (await received(first, contact)).length < 1 && Date.now() < deadline; ) await sleep(50);
-  assert.deepEqual((await received(first, contact)).map((m) => m.text), ['one']);
+  for (let deadline = Date.now() + 10_000; (await received(first, contact)).length < 1 && Date.now() < deadline;)
+    await sleep(50);
+  assert.deepEqual(
+    (await received(first, contact)).map((m) => m.text),
+    ['one'],
+  );
   assert.equal(await first.store.outbound.countQueued(i.id), 2);
 
   // Stop the gateway (sessions stay restorable); the simulator lives on for the second life.
@@ -49,7 +58,11 @@ test('queued sends survive a restart and are delivered once, in order', async (t
   await first.sessions.close({ keepSimulator: true }); // sender, sessions (restorable), dispatcher
   await first.store.close();
   firstClosed = true;
-  assert.deepEqual(sim.receivedMessages(contact).map((m) => m.text), ['one'], 'nothing more left while stopped');
+  assert.deepEqual(
+    sim.receivedMessages(contact).map((m) => m.text),
+    ['one'],
+    'nothing more left while stopped',
+  );
 
   const second = await startGateway({ dir: first.dir, masterKey, simulator: sim });
   t.after(async () => {
@@ -59,12 +72,20 @@ test('queued sends survive a restart and are delivered once, in order', async (t
   assert.equal(await second.sessions.manager.restoreAll(), 1);
   await instanceHandle(second.call, i.token, i.id).waitStatus('WORKING', 'connected');
 
-  for (let deadline = Date.now() + 15_000; (await received(second, contact)).length < 3 && Date.now() < deadline; ) await sleep(50);
+  for (let deadline = Date.now() + 15_000; (await received(second, contact)).length < 3 && Date.now() < deadline;)
+    await sleep(50);
   // Give a duplicate the chance to show up before asserting there is none.
   await sleep(500);
   const got = await received(second, contact);
-  assert.deepEqual(got.map((m) => m.text), ['one', 'two', 'three']);
-  assert.deepEqual(got.map((m) => m.id), ids, 'the WhatsApp ids the API answered with');
+  assert.deepEqual(
+    got.map((m) => m.text),
+    ['one', 'two', 'three'],
+  );
+  assert.deepEqual(
+    got.map((m) => m.id),
+    ids,
+    'the WhatsApp ids the API answered with',
+  );
   assert.equal(await second.store.outbound.countQueued(i.id), 0);
   for (const id of ids) assert.equal((await second.store.outbound.get(id))?.status, 'sent');
 });

@@ -28,5 +28,9 @@ test('a standalone simulator through SWITCHBOARD_WA_URL + SWITCHBOARD_WA_ROOT_KE
   await refused.call('POST', '/v2/session/start');
   const failed = await refused.waitStatus('FAILED', 'certificate_invalid');
   const history = failed.history.map((h: { status: string; reason: string }) => `${h.status}/${h.reason}`);
-  assert.deepEqual(history, ['FAILED/certificate_invalid', 'STARTING/start_requested', 'STOPPED/created'], 'no retry loop');
+  assert.deepEqual(
+    history,
+    ['FAILED/certificate_invalid', 'STARTING/start_requested', 'STOPPED/created'],
+    'no retry loop',
+  );
 });

@@ -37,7 +37,11 @@ export interface Gateway {
   store: Store;
   sessions: SessionServices;
   /** Calls the API; `query` values are URL-encoded; JSON body when given. */
-  call(method: string, path: string, opts?: { query?: Record<string, string>; body?: unknown; headers?: Record<string, string> }): Promise<Answer>;
+  call(
+    method: string,
+    path: string,
+    opts?: { query?: Record<string, string>; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Answer>;
   admin(method: string, path: string, body?: unknown): Promise<Answer>;
   /** A new account and one of its instances: the credentials for `session()`. */
   newInstance(name?: string, extra?: Record<string, unknown>): Promise<Instance>;
@@ -87,7 +91,12 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'sb-e2e-'));
   const logger = opts.logger ?? pino({ level: opts.logLevel ?? process.env.E2E_LOG_LEVEL ?? 'silent' });
   const adminToken = opts.adminToken ?? ADMIN_TOKEN;
-  const store = await openStore({ dataDir: dir, logger, databaseUrl: opts.postgres?.url, schema: opts.postgres?.schema });
+  const store = await openStore({
+    dataDir: dir,
+    logger,
+    databaseUrl: opts.postgres?.url,
+    schema: opts.postgres?.schema,
+  });
   await bootstrapAdminToken(store, adminToken);
   const config = { ...loadConfig({}, []), ...opts.config, dataDir: dir, sandbox: opts.config?.sandbox ?? true };
   const masterKey = opts.masterKey ?? randomBytes(32);
@@ -153,11 +162,18 @@ export function httpClient(url: string, adminToken: string): Pick<Gateway, 'call
 }
 
 /** A new account and one of its instances, on the gateway `client` talks to. */
-export async function newInstanceOn(client: Pick<Gateway, 'call' | 'admin'>, name = 'e2e', extra: Record<string, unknown> = {}): Promise<Instance> {
+export async function newInstanceOn(
+  client: Pick<Gateway, 'call' | 'admin'>,
+  name = 'e2e',
+  extra: Record<string, unknown> = {},
+): Promise<Instance> {
   const acc = await client.admin('POST', '/admin/accounts', { name, max_instances: 50 });
   if (acc.status !== 201) throw new Error(`account: ${acc.status} ${acc.raw}`);
   const token = acc.body.access_token as string;
-  const created = await client.call('POST', '/v2/session/create', { query: { access_token: token }, body: { name, ...extra } });
+  const created = await client.call('POST', '/v2/session/create', {
+    query: { access_token: token },
+    body: { name, ...extra },
+  });
   if (created.status !== 201) throw new Error(`create: ${created.status} ${created.raw}`);
   return instanceHandle(client.call, token, created.body.instance_id);
 }
@@ -203,7 +219,10 @@ export async function messageEvent(url: string, i: Instance, body: string, timeo
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
-    const res = await fetch(`${url}/v2/events/sse?${new URLSearchParams({ access_token: i.token, instance_id: i.id, last_event_id: '0' })}`, { signal: abort.signal });
+    const res = await fetch(
+      `${url}/v2/events/sse?${new URLSearchParams({ access_token: i.token, instance_id: i.id, last_event_id: '0' })}`,
+      { signal: abort.signal },
+    );
     assert.equal(res.status, 200);
     const decoder = new TextDecoder();
     let buf = '';

@@ -22,7 +22,10 @@ const info = (opts: Partial<InjectOptions>) => t.app.inject({ method: 'POST', ur
 
 describe('credential sources (documented precedence: query, body, headers)', () => {
   test('query', async () => {
-    const res = await t.app.inject({ method: 'GET', url: `/v2/session/info?access_token=${a.token}&instance_id=${instanceA}` });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/v2/session/info?access_token=${a.token}&instance_id=${instanceA}`,
+    });
     assert.equal(res.statusCode, 200);
     assert.equal(res.json().instance_id, instanceA);
   });
@@ -46,7 +49,10 @@ describe('credential sources (documented precedence: query, body, headers)', () 
     assert.equal(res.statusCode, 200);
   });
   test('query wins over body, body over headers', async () => {
-    const wrongQuery = await info({ url: `/v2/session/info?access_token=wrong`, payload: { access_token: a.token, instance_id: instanceA } });
+    const wrongQuery = await info({
+      url: `/v2/session/info?access_token=wrong`,
+      payload: { access_token: a.token, instance_id: instanceA },
+    });
     assert.equal(wrongQuery.statusCode, 401);
     const wrongBody = await info({
       payload: { access_token: 'wrong', instance_id: instanceA },
@@ -79,7 +85,11 @@ describe('401 before 400', () => {
     });
   }
   test('create with a bad body and no token → 401, not 400', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/v2/session/create', payload: { name: 5, expected_phone: [] } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v2/session/create',
+      payload: { name: 5, expected_phone: [] },
+    });
     assert.equal(res.statusCode, 401);
   });
   test('valid token, instance_id missing → 400 missing_parameter instance_id', async () => {
@@ -139,7 +149,10 @@ describe('tenant isolation: another account’s instance is byte-identical to a 
     }
   }
   test('A’s instance is untouched after B’s attempts', async () => {
-    const res = await t.app.inject({ method: 'GET', url: `/v2/session/info?access_token=${a.token}&instance_id=${instanceA}` });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/v2/session/info?access_token=${a.token}&instance_id=${instanceA}`,
+    });
     assert.equal(res.statusCode, 200);
     assert.equal(res.json().name, 'alpha');
   });

@@ -3,7 +3,12 @@ import { describe, test } from 'node:test';
 import { SimError } from '../../sim/index.ts';
 import { fromDomain } from '../../src/http/error-handler.ts';
 import { EngineUnreachableError, SendFailedError } from '../../src/messaging/index.ts';
-import { EngineRequestError, InvalidStateError, ManagerClosedError, SessionNotFoundError } from '../../src/sessions/index.ts';
+import {
+  EngineRequestError,
+  InvalidStateError,
+  ManagerClosedError,
+  SessionNotFoundError,
+} from '../../src/sessions/index.ts';
 import { QuotaReachedError } from '../../src/store/index.ts';
 import { WebhookInputError } from '../../src/webhooks/index.ts';
 
@@ -17,9 +22,21 @@ const answer = (err: Error) => {
 
 describe('domain errors → HTTP', () => {
   test('session errors', () => {
-    assert.deepEqual(answer(new SessionNotFoundError('x')), { status: 404, code: 'invalid_instance', details: undefined });
-    assert.deepEqual(answer(new InvalidStateError('STOPPED')), { status: 409, code: 'invalid_state', details: { status: 'STOPPED' } });
-    assert.deepEqual(answer(new ManagerClosedError()), { status: 502, code: 'wawp_upstream_error', details: undefined });
+    assert.deepEqual(answer(new SessionNotFoundError('x')), {
+      status: 404,
+      code: 'invalid_instance',
+      details: undefined,
+    });
+    assert.deepEqual(answer(new InvalidStateError('STOPPED')), {
+      status: 409,
+      code: 'invalid_state',
+      details: { status: 'STOPPED' },
+    });
+    assert.deepEqual(answer(new ManagerClosedError()), {
+      status: 502,
+      code: 'wawp_upstream_error',
+      details: undefined,
+    });
     assert.equal(answer(new EngineRequestError('pairing code', new Error('boom'))).status, 502);
   });
 
@@ -35,17 +52,30 @@ describe('domain errors → HTTP', () => {
   });
 
   test('simulator (sandbox) errors by code', () => {
-    assert.deepEqual(answer(new SimError('qr_unknown', '')), { status: 404, code: 'not_found', details: { reason: 'qr_unknown' } });
+    assert.deepEqual(answer(new SimError('qr_unknown', '')), {
+      status: 404,
+      code: 'not_found',
+      details: { reason: 'qr_unknown' },
+    });
     assert.deepEqual(answer(new SimError('code_in_progress', '')), {
       status: 409,
       code: 'invalid_state',
       details: { status: 'code_in_progress' },
     });
-    assert.deepEqual(answer(new SimError('invalid_phone', '')).details, { parameter: 'phone', reason: 'invalid_phone' });
+    assert.deepEqual(answer(new SimError('invalid_phone', '')).details, {
+      parameter: 'phone',
+      reason: 'invalid_phone',
+    });
     assert.deepEqual(answer(new SimError('qr_invalid', '')).details, { parameter: 'qr', reason: 'qr_invalid' });
     assert.deepEqual(answer(new SimError('invalid_text', '')).details, { parameter: 'text', reason: 'invalid_text' });
-    assert.deepEqual(answer(new SimError('invalid_fault', '')).details, { parameter: 'fault', reason: 'invalid_fault' });
-    assert.deepEqual(answer(new SimError('invalid_connections', '')).details, { parameter: 'connections', reason: 'invalid_connections' });
+    assert.deepEqual(answer(new SimError('invalid_fault', '')).details, {
+      parameter: 'fault',
+      reason: 'invalid_fault',
+    });
+    assert.deepEqual(answer(new SimError('invalid_connections', '')).details, {
+      parameter: 'connections',
+      reason: 'invalid_connections',
+    });
   });
 
   test('anything else is not in the table (the error handler answers 500)', () => {

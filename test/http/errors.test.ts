@@ -61,7 +61,12 @@ const cases: Case[] = [
     details: { parameter: 'name' },
     message: 'Bad Request - Invalid Parameter: name: Expected string',
   },
-  { name: 'no token', status: 401, code: 'invalid_access_token', request: () => ({ method: 'GET', url: '/v2/session/info' }) },
+  {
+    name: 'no token',
+    status: 401,
+    code: 'invalid_access_token',
+    request: () => ({ method: 'GET', url: '/v2/session/info' }),
+  },
   {
     name: 'quota',
     status: 403,
@@ -117,7 +122,12 @@ const cases: Case[] = [
     }),
   },
   { name: 'unexpected', status: 500, code: 'internal_error', request: () => ({ method: 'GET', url: '/test/boom' }) },
-  { name: 'upstream', status: 502, code: 'wawp_upstream_error', request: () => ({ method: 'GET', url: '/test/upstream' }) },
+  {
+    name: 'upstream',
+    status: 502,
+    code: 'wawp_upstream_error',
+    request: () => ({ method: 'GET', url: '/test/upstream' }),
+  },
 ];
 
 describe('every error status in every rendition', () => {

@@ -48,14 +48,28 @@ describe('tokens never reach the logs', () => {
         payload: `access_token=${a.token}&instance_id=${id}`,
       },
       { method: 'POST' as const, url: '/v2/session/info', headers: { 'access-token': a.token, 'x-instance-id': id } },
-      { method: 'POST' as const, url: '/v2/session/info', headers: { authorization: `Bearer ${a.token}`, 'x-instance-id': id } },
+      {
+        method: 'POST' as const,
+        url: '/v2/session/info',
+        headers: { authorization: `Bearer ${a.token}`, 'x-instance-id': id },
+      },
       { method: 'GET' as const, url: '/admin/accounts', headers: t.admin },
-      { method: 'POST' as const, url: `/v2/session/config?access_token=${a.token}&instance_id=${id}`, payload: '{bad json', headers: { 'content-type': 'application/json' } },
+      {
+        method: 'POST' as const,
+        url: `/v2/session/config?access_token=${a.token}&instance_id=${id}`,
+        payload: '{bad json',
+        headers: { 'content-type': 'application/json' },
+      },
       { method: 'GET' as const, url: `/test/boom?access_token=${a.token}` },
     ];
     const from = capture.text.length;
     for (const req of requests) await t.app.inject(req);
-    const issued = await t.app.inject({ method: 'POST', url: '/admin/accounts', headers: t.admin, payload: { name: 'n' } });
+    const issued = await t.app.inject({
+      method: 'POST',
+      url: '/admin/accounts',
+      headers: t.admin,
+      payload: { name: 'n' },
+    });
     const issuedToken = issued.json().access_token;
 
     // The logger did log these requests (so the absence below means something).
@@ -63,7 +77,11 @@ describe('tokens never reach the logs', () => {
     assert.match(capture.text, /access%5Ftoken=\[REDACTED\]/);
     assert.match(capture.text, /kaboom/);
     // One access line per request (Fastify's "incoming request" line is not written).
-    const lines = capture.text.slice(from).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = capture.text
+      .slice(from)
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     assert.equal(lines.filter((l) => l.msg === 'request completed').length, requests.length + 1);
     assert.equal(lines.filter((l) => l.msg === 'incoming request').length, 0);
 
@@ -84,12 +102,25 @@ describe('tokens never reach the logs', () => {
 describe('access lines', () => {
   test('SWITCHBOARD_ACCESS_LOG=0: no access line, other lines (errors) still written', async () => {
     const quiet = new Capture();
-    const q = await setup({ logger: createLogger({ level: 'info', destination: quiet }), plugins: [boom], accessLog: false });
+    const q = await setup({
+      logger: createLogger({ level: 'info', destination: quiet }),
+      plugins: [boom],
+      accessLog: false,
+    });
     try {
       assert.equal((await q.app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
-      assert.equal((await q.app.inject({ method: 'GET', url: '/test/boom', headers: { 'x-request-id': 'quiet-1' } })).statusCode, 500);
-      const lines = quiet.text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-      assert.deepEqual(lines.filter((l) => l.msg === 'request completed'), []);
+      assert.equal(
+        (await q.app.inject({ method: 'GET', url: '/test/boom', headers: { 'x-request-id': 'quiet-1' } })).statusCode,
+        500,
+      );
+      const lines = quiet.text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+      assert.deepEqual(
+        lines.filter((l) => l.msg === 'request completed'),
+        [],
+      );
       assert.equal(lines.filter((l) => l.msg === 'unexpected error' && l.reqId === 'quiet-1').length, 1);
     } finally {
       await q.close();
@@ -98,8 +129,17 @@ describe('access lines', () => {
 
   test('an access line: method, redacted URL, status, response time, request id', async () => {
     const from = capture.text.length;
-    await t.app.inject({ method: 'GET', url: `/v2/session/info?access_token=${a.token}&instance_id=${id}`, headers: { 'x-request-id': 'acc-1' } });
-    const line = JSON.parse(capture.text.slice(from).split('\n').find((l) => l.includes('acc-1'))!);
+    await t.app.inject({
+      method: 'GET',
+      url: `/v2/session/info?access_token=${a.token}&instance_id=${id}`,
+      headers: { 'x-request-id': 'acc-1' },
+    });
+    const line = JSON.parse(
+      capture.text
+        .slice(from)
+        .split('\n')
+        .find((l) => l.includes('acc-1'))!,
+    );
     assert.equal(line.msg, 'request completed');
     assert.equal(line.level, 30);
     assert.equal(line.req.method, 'GET');
@@ -113,9 +153,15 @@ describe('redactUrl', () => {
   test('cases', () => {
     assert.equal(redactUrl('/x'), '/x');
     assert.equal(redactUrl('/x?a=1'), '/x?a=1');
-    assert.equal(redactUrl('/x?access_token=s&a=1&access_token=t'), '/x?access_token=[REDACTED]&a=1&access_token=[REDACTED]');
+    assert.equal(
+      redactUrl('/x?access_token=s&a=1&access_token=t'),
+      '/x?access_token=[REDACTED]&a=1&access_token=[REDACTED]',
+    );
     assert.equal(redactUrl('/x?ACCESS_TOKEN=s'), '/x?ACCESS_TOKEN=[REDACTED]');
-    assert.equal(redactUrl('/x?access_token[]=s&access-token=t'), '/x?access_token[]=[REDACTED]&access-token=[REDACTED]');
+    assert.equal(
+      redactUrl('/x?access_token[]=s&access-token=t'),
+      '/x?access_token[]=[REDACTED]&access-token=[REDACTED]',
+    );
     assert.equal(redactUrl('/x?access_token'), '/x?access_token=[REDACTED]');
     assert.equal(redactUrl('/x?%E0=1&access%5ftoken=s'), '/x?%E0=1&access%5ftoken=[REDACTED]');
     // Queries without escapes take a one-pass path: same answers.

@@ -37,7 +37,10 @@ describe('GET /openapi.json', () => {
       for (const method of Object.keys(ops)) listed.add(`${method} ${path}`);
     }
     for (const r of ROUTES) assert.ok(listed.has(r), `${r} missing from OpenAPI`);
-    assert.ok(!listed.has('get /openapi.json') && ![...listed].some((r) => r.split(' ')[1]!.startsWith('/docs')), 'docs routes hidden');
+    assert.ok(
+      !listed.has('get /openapi.json') && ![...listed].some((r) => r.split(' ')[1]!.startsWith('/docs')),
+      'docs routes hidden',
+    );
 
     const schemes = doc.components.securitySchemes;
     assert.deepEqual(schemes.accessTokenQuery, { type: 'apiKey', in: 'query', name: 'access_token' });

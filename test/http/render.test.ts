@@ -16,7 +16,10 @@ describe('toXml', () => {
   });
 
   test('top-level arrays become repeated <item> under the root', () => {
-    assert.equal(toXml('instances', [{ id: 'a' }, { id: 'b' }]), '<?xml version="1.0" encoding="UTF-8"?><instances><item><id>a</id></item><item><id>b</id></item></instances>');
+    assert.equal(
+      toXml('instances', [{ id: 'a' }, { id: 'b' }]),
+      '<?xml version="1.0" encoding="UTF-8"?><instances><item><id>a</id></item><item><id>b</id></item></instances>',
+    );
   });
 
   test('text is escaped and characters XML cannot carry are replaced', () => {
@@ -28,7 +31,7 @@ describe('toXml', () => {
   });
 
   test('keys that are not XML names survive as <entry key="…">', () => {
-    const xml = toXml('x', { '201@c.us': 1, '<evil a="1">': 2, '1abc': 3, 'xmlfoo': 4, ok_name: 5 });
+    const xml = toXml('x', { '201@c.us': 1, '<evil a="1">': 2, '1abc': 3, xmlfoo: 4, ok_name: 5 });
     assert.ok(xml.includes('<entry key="201@c.us">1</entry>'));
     assert.ok(xml.includes('<entry key="&lt;evil a=&quot;1&quot;&gt;">2</entry>'));
     assert.ok(xml.includes('<entry key="1abc">3</entry>'));

@@ -18,7 +18,10 @@ after(() => t.close());
 
 async function expectClientError(req: InjectOptions, status?: number, code?: string) {
   const res = await t.app.inject(req);
-  assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${req.method} ${String(req.url).slice(0, 80)} → ${res.statusCode} ${res.body.slice(0, 200)}`);
+  assert.ok(
+    res.statusCode >= 400 && res.statusCode < 500,
+    `${req.method} ${String(req.url).slice(0, 80)} → ${res.statusCode} ${res.body.slice(0, 200)}`,
+  );
   if (status) assert.equal(res.statusCode, status, res.body.slice(0, 300));
   const body = res.json();
   assert.equal(typeof body.request_id, 'string');
@@ -29,15 +32,28 @@ async function expectClientError(req: InjectOptions, status?: number, code?: str
 describe('bodies', () => {
   test('2 MB body → 413 payload_too_large (with and without a token)', async () => {
     const big = JSON.stringify({ access_token: a.token, instance_id: id, name: 'x'.repeat(2 * 1024 * 1024) });
-    for (const url of [`/v2/session/config?access_token=${a.token}&instance_id=${id}`, '/v2/session/config', '/admin/accounts']) {
-      await expectClientError({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: big }, 413, 'payload_too_large');
+    for (const url of [
+      `/v2/session/config?access_token=${a.token}&instance_id=${id}`,
+      '/v2/session/config',
+      '/admin/accounts',
+    ]) {
+      await expectClientError(
+        { method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: big },
+        413,
+        'payload_too_large',
+      );
     }
   });
   test('2 MB chunked body without Content-Length → 413', async () => {
     const { Readable } = await import('node:stream');
     const chunks = Array.from({ length: 32 }, () => Buffer.alloc(64 * 1024, 'a'));
     await expectClientError(
-      { method: 'POST', url: '/v2/session/create', headers: { 'content-type': 'application/json' }, payload: Readable.from(chunks) },
+      {
+        method: 'POST',
+        url: '/v2/session/create',
+        headers: { 'content-type': 'application/json' },
+        payload: Readable.from(chunks),
+      },
       413,
       'payload_too_large',
     );
@@ -45,7 +61,12 @@ describe('bodies', () => {
   test('invalid JSON → 400 invalid_parameter body', async () => {
     for (const payload of ['{', '{"a":', 'nul', '{"a":1}}', '\u0000']) {
       const res = await expectClientError(
-        { method: 'POST', url: `/v2/session/config?access_token=${a.token}&instance_id=${id}`, headers: { 'content-type': 'application/json' }, payload },
+        {
+          method: 'POST',
+          url: `/v2/session/config?access_token=${a.token}&instance_id=${id}`,
+          headers: { 'content-type': 'application/json' },
+          payload,
+        },
         400,
         'invalid_parameter',
       );
@@ -57,11 +78,20 @@ describe('bodies', () => {
     for (const payload of ['{bad', bad]) {
       for (const type of ['application/json', 'application/x-www-form-urlencoded']) {
         await expectClientError(
-          { method: 'POST', url: `/v2/session/config?access_token=wrong&instance_id=${id}`, headers: { 'content-type': type }, payload },
+          {
+            method: 'POST',
+            url: `/v2/session/config?access_token=wrong&instance_id=${id}`,
+            headers: { 'content-type': type },
+            payload,
+          },
           401,
           'invalid_access_token',
         );
-        await expectClientError({ method: 'POST', url: '/admin/accounts', headers: { 'content-type': type }, payload }, 401, 'invalid_access_token');
+        await expectClientError(
+          { method: 'POST', url: '/admin/accounts', headers: { 'content-type': type }, payload },
+          401,
+          'invalid_access_token',
+        );
       }
     }
   });
@@ -69,7 +99,12 @@ describe('bodies', () => {
     const bad = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]);
     for (const type of ['application/json', 'application/x-www-form-urlencoded']) {
       await expectClientError(
-        { method: 'POST', url: `/v2/session/config?access_token=${a.token}&instance_id=${id}`, headers: { 'content-type': type }, payload: bad },
+        {
+          method: 'POST',
+          url: `/v2/session/config?access_token=${a.token}&instance_id=${id}`,
+          headers: { 'content-type': type },
+          payload: bad,
+        },
         400,
         'invalid_parameter',
       );
@@ -90,7 +125,12 @@ describe('bodies', () => {
   test('non-object JSON bodies are 400 (arrays, strings, numbers)', async () => {
     for (const payload of ['[1,2]', '"str"', '42', 'true']) {
       await expectClientError(
-        { method: 'POST', url: `/v2/session/config?access_token=${a.token}&instance_id=${id}`, headers: { 'content-type': 'application/json' }, payload },
+        {
+          method: 'POST',
+          url: `/v2/session/config?access_token=${a.token}&instance_id=${id}`,
+          headers: { 'content-type': 'application/json' },
+          payload,
+        },
         400,
         'invalid_parameter',
       );
@@ -111,44 +151,85 @@ describe('bodies', () => {
   });
   test('unsupported content type → 400, not 5xx', async () => {
     await expectClientError(
-      { method: 'POST', url: `/v2/session/config?access_token=${a.token}&instance_id=${id}`, headers: { 'content-type': 'application/octet-stream' }, payload: 'abc' },
+      {
+        method: 'POST',
+        url: `/v2/session/config?access_token=${a.token}&instance_id=${id}`,
+        headers: { 'content-type': 'application/octet-stream' },
+        payload: 'abc',
+      },
       400,
     );
   });
   test('wrong types everywhere → 400', async () => {
     const url = `/v2/session/config?access_token=${a.token}&instance_id=${id}`;
-    for (const payload of [{ name: 1 }, { name: {} }, { name: ['x', 'y'] }, { signature: 1 }, { expected_phone: true }, { name: null }]) {
+    for (const payload of [
+      { name: 1 },
+      { name: {} },
+      { name: ['x', 'y'] },
+      { signature: 1 },
+      { expected_phone: true },
+      { name: null },
+    ]) {
       await expectClientError({ method: 'POST', url, payload }, 400, 'invalid_parameter');
     }
     for (const payload of [{ name: 1 }, { webhooks: 'x' }, { webhooks: {} }]) {
-      await expectClientError({ method: 'POST', url: `/v2/session/create?access_token=${a.token}`, payload }, 400, 'invalid_parameter');
+      await expectClientError(
+        { method: 'POST', url: `/v2/session/create?access_token=${a.token}`, payload },
+        400,
+        'invalid_parameter',
+      );
     }
   });
 });
 
 describe('query strings and paths', () => {
   test('arrays where strings are expected', async () => {
-    await expectClientError({ method: 'GET', url: `/v2/session/info?access_token=${a.token}&access_token=${a.token}&instance_id=${id}` }, 401);
-    await expectClientError({ method: 'GET', url: `/v2/session/info?access_token=${a.token}&instance_id=${id}&instance_id=${id}` }, 400, 'invalid_parameter');
-    await expectClientError({ method: 'GET', url: `/v2/session/info?access_token[]=${a.token}&instance_id=${id}` }, 401);
+    await expectClientError(
+      { method: 'GET', url: `/v2/session/info?access_token=${a.token}&access_token=${a.token}&instance_id=${id}` },
+      401,
+    );
+    await expectClientError(
+      { method: 'GET', url: `/v2/session/info?access_token=${a.token}&instance_id=${id}&instance_id=${id}` },
+      400,
+      'invalid_parameter',
+    );
+    await expectClientError(
+      { method: 'GET', url: `/v2/session/info?access_token[]=${a.token}&instance_id=${id}` },
+      401,
+    );
     await expectClientError({ method: 'GET', url: `/v2/session/info?access_token[a]=x&instance_id[b]=y` }, 401);
   });
   test('huge query strings', async () => {
     const huge = 'a'.repeat(200_000);
     await expectClientError({ method: 'GET', url: `/v2/session/info?access_token=${huge}` }, 401);
-    await expectClientError({ method: 'GET', url: `/v2/session/info?access_token=${a.token}&instance_id=${huge}` }, 404, 'invalid_instance');
+    await expectClientError(
+      { method: 'GET', url: `/v2/session/info?access_token=${a.token}&instance_id=${huge}` },
+      404,
+      'invalid_instance',
+    );
     await expectClientError({ method: 'GET', url: `/v2/session/info?${'x=1&'.repeat(20_000)}` }, 401);
     await expectClientError({ method: 'GET', url: `/nope?${huge}` }, 404, 'not_found');
   });
   test('undecodable and prototype-ish query strings', async () => {
     await expectClientError({ method: 'GET', url: '/v2/session/info?access_token=%FF' }, 401);
-    await expectClientError({ method: 'GET', url: `/v2/session/info?access_token=${a.token}&instance_id=%FF%FE` }, 404, 'invalid_instance');
-    const ok = await t.app.inject({ method: 'GET', url: `/v2/session/info?%=%&__proto__=1&constructor=2&access_token=${a.token}&instance_id=${id}` });
+    await expectClientError(
+      { method: 'GET', url: `/v2/session/info?access_token=${a.token}&instance_id=%FF%FE` },
+      404,
+      'invalid_instance',
+    );
+    const ok = await t.app.inject({
+      method: 'GET',
+      url: `/v2/session/info?%=%&__proto__=1&constructor=2&access_token=${a.token}&instance_id=${id}`,
+    });
     assert.equal(ok.statusCode, 200);
   });
   test('odd instance ids are simply not found', async () => {
     for (const bad of ['../../etc/passwd', '%00', "' OR 1=1 --", 'é', `${id}%00`, `${id} `]) {
-      await expectClientError({ method: 'GET', url: `/v2/session/info?access_token=${a.token}&instance_id=${encodeURIComponent(bad)}` }, 404, 'invalid_instance');
+      await expectClientError(
+        { method: 'GET', url: `/v2/session/info?access_token=${a.token}&instance_id=${encodeURIComponent(bad)}` },
+        404,
+        'invalid_instance',
+      );
     }
   });
   test('`../` and `%00` path tricks', async () => {
@@ -177,13 +258,22 @@ describe('query strings and paths', () => {
   });
   test('a very long path parameter is 400 invalid_parameter path (as the OpenAPI lists it)', async () => {
     await expectClientError({ method: 'DELETE', url: `/admin/tokens/${'t'.repeat(5000)}`, headers: t.admin }, 400);
-    await expectClientError({ method: 'POST', url: `/admin/accounts/${'a'.repeat(150)}/tokens`, headers: t.admin }, 400);
+    await expectClientError(
+      { method: 'POST', url: `/admin/accounts/${'a'.repeat(150)}/tokens`, headers: t.admin },
+      400,
+    );
   });
   test('odd methods and headers', async () => {
     await expectClientError({ method: 'PATCH', url: '/health' }, 405);
     await expectClientError({ method: 'OPTIONS', url: '/v2/session/info' }, 405);
     await expectClientError({ method: 'GET', url: '/v2/session/info', headers: { authorization: 'Bearer' } }, 401);
-    await expectClientError({ method: 'GET', url: '/v2/session/info', headers: { authorization: 'x'.repeat(10_000) } }, 401);
-    await expectClientError({ method: 'GET', url: '/v2/session/info', headers: { 'access-token': 'x'.repeat(10_000) } }, 401);
+    await expectClientError(
+      { method: 'GET', url: '/v2/session/info', headers: { authorization: 'x'.repeat(10_000) } },
+      401,
+    );
+    await expectClientError(
+      { method: 'GET', url: '/v2/session/info', headers: { 'access-token': 'x'.repeat(10_000) } },
+      401,
+    );
   });
 });

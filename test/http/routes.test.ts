@@ -24,7 +24,10 @@ describe('GET /health', () => {
   test('XML rendition', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/health', headers: { accept: 'application/xml' } });
     assert.equal(res.headers['content-type'], 'application/xml; charset=utf-8');
-    assert.match(res.body, /^<\?xml version="1.0" encoding="UTF-8"\?><health><status>ok<\/status><version>[^<]+<\/version><sandbox>false<\/sandbox><store>sqlite<\/store><\/health>$/);
+    assert.match(
+      res.body,
+      /^<\?xml version="1.0" encoding="UTF-8"\?><health><status>ok<\/status><version>[^<]+<\/version><sandbox>false<\/sandbox><store>sqlite<\/store><\/health>$/,
+    );
   });
   test('text/plain and text/html success answers are JSON', async () => {
     for (const accept of ['text/plain', 'text/html']) {
@@ -37,7 +40,12 @@ describe('GET /health', () => {
 
 describe('admin accounts', () => {
   test('create with defaults, list without tokens', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/admin/accounts', headers: t.admin, payload: { name: 'Globex' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/admin/accounts',
+      headers: t.admin,
+      payload: { name: 'Globex' },
+    });
     assert.equal(res.statusCode, 201);
     const body = res.json();
     assert.deepEqual(Object.keys(body).sort(), ['access_token', 'id', 'max_instances', 'name']);
@@ -54,16 +62,30 @@ describe('admin accounts', () => {
     assert.ok(!list.body.includes('access_token'));
   });
   test('max_instances is honoured; bad values are 400', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/admin/accounts', headers: t.admin, payload: { name: 'x', max_instances: 2 } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/admin/accounts',
+      headers: t.admin,
+      payload: { name: 'x', max_instances: 2 },
+    });
     assert.equal(res.json().max_instances, 2);
     for (const bad of [-1, 1.5, '3', null]) {
-      const r = await t.app.inject({ method: 'POST', url: '/admin/accounts', headers: t.admin, payload: { name: 'x', max_instances: bad } });
+      const r = await t.app.inject({
+        method: 'POST',
+        url: '/admin/accounts',
+        headers: t.admin,
+        payload: { name: 'x', max_instances: bad },
+      });
       assert.equal(r.statusCode, 400, String(bad));
       assert.deepEqual(r.json().details, { parameter: 'max_instances' });
     }
   });
   test('list as XML: repeated <item>', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/admin/accounts', headers: { ...t.admin, accept: 'text/xml' } });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/admin/accounts',
+      headers: { ...t.admin, accept: 'text/xml' },
+    });
     assert.equal(res.headers['content-type'], 'text/xml; charset=utf-8');
     assert.match(res.body, /^<\?xml[^>]+\?><accounts><item><id>acc_/);
   });
@@ -88,11 +110,20 @@ describe('POST /v2/session/create', () => {
       webhooks: [],
     });
     const cfg = await t.app.inject({ method: 'POST', url: `/v2/session/config?${q(id)}` });
-    assert.deepEqual(cfg.json(), { instance_id: id, name: 'sales', expected_phone: '201012345678', signature: '\n-- {{pushName}}' });
+    assert.deepEqual(cfg.json(), {
+      instance_id: id,
+      name: 'sales',
+      expected_phone: '201012345678',
+      signature: '\n-- {{pushName}}',
+    });
   });
   test('a bad expected_phone is 400 invalid_parameter', async () => {
     for (const bad of ['12345', '1234567890123456', 'abc']) {
-      const res = await t.app.inject({ method: 'POST', url: `/v2/session/create?${q()}`, payload: { expected_phone: bad } });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `/v2/session/create?${q()}`,
+        payload: { expected_phone: bad },
+      });
       assert.equal(res.statusCode, 400, bad);
       assert.equal(res.json().code, 'invalid_parameter');
       assert.deepEqual(res.json().details, { parameter: 'expected_phone' });
@@ -108,10 +139,17 @@ describe('POST /v2/session/create', () => {
     const concurrent = await Promise.all(
       [1, 2, 3].map(() => t.app.inject({ method: 'POST', url: `/v2/session/create?access_token=${small.token}` })),
     );
-    assert.deepEqual(concurrent.map((r) => r.statusCode), [403, 403, 403]);
+    assert.deepEqual(
+      concurrent.map((r) => r.statusCode),
+      [403, 403, 403],
+    );
   });
   test('XML rendition with root <session>', async () => {
-    const res = await t.app.inject({ method: 'POST', url: `/v2/session/create?${q()}`, headers: { accept: 'application/xml' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/v2/session/create?${q()}`,
+      headers: { accept: 'application/xml' },
+    });
     assert.equal(res.statusCode, 201);
     assert.match(res.body, /^<\?xml[^>]+\?><session><instance_id>[A-Za-z0-9]{12}<\/instance_id><session_name>/);
   });
@@ -157,9 +195,16 @@ describe('GET|POST /v2/session/info', () => {
     assert.equal(body.status, 'WORKING');
     assert.equal(body.reason, 'connected');
     assert.deepEqual(body.me, { id: '201012345678@c.us', pushName: 'John <Doe>' });
-    assert.deepEqual(body.history.map((h: { reason: string }) => h.reason), ['connected', 'start_requested', 'created']);
+    assert.deepEqual(
+      body.history.map((h: { reason: string }) => h.reason),
+      ['connected', 'start_requested', 'created'],
+    );
 
-    const xml = await t.app.inject({ method: 'GET', url: `/v2/session/info?${q(id)}`, headers: { accept: 'application/xml' } });
+    const xml = await t.app.inject({
+      method: 'GET',
+      url: `/v2/session/info?${q(id)}`,
+      headers: { accept: 'application/xml' },
+    });
     assert.ok(xml.body.includes('<me><id>201012345678@c.us</id><pushName>John &lt;Doe&gt;</pushName></me>'));
     assert.ok(xml.body.includes('<proxy nil="true"/>'));
     assert.ok(xml.body.includes('<history><item><status>WORKING</status>'));
@@ -185,12 +230,29 @@ describe('DELETE|POST /v2/session/delete', () => {
 describe('POST /v2/session/config', () => {
   test('partial updates; null clears; empty body returns the config', async () => {
     const id = await createInstance(t, a.token, { name: 'cfg' });
-    let res = await t.app.inject({ method: 'POST', url: `/v2/session/config?${q(id)}`, payload: { expected_phone: '(0044) 7700 900123' } });
+    let res = await t.app.inject({
+      method: 'POST',
+      url: `/v2/session/config?${q(id)}`,
+      payload: { expected_phone: '(0044) 7700 900123' },
+    });
     assert.equal(res.statusCode, 200);
     assert.deepEqual(res.json(), { instance_id: id, name: 'cfg', expected_phone: '00447700900123', signature: null });
-    res = await t.app.inject({ method: 'POST', url: `/v2/session/config?${q(id)}`, payload: { name: 'renamed', signature: 'sig' } });
-    assert.deepEqual(res.json(), { instance_id: id, name: 'renamed', expected_phone: '00447700900123', signature: 'sig' });
-    res = await t.app.inject({ method: 'POST', url: `/v2/session/config?${q(id)}`, payload: { expected_phone: null, signature: null } });
+    res = await t.app.inject({
+      method: 'POST',
+      url: `/v2/session/config?${q(id)}`,
+      payload: { name: 'renamed', signature: 'sig' },
+    });
+    assert.deepEqual(res.json(), {
+      instance_id: id,
+      name: 'renamed',
+      expected_phone: '00447700900123',
+      signature: 'sig',
+    });
+    res = await t.app.inject({
+      method: 'POST',
+      url: `/v2/session/config?${q(id)}`,
+      payload: { expected_phone: null, signature: null },
+    });
     assert.deepEqual(res.json(), { instance_id: id, name: 'renamed', expected_phone: null, signature: null });
     res = await t.app.inject({ method: 'POST', url: `/v2/session/config?${q(id)}` });
     assert.equal(res.json().name, 'renamed');
@@ -268,7 +330,11 @@ describe('/v2/account/instances and /v2/account/stats', () => {
       by_platform: { android: 2, ios: 2, web: 1, unknown: 1 },
       max_instances: 10,
     });
-    const xml = await t.app.inject({ method: 'GET', url: `/v2/account/instances?access_token=${acc.token}`, headers: { accept: 'application/xml' } });
+    const xml = await t.app.inject({
+      method: 'GET',
+      url: `/v2/account/instances?access_token=${acc.token}`,
+      headers: { accept: 'application/xml' },
+    });
     assert.match(xml.body, /^<\?xml[^>]+\?><instances>(<item>.*?<\/item>){9}<\/instances>$/);
   });
   test('empty account: zeros everywhere', async () => {

@@ -141,13 +141,47 @@ describe('errors in every format', () => {
   const boom = () => {
     throw new Error('secret internals');
   };
-  const cases: Array<{ name: string; status: number; code: string; answer?: () => MeAnswer; query?: () => string; details?: unknown }> = [
+  const cases: Array<{
+    name: string;
+    status: number;
+    code: string;
+    answer?: () => MeAnswer;
+    query?: () => string;
+    details?: unknown;
+  }> = [
     { name: 'missing instance_id', status: 400, code: 'missing_parameter', query: () => `access_token=${acc.token}` },
-    { name: 'wrong token', status: 401, code: 'invalid_access_token', query: () => `access_token=nope&instance_id=${instance}` },
-    { name: 'unknown instance', status: 404, code: 'invalid_instance', query: () => `access_token=${acc.token}&instance_id=Zz9Zz9Zz9Zz9` },
-    { name: "another account's instance", status: 404, code: 'invalid_instance', query: () => `access_token=${other.token}&instance_id=${instance}` },
-    { name: 'not WORKING', status: 404, code: 'session_not_connected', answer: () => ({ kind: 'not_connected', status: 'STOPPED' }), details: { status: 'STOPPED' } },
-    { name: 'not WORKING (QR shown)', status: 404, code: 'session_not_connected', answer: () => ({ kind: 'not_connected', status: 'SCAN_QR_CODE' }), details: { status: 'SCAN_QR_CODE' } },
+    {
+      name: 'wrong token',
+      status: 401,
+      code: 'invalid_access_token',
+      query: () => `access_token=nope&instance_id=${instance}`,
+    },
+    {
+      name: 'unknown instance',
+      status: 404,
+      code: 'invalid_instance',
+      query: () => `access_token=${acc.token}&instance_id=Zz9Zz9Zz9Zz9`,
+    },
+    {
+      name: "another account's instance",
+      status: 404,
+      code: 'invalid_instance',
+      query: () => `access_token=${other.token}&instance_id=${instance}`,
+    },
+    {
+      name: 'not WORKING',
+      status: 404,
+      code: 'session_not_connected',
+      answer: () => ({ kind: 'not_connected', status: 'STOPPED' }),
+      details: { status: 'STOPPED' },
+    },
+    {
+      name: 'not WORKING (QR shown)',
+      status: 404,
+      code: 'session_not_connected',
+      answer: () => ({ kind: 'not_connected', status: 'SCAN_QR_CODE' }),
+      details: { status: 'SCAN_QR_CODE' },
+    },
     { name: 'unexpected failure', status: 500, code: 'internal_error', answer: boom },
     { name: 'manager shut down', status: 502, code: 'wawp_upstream_error', answer: closed },
     { name: 'engine out of reach', status: 502, code: 'wawp_upstream_error', answer: () => ({ kind: 'unreachable' }) },
@@ -169,7 +203,10 @@ describe('errors in every format', () => {
           assert.ok(!res.body.includes('secret internals'));
         } else if (format === 'xml') {
           assert.match(type, /^application\/xml/);
-          assert.match(res.body, new RegExp(`^<\\?xml [^>]*\\?><error><status>${c.status}</status><code>${c.code}</code>`));
+          assert.match(
+            res.body,
+            new RegExp(`^<\\?xml [^>]*\\?><error><status>${c.status}</status><code>${c.code}</code>`),
+          );
           if (c.details) assert.match(res.body, /<details><status>[A-Z_]+<\/status><\/details>/);
         } else if (format === 'text') {
           assert.match(type, /^text\/plain/);
@@ -183,7 +220,10 @@ describe('errors in every format', () => {
   }
 
   test('POST → 405 with Allow: GET (the route is GET only, as Wawp)', async () => {
-    const res = await t.app.inject({ method: 'POST', url: `/v2/session/me?access_token=${acc.token}&instance_id=${instance}` });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/v2/session/me?access_token=${acc.token}&instance_id=${instance}`,
+    });
     assert.equal(res.statusCode, 405);
     assert.match(String(res.headers.allow), /GET/);
   });
@@ -194,10 +234,17 @@ describe('OpenAPI', () => {
     const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     const op = doc.paths['/v2/session/me'].get;
     const ok = op.responses['200'];
-    assert.deepEqual(
-      Object.keys(ok.content['application/json'].schema.properties),
-      ['id', 'pushName', 'platform', 'me', 'lid', 'displayName', 'platformRaw', 'source', 'updatedAt'],
-    );
+    assert.deepEqual(Object.keys(ok.content['application/json'].schema.properties), [
+      'id',
+      'pushName',
+      'platform',
+      'me',
+      'lid',
+      'displayName',
+      'platformRaw',
+      'source',
+      'updatedAt',
+    ]);
     assert.ok(ok.headers.ETag && ok.headers['Cache-Control']);
     assert.ok(op.responses['304'].headers.ETag);
     assert.equal(op.responses['304'].content, undefined);

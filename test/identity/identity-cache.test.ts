@@ -13,7 +13,17 @@ const RECORD: IdentityRecord = JOHN_DOE;
 
 test('body: Wawp keys first, in order, then extensions; id in @c.us form', () => {
   const body = meBody(RECORD, 'live');
-  assert.deepEqual(Object.keys(body), ['id', 'pushName', 'platform', 'me', 'lid', 'displayName', 'platformRaw', 'source', 'updatedAt']);
+  assert.deepEqual(Object.keys(body), [
+    'id',
+    'pushName',
+    'platform',
+    'me',
+    'lid',
+    'displayName',
+    'platformRaw',
+    'source',
+    'updatedAt',
+  ]);
   assert.deepEqual(Object.keys(body.me), ['id', 'name']);
   assert.equal(body.id, '201012345678@c.us');
   assert.equal(body.me.id, body.id);
@@ -116,7 +126,10 @@ test('expected_phone: digits compared exactly, nothing guessed', () => {
   assert.equal(phoneMismatch('+20 101-234.5678', '201012345678'), null);
   assert.equal(phoneMismatch('(20) 1012345678', '201012345678'), null);
   // International prefix and trunk zero are NOT stripped: the number must carry its country code as WhatsApp has it.
-  assert.deepEqual(phoneMismatch('00201012345678', '201012345678'), { expected: '00201012345678', actual: '201012345678' });
+  assert.deepEqual(phoneMismatch('00201012345678', '201012345678'), {
+    expected: '00201012345678',
+    actual: '201012345678',
+  });
   assert.deepEqual(phoneMismatch('01012345678', '201012345678'), { expected: '01012345678', actual: '201012345678' });
   assert.deepEqual(phoneMismatch('201099999999', '201012345678'), { expected: '201099999999', actual: '201012345678' });
 });

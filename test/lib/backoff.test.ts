@@ -15,8 +15,14 @@ test('without jitter the delay doubles from base and stops at the cap', () => {
 
 test('jitter only shortens, within [d·(1−jitter), d], and never exceeds the cap', () => {
   const o = { baseMs: 1000, maxMs: 60_000, jitter: 0.5 };
-  assert.equal(backoffDelay(3, o, () => 0), 4000);
-  assert.equal(backoffDelay(3, o, () => 0.999999), 2000);
+  assert.equal(
+    backoffDelay(3, o, () => 0),
+    4000,
+  );
+  assert.equal(
+    backoffDelay(3, o, () => 0.999999),
+    2000,
+  );
   for (let attempt = 1; attempt <= 12; attempt++) {
     const ceiling = Math.min(60_000, 1000 * 2 ** (attempt - 1));
     for (let i = 0; i < 200; i++) {
@@ -33,8 +39,14 @@ test('jitter spreads delays (not all equal)', () => {
 });
 
 test('out-of-range jitter is clamped; bad attempt numbers are refused', () => {
-  assert.equal(backoffDelay(1, { baseMs: 100, maxMs: 1000, jitter: 7 }, () => 0.5), 50);
-  assert.equal(backoffDelay(1, { baseMs: 100, maxMs: 1000, jitter: -1 }, () => 0.5), 100);
+  assert.equal(
+    backoffDelay(1, { baseMs: 100, maxMs: 1000, jitter: 7 }, () => 0.5),
+    50,
+  );
+  assert.equal(
+    backoffDelay(1, { baseMs: 100, maxMs: 1000, jitter: -1 }, () => 0.5),
+    100,
+  );
   assert.throws(() => backoffDelay(0, DEFAULT_BACKOFF), RangeError);
   assert.throws(() => backoffDelay(1.5, DEFAULT_BACKOFF), RangeError);
 });

@@ -68,5 +68,8 @@ test('forEachLimited keeps at most `limit` in flight, visits all, survives failu
   assert.equal(peak, 3);
   assert.deepEqual(seen.sort(), [1, 2, 3, 4, 5, 6, 7]);
   await forEachLimited([], 2, async () => assert.fail('no items'));
-  await assert.rejects(forEachLimited([1], 0, async () => undefined), RangeError);
+  await assert.rejects(
+    forEachLimited([1], 0, async () => undefined),
+    RangeError,
+  );
 });

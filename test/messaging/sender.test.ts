@@ -39,7 +39,10 @@ async function fixture() {
     reason: 'connected',
   });
   const engine = new FakeEngine();
-  const session = engine.start({ instanceId: instance.id, auth: { get: async () => ({}), set: async () => {}, clear: async () => {} } });
+  const session = engine.start({
+    instanceId: instance.id,
+    auth: { get: async () => ({}), set: async () => {}, clear: async () => {} },
+  });
   let target: FakeSession | null = session;
   const queue = (text: string, over: Partial<NewOutbound> = {}) =>
     store.outbound.enqueue({
@@ -76,11 +79,14 @@ describe('OutboundSender', () => {
     sender.kick(f.instance.id);
     const settled = await sender.settled(rows[2]!.id, 5_000);
     assert.equal(settled?.status, 'sent');
-    assert.deepEqual(f.session.sent.map((m) => [m.id, m.text, m.replyTo, m.to]), [
-      [rows[0]!.id, 'a', null, '201099999999@s.whatsapp.net'],
-      [rows[1]!.id, 'b', 'Q', '201099999999@s.whatsapp.net'],
-      [rows[2]!.id, 'c', null, '201099999999@s.whatsapp.net'],
-    ]);
+    assert.deepEqual(
+      f.session.sent.map((m) => [m.id, m.text, m.replyTo, m.to]),
+      [
+        [rows[0]!.id, 'a', null, '201099999999@s.whatsapp.net'],
+        [rows[1]!.id, 'b', 'Q', '201099999999@s.whatsapp.net'],
+        [rows[2]!.id, 'c', null, '201099999999@s.whatsapp.net'],
+      ],
+    );
     for (const r of rows) assert.ok((await store.outbound.get(r.id))?.waTimestamp);
     await sender.close();
   });
@@ -119,7 +125,11 @@ describe('OutboundSender', () => {
     const a = await f.queue('a');
     const b = await f.queue('b');
     f.session.failSend = new Error('server said no');
-    const sender = new OutboundSender(store, () => f.target(), silent, { retryBaseMs: 5, retryMaxMs: 20, maxAttempts: 3 });
+    const sender = new OutboundSender(store, () => f.target(), silent, {
+      retryBaseMs: 5,
+      retryMaxMs: 20,
+      maxAttempts: 3,
+    });
     sender.kick(f.instance.id);
     const failed = await sender.settled(a.id, 5_000);
     assert.equal(failed?.status, 'failed');
@@ -128,7 +138,10 @@ describe('OutboundSender', () => {
     f.session.failSend = null;
     sender.kick(f.instance.id);
     assert.equal((await sender.settled(b.id, 5_000))?.status, 'sent');
-    assert.deepEqual(f.session.sent.map((m) => m.id), [b.id]);
+    assert.deepEqual(
+      f.session.sent.map((m) => m.id),
+      [b.id],
+    );
     await sender.close();
   });
 

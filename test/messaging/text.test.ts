@@ -8,13 +8,28 @@ import { renderSignature } from '../../src/messaging/text-signature.ts';
 describe('parseChatId', () => {
   test('digits (with + and spaces removed), @c.us and @s.whatsapp.net', () => {
     const want = { chatId: '201234567890@c.us', jid: '201234567890@s.whatsapp.net', digits: '201234567890' };
-    for (const raw of ['201234567890', '+20 123 456 7890', '201234567890@c.us', '201234567890@s.whatsapp.net', '201234567890@C.US']) {
+    for (const raw of [
+      '201234567890',
+      '+20 123 456 7890',
+      '201234567890@c.us',
+      '201234567890@s.whatsapp.net',
+      '201234567890@C.US',
+    ]) {
       assert.deepEqual(parseChatId(raw), want, raw);
     }
   });
 
   test('groups, LIDs, letters, dashes, too short or too long are refused', () => {
-    for (const raw of ['120363000000000000@g.us', '123456789012345@lid', 'abc', '2012-345-678', '12345', '1234567890123456', '', '@c.us']) {
+    for (const raw of [
+      '120363000000000000@g.us',
+      '123456789012345@lid',
+      'abc',
+      '2012-345-678',
+      '12345',
+      '1234567890123456',
+      '',
+      '@c.us',
+    ]) {
       assert.equal(parseChatId(raw), null, raw);
     }
   });

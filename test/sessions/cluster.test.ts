@@ -89,7 +89,8 @@ async function instance(name: string): Promise<string> {
 const stored = async (id: string) => (await setupStore.getInstance(id))!;
 const history = async (id: string) =>
   (await setupStore.listStatusHistory(id, 50)).reverse().map((h) => `${h.status}/${h.reason}`);
-const working = (id: string) => eventually(async () => ((await stored(id)).status === 'WORKING' ? true : undefined), `${id} WORKING`);
+const working = (id: string) =>
+  eventually(async () => ((await stored(id)).status === 'WORKING' ? true : undefined), `${id} WORKING`);
 
 before(async () => {
   setupStore = createPostgresStore({ url: PG_URL, schema, maxConnections: 2 });
@@ -138,7 +139,11 @@ describe('session managers on several nodes', () => {
     const b = await startNode('crash-b');
     await a.cluster.halt(); // kill -9 as the database sees it: no renewal, nothing released, its sockets still "open"
     for (const id of ids) {
-      await eventually(async () => ((await history(id)).at(-1) === 'WORKING/connected' && (await history(id)).length === 5 ? true : undefined), `${id} back`);
+      await eventually(
+        async () =>
+          (await history(id)).at(-1) === 'WORKING/connected' && (await history(id)).length === 5 ? true : undefined,
+        `${id} back`,
+      );
       assert.deepEqual((await history(id)).slice(-2), ['STARTING/node_lost', 'WORKING/connected']);
       assert.equal(b.engine.startsFor(id).length, 1);
       assert.ok(b.cluster.token(id));

@@ -33,7 +33,9 @@ function watchMe(h: Harness, id: string): Watch {
       if (status === 'WORKING') {
         if (answer.kind !== 'working') violations.push(`WORKING event, /me ${JSON.stringify(answer)}`);
       } else if (answer.kind !== 'not_connected' || answer.status !== status) {
-        violations.push(`${status} event, /me ${answer.kind === 'working' ? `served ${answer.entry.json}` : JSON.stringify(answer)}`);
+        violations.push(
+          `${status} event, /me ${answer.kind === 'working' ? `served ${answer.entry.json}` : JSON.stringify(answer)}`,
+        );
       }
     } else if (env.event === 'session.identity') {
       seen.push(`identity:${answer.kind}`);
@@ -121,7 +123,14 @@ test('every status and identity event agrees with /me in its own tick, across a 
   w.stop();
   assert.deepEqual(w.violations, []);
   // The watch saw each kind of change (guards against a listener that never ran).
-  for (const s of ['WORKING:working', 'identity:working', 'STOPPED:not_connected', 'STARTING:not_connected', 'SCAN_QR_CODE:not_connected', 'FAILED:not_connected']) {
+  for (const s of [
+    'WORKING:working',
+    'identity:working',
+    'STOPPED:not_connected',
+    'STARTING:not_connected',
+    'SCAN_QR_CODE:not_connected',
+    'FAILED:not_connected',
+  ]) {
     assert.ok(w.seen.includes(s), `${s} not seen in ${w.seen.join(' ')}`);
   }
 });
@@ -131,7 +140,9 @@ test('the session.identity payload on first WORKING is byte-identical to the /me
   t.after(() => h.close());
   const id = await h.createInstance();
   await h.manager.start(id);
-  await (await h.engine.next(id, 1)).open({ ...IDENTITY, platform: 'smba', businessName: 'Acme Ltd', pushName: 'Acme Ltd' });
+  await (
+    await h.engine.next(id, 1)
+  ).open({ ...IDENTITY, platform: 'smba', businessName: 'Acme Ltd', pushName: 'Acme Ltd' });
   await h.waitStatus(id, 'WORKING');
   await settle();
   const event = h.published.find((m) => m.envelope.event === 'session.identity')!;

@@ -14,8 +14,15 @@ test('start watchdog: a silent attempt is retried, then FAILED/start_timeout', a
   await h.waitStatus(id, 'FAILED', 'start_timeout', 3000);
   const sessions = h.engine.startsFor(id);
   assert.equal(sessions.length, 2);
-  assert.ok(sessions.every((s) => s.ended), 'silent attempts are ended');
-  assert.deepEqual((await historyOf(h.store, id)).slice(-3), ['STARTING/start_requested', 'STARTING/start_timeout', 'FAILED/start_timeout']);
+  assert.ok(
+    sessions.every((s) => s.ended),
+    'silent attempts are ended',
+  );
+  assert.deepEqual((await historyOf(h.store, id)).slice(-3), [
+    'STARTING/start_requested',
+    'STARTING/start_timeout',
+    'FAILED/start_timeout',
+  ]);
   assert.equal(h.manager.activeTimers, 0);
 });
 
@@ -49,7 +56,10 @@ test('concurrent commands on one instance run one after another', async (t) => {
   );
   await settle(50);
   assert.equal((await h.store.getInstance(id))?.status, 'STOPPED');
-  assert.ok(h.engine.startsFor(id).every((s) => s.ended || s.closed), 'no connection left open');
+  assert.ok(
+    h.engine.startsFor(id).every((s) => s.ended || s.closed),
+    'no connection left open',
+  );
   assert.equal(h.manager.activeTimers, 0);
 });
 

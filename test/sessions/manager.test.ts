@@ -14,7 +14,10 @@ test('start → QR → scan → WORKING: statuses, events in the outbox and on t
   const s = await h.engine.next(id, 1);
   s.qr('https://wa.me/settings/linked_devices#ref1,n,i,a,1', 123);
   await h.waitStatus(id, 'SCAN_QR_CODE', 'qr_ready');
-  assert.deepEqual(h.manager.currentQr(id), { value: 'https://wa.me/settings/linked_devices#ref1,n,i,a,1', expiry: 123 });
+  assert.deepEqual(h.manager.currentQr(id), {
+    value: 'https://wa.me/settings/linked_devices#ref1,n,i,a,1',
+    expiry: 123,
+  });
   s.qr('https://wa.me/settings/linked_devices#ref2,n,i,a,1', 456); // rotation: no new status
   await settle();
   assert.equal(h.manager.currentQr(id)?.value, 'https://wa.me/settings/linked_devices#ref2,n,i,a,1');
@@ -23,7 +26,11 @@ test('start → QR → scan → WORKING: statuses, events in the outbox and on t
   await h.waitStatus(id, 'WORKING', 'connected');
   assert.equal(h.manager.currentQr(id), null);
   assert.deepEqual(h.manager.liveIdentity(id), IDENTITY);
-  assert.deepEqual((await historyOf(h.store, id)).slice(-3), ['STARTING/start_requested', 'SCAN_QR_CODE/qr_ready', 'WORKING/connected']);
+  assert.deepEqual((await historyOf(h.store, id)).slice(-3), [
+    'STARTING/start_requested',
+    'SCAN_QR_CODE/qr_ready',
+    'WORKING/connected',
+  ]);
 
   const identity = await h.store.getIdentity(id);
   assert.equal(identity?.phoneJid, '201012345678@s.whatsapp.net');
@@ -49,7 +56,9 @@ test('start → QR → scan → WORKING: statuses, events in the outbox and on t
   assert.deepEqual(working.payload, { name: `inst-${id}`, status: 'WORKING', reason: 'connected' });
   assert.deepEqual(working.me, { id: '201012345678@c.us', lid: '123456789012345@lid', pushName: 'John Doe' });
   assert.equal(statusEvents.at(-1)!.id, working.id);
-  const identityEvent = events.find((e) => e.event === 'session.identity')!.payload as EventEnvelope<Record<string, unknown>>;
+  const identityEvent = events.find((e) => e.event === 'session.identity')!.payload as EventEnvelope<
+    Record<string, unknown>
+  >;
   assert.equal(identityEvent.payload.id, '201012345678@c.us');
   assert.equal(identityEvent.payload.platform, 'android');
   assert.deepEqual(
@@ -142,13 +151,16 @@ test('consecutive failures past maxRestarts → FAILED/restart_limit; start rese
   await h.waitStatus(id, 'FAILED', 'restart_limit');
   await settle(80);
   assert.equal(h.engine.startsFor(id).length, 3, 'first attempt + 2 retries');
-  assert.deepEqual(await historyOf(h.store, id), [
-    'STOPPED/created',
-    'STARTING/start_requested',
-    'STARTING/connection_lost',
-    'STARTING/connection_lost',
-    'FAILED/restart_limit',
-  ].slice(-5));
+  assert.deepEqual(
+    await historyOf(h.store, id),
+    [
+      'STOPPED/created',
+      'STARTING/start_requested',
+      'STARTING/connection_lost',
+      'STARTING/connection_lost',
+      'FAILED/restart_limit',
+    ].slice(-5),
+  );
   assert.equal(h.manager.activeTimers, 0);
 
   h.engine.onStart = null;
@@ -183,7 +195,9 @@ test('phone unlinks the device → FAILED/device_removed, credentials and identi
   await h.waitStatus(id, 'FAILED', 'device_removed');
   assert.equal(await h.store.getIdentity(id), null);
   assert.equal(await h.engine.isLinked(s.opts.auth), false);
-  const last = (await h.store.listEvents({ afterSeq: 0, limit: 100 })).filter((e) => e.event === 'session.status').at(-1)!;
+  const last = (await h.store.listEvents({ afterSeq: 0, limit: 100 }))
+    .filter((e) => e.event === 'session.status')
+    .at(-1)!;
   assert.equal((last.payload as EventEnvelope).me, null);
   await settle();
   assert.equal(h.engine.startsFor(id).length, 1, 'no retry');
@@ -292,7 +306,9 @@ test('linked number ≠ expected_phone → STOPPED/identity_mismatch, device unl
   assert.equal(await h.store.getIdentity(id), null);
   assert.equal(await h.engine.isLinked(s.opts.auth), false);
   assert.ok(!(await historyOf(h.store, id)).includes('WORKING/connected'));
-  const mismatch = (await h.store.listEvents({ afterSeq: 0, limit: 100 })).find((e) => e.event === 'session.identity_mismatch');
+  const mismatch = (await h.store.listEvents({ afterSeq: 0, limit: 100 })).find(
+    (e) => e.event === 'session.identity_mismatch',
+  );
   assert.deepEqual((mismatch?.payload as EventEnvelope).payload, { expected: '201112223333', actual: '201012345678' });
 
   // The right phone passes.

@@ -6,7 +6,11 @@ import { within, withSim } from './helpers.ts';
 
 /** libsignal's real check. Baileys' Curve.verify swallows libsignal's `false` and always says true in rc14. */
 const reallyVerifies = (pub: Uint8Array, msg: Uint8Array, sig: Uint8Array) =>
-  libsignalCurve.verifySignature(Buffer.concat([Buffer.from([5]), Buffer.from(pub)]), Buffer.from(msg), Buffer.from(sig)) === true;
+  libsignalCurve.verifySignature(
+    Buffer.concat([Buffer.from([5]), Buffer.from(pub)]),
+    Buffer.from(msg),
+    Buffer.from(sig),
+  ) === true;
 
 type Call = { pub: Buffer; msg: Buffer; sig: Buffer };
 
@@ -33,7 +37,10 @@ test('the certificate chain is really signed: intermediate by the simulator root
       // noise-handler calls verify(intermediate.key, leaf.details, leaf.sig), then verify(root, intermediate.details, intermediate.sig).
       const [leafCall, intermediateCall] = calls;
       assert.ok(intermediateCall.pub.equals(sim.rootPublicKey));
-      assert.ok(reallyVerifies(intermediateCall.pub, intermediateCall.msg, intermediateCall.sig), 'intermediate signed by the root');
+      assert.ok(
+        reallyVerifies(intermediateCall.pub, intermediateCall.msg, intermediateCall.sig),
+        'intermediate signed by the root',
+      );
       assert.ok(reallyVerifies(leafCall.pub, leafCall.msg, leafCall.sig), 'leaf signed by the intermediate');
       const details = proto.CertChain.NoiseCertificate.Details.decode(intermediateCall.msg);
       assert.equal(details.issuerSerial, 0);
@@ -49,9 +56,15 @@ test('the certificate chain is really signed: intermediate by the simulator root
 });
 
 test('rootSeed makes the root deterministic (sha256(seed) as the private key)', async () => {
-  await withSim(async ({ sim }) => {
-    assert.equal(sim.rootPublicKey.toString('hex'), '744095d2a1e5c3eb753b8c2c2cd56dec72f75feb2a10ae3c8985906b59593f07');
-  }, { rootSeed: 'wa-sim-root-v1' });
+  await withSim(
+    async ({ sim }) => {
+      assert.equal(
+        sim.rootPublicKey.toString('hex'),
+        '744095d2a1e5c3eb753b8c2c2cd56dec72f75feb2a10ae3c8985906b59593f07',
+      );
+    },
+    { rootSeed: 'wa-sim-root-v1' },
+  );
   await withSim(async ({ sim }) => assert.equal(sim.rootPublicKey.length, 32));
 });
 
@@ -69,7 +82,10 @@ test('foreignRoot: a client that really verifies refuses the chain (400); the sa
       const closed = await within(bad.closed, 5_000, 'refused chain');
       assert.equal(closed.statusCode, 400);
       assert.match(closed.message, /intermediate certificate signature invalid/);
-      assert.equal(bad.updates.some((u) => u.qr), false);
+      assert.equal(
+        bad.updates.some((u) => u.qr),
+        false,
+      );
     });
   });
 });
@@ -82,7 +98,11 @@ test('forgeAccountSignature: a client that really verifies refuses pair-success 
       await sim.scan({ qr: await within(bad.qr(), 5_000, 'QR'), phone: '201012345678' });
       const closed = await within(bad.closed, 5_000, 'refused pairing');
       assert.equal(closed.statusCode, 500);
-      assert.match(closed.message, /Failed to verify account signature/, 'the HMAC passed: only the signature check caught it');
+      assert.match(
+        closed.message,
+        /Failed to verify account signature/,
+        'the HMAC passed: only the signature check caught it',
+      );
       // The companion never signed, so the phone forgets the device.
       for (let i = 0; i < 100 && sim.listPhones()[0]?.devices.length; i++) await new Promise((r) => setTimeout(r, 20));
       assert.equal(sim.listPhones()[0].devices.length, 0);

@@ -12,9 +12,16 @@ test('HTTP control surface: scan, phones, disconnect, unlink, faults and error c
     async ({ sim, auth, connect }) => {
       const base = sim.url.replace(/^ws:/, 'http:').replace(/\/ws\/chat$/, '');
       const post = (path: string, body?: unknown) =>
-        fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+        fetch(base + path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
 
-      const unknown = await post('/scan', { qr: 'https://wa.me/settings/linked_devices#nope,AAAA,AAAA,AAAA,1', phone: PHONE });
+      const unknown = await post('/scan', {
+        qr: 'https://wa.me/settings/linked_devices#nope,AAAA,AAAA,AAAA,1',
+        phone: PHONE,
+      });
       assert.equal(unknown.status, 400);
       assert.equal((await unknown.json()).code, 'qr_invalid');
 
@@ -34,7 +41,11 @@ test('HTTP control surface: scan, phones, disconnect, unlink, faults and error c
       assert.equal(a.state.creds.me?.name, 'John Doe', 'smba: business name defaults to the push name');
       const phones = await (await fetch(base + '/phones')).json();
       assert.deepEqual(phones, [
-        { phone: PHONE, push_name: 'John Doe', devices: [{ jid: `${PHONE}:1@s.whatsapp.net`, platform: 'smba', connected: true }] },
+        {
+          phone: PHONE,
+          push_name: 'John Doe',
+          devices: [{ jid: `${PHONE}:1@s.whatsapp.net`, platform: 'smba', connected: true }],
+        },
       ]);
 
       const noCode = await post('/enter-code', { phone: PHONE, code: 'ABCDEFGH' });
@@ -51,7 +62,13 @@ test('HTTP control surface: scan, phones, disconnect, unlink, faults and error c
       assert.deepEqual(await unlinked.json(), { removed: 1 });
 
       const faults = await fetch(base + '/faults', { method: 'PATCH', body: JSON.stringify({ ignorePings: true }) });
-      assert.deepEqual(await faults.json(), { ignorePings: true, foreignRoot: false, refuseConnections: false, forgeAccountSignature: false, pending: [] });
+      assert.deepEqual(await faults.json(), {
+        ignorePings: true,
+        foreignRoot: false,
+        refuseConnections: false,
+        forgeAccountSignature: false,
+        pending: [],
+      });
       assert.equal(sim.faults.ignorePings, true);
       assert.equal((await fetch(base + '/nope')).status, 404);
     },
@@ -64,7 +81,11 @@ test('HTTP control surface: rename, a contact texts the account, what the contac
     async ({ sim, auth, pair }) => {
       const base = sim.url.replace(/^ws:/, 'http:').replace(/\/ws\/chat$/, '');
       const call = (method: string, path: string, body?: unknown) =>
-        fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+        fetch(base + path, {
+          method,
+          headers: { 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
       const contact = '201099990001';
       const noAccount = await call('POST', `/phones/${contact}/messages`, { to: PHONE, text: 'hi' });
       assert.equal(noAccount.status, 404);
@@ -73,8 +94,11 @@ test('HTTP control surface: rename, a contact texts the account, what the contac
       const a = await auth();
       const { client } = await pair(a, { phone: PHONE, pushName: 'John Doe' });
       const texts: string[] = [];
-      client.sock.ev.on('messages.upsert', ({ messages }) => messages.forEach((m) => m.message?.conversation && texts.push(m.message.conversation)));
-      for (let i = 0; i < 250 && a.state.creds.me?.name !== 'John Doe'; i++) await new Promise((r) => setTimeout(r, 20));
+      client.sock.ev.on('messages.upsert', ({ messages }) =>
+        messages.forEach((m) => m.message?.conversation && texts.push(m.message.conversation)),
+      );
+      for (let i = 0; i < 250 && a.state.creds.me?.name !== 'John Doe'; i++)
+        await new Promise((r) => setTimeout(r, 20));
 
       const renamed = await call('PATCH', `/phones/+${PHONE}`, { push_name: 'John Renamed' });
       assert.deepEqual(await renamed.json(), { phone: PHONE, notified: 1 });
@@ -90,7 +114,8 @@ test('HTTP control surface: rename, a contact texts the account, what the contac
       assert.deepEqual(texts, ['hello']);
 
       const reply = await client.sock.sendMessage(`${contact}@s.whatsapp.net`, { text: 'hello back' });
-      for (let i = 0; i < 250 && !sim.receivedMessages(contact).length; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 250 && !sim.receivedMessages(contact).length; i++)
+        await new Promise((r) => setTimeout(r, 20));
       const listed = await (await call('GET', `/phones/${contact}/messages`)).json();
       assert.deepEqual(
         listed.map((m: { id: string; from: string; text: string }) => [m.id, m.from, m.text]),
@@ -111,12 +136,18 @@ test('without controlApi the HTTP routes are not served', async () => {
 
 test('CLI: prints URL and root key, serves the control surface, stops cleanly on SIGTERM', async () => {
   const bin = fileURLToPath(new URL('../../bin/switchboard-sim.mjs', import.meta.url));
-  const child = spawn(process.execPath, [bin, '--port', '0', '--root-seed', 'wa-sim-root-v1', '--log-level', 'silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [bin, '--port', '0', '--root-seed', 'wa-sim-root-v1', '--log-level', 'silent'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   try {
     let out = '';
     child.stdout.setEncoding('utf8');
     await within(
-      new Promise<void>((resolve) => child.stdout.on('data', (d: string) => ((out += d), /control:/.test(out) && resolve()))),
+      new Promise<void>((resolve) =>
+        child.stdout.on('data', (d: string) => ((out += d), /control:/.test(out) && resolve())),
+      ),
       15_000,
       'CLI banner',
     );

@@ -87,7 +87,10 @@ test('refuseConnections → the socket errors before any handshake; lifting it l
     // Baileys maps the hung-up upgrade to a WebSocket error with 408 (the engine treats it as connection lost).
     assert.equal(closed.statusCode, 408);
     assert.match(closed.message, /WebSocket Error/);
-    assert.equal(c.updates.some((u) => u.qr), false);
+    assert.equal(
+      c.updates.some((u) => u.qr),
+      false,
+    );
     sim.faults.refuseConnections = false;
     const ok = connect(sim, a);
     await within(ok.qr(), 5_000, 'QR once connections are accepted');

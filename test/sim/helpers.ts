@@ -9,7 +9,14 @@ import pino from 'pino';
 import makeWASocket, {
   type BinaryNode,
   type WAMessage,
-  type WAMessageUpdate, UPLOAD_TIMEOUT, useMultiFileAuthState, WA_CERT_DETAILS, type AuthenticationState, type ConnectionState, type UserFacingSocketConfig } from 'baileys';
+  type WAMessageUpdate,
+  UPLOAD_TIMEOUT,
+  useMultiFileAuthState,
+  WA_CERT_DETAILS,
+  type AuthenticationState,
+  type ConnectionState,
+  type UserFacingSocketConfig,
+} from 'baileys';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/index.ts';
 
 /**
@@ -70,9 +77,13 @@ export function connect(sim: Simulator, auth: Auth, extra: Partial<UserFacingSoc
   });
   // A creds.update can still arrive after the test removed the auth dir (Baileys processes buffered stanzas after
   // close); only that late write may fail quietly.
-  sock.ev.on('creds.update', () => void auth.saveCreds().catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-  }));
+  sock.ev.on(
+    'creds.update',
+    () =>
+      void auth.saveCreds().catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      }),
+  );
   const updates: Partial<ConnectionState>[] = [];
   const qrs: string[] = [];
   const qrWaiters: ((q: string) => void)[] = [];
@@ -96,7 +107,10 @@ export function connect(sim: Simulator, auth: Auth, extra: Partial<UserFacingSoc
   return {
     sock,
     updates,
-    qr: () => (qrs.length > qrRead ? Promise.resolve(qrs[qrRead++]) : new Promise((r) => qrWaiters.push((q) => (qrRead++, r(q))))),
+    qr: () =>
+      qrs.length > qrRead
+        ? Promise.resolve(qrs[qrRead++])
+        : new Promise((r) => qrWaiters.push((q) => (qrRead++, r(q)))),
     opened,
     closed,
     end: () => sock.end(undefined),
@@ -144,7 +158,11 @@ export interface TestCtx extends Ctx {
   /** connect() whose client is ended at cleanup. */
   connect: typeof connect;
   /** pairByQr() whose clients are ended at cleanup. */
-  pair(auth: Auth, input: Parameters<typeof pairByQr>[2], extra?: Partial<UserFacingSocketConfig>): ReturnType<typeof pairByQr>;
+  pair(
+    auth: Auth,
+    input: Parameters<typeof pairByQr>[2],
+    extra?: Partial<UserFacingSocketConfig>,
+  ): ReturnType<typeof pairByQr>;
 }
 
 export async function withSim(fn: (ctx: TestCtx) => Promise<void>, opts: SimulatorOptions = {}): Promise<void> {
@@ -208,7 +226,11 @@ export function record(c: Client) {
   const textFrom = (id: string) => upserts.find((u) => u.msg.key.id === id);
   /** The best status the app was told for a sent message (an early receipt is folded into the sender's own upsert). */
   const status = (id: string) =>
-    Math.max(0, ...updates.filter((u) => u.key.id === id).map((u) => u.update.status ?? 0), ...upserts.filter((u) => u.msg.key.id === id).map((u) => u.msg.status ?? 0));
+    Math.max(
+      0,
+      ...updates.filter((u) => u.key.id === id).map((u) => u.update.status ?? 0),
+      ...upserts.filter((u) => u.msg.key.id === id).map((u) => u.msg.status ?? 0),
+    );
   return { upserts, updates, encTypes, textFrom, status };
 }
 
@@ -216,4 +238,3 @@ export async function criticalVersion(a: Auth): Promise<number | undefined> {
   const { critical_block: s } = await a.state.keys.get('app-state-sync-version', ['critical_block']);
   return s?.version;
 }
-

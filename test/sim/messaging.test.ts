@@ -38,11 +38,17 @@ test('personal account: push name through app-state sync, then texts both ways, 
     const [r] = sim.receivedMessages(CONTACT);
     assert.deepEqual({ id: r.id, from: r.from, text: r.text }, { id: sentId, from: PHONE, text: 'hi Alice' });
     await until(() => rec.status(sentId) === 4, 5_000, 'READ');
-    assert.ok(rec.updates.some((u) => u.key.id === sentId && u.update.status === 4), 'READ arrives as a messages.update');
+    assert.ok(
+      rec.updates.some((u) => u.key.id === sentId && u.update.status === 4),
+      'READ arrives as a messages.update',
+    );
 
     // The contact has now heard from the companion, so its next text is a plain `msg`.
     const second = await sim.sendText({ from: CONTACT, to: PHONE, text: 'second' });
-    assert.equal((await until(() => rec.textFrom(second.id), 5_000, 'second text')).msg.message?.conversation, 'second');
+    assert.equal(
+      (await until(() => rec.textFrom(second.id), 5_000, 'second text')).msg.message?.conversation,
+      'second',
+    );
     assert.equal(rec.encTypes.get(second.id), 'msg');
 
     // Rename on the phone: a v2 patch announced by server_sync.
@@ -67,9 +73,16 @@ test('personal account: push name through app-state sync, then texts both ways, 
 
     // And both ways again on the new socket (fresh sessions: the client re-fetches keys after usync).
     const sent2 = await again.sock.sendMessage(`${CONTACT}@s.whatsapp.net`, { text: 'back again' });
-    await until(() => sim.receivedMessages(CONTACT).some((m) => m.id === sent2!.key.id && m.text === 'back again'), 5_000, 'second send');
+    await until(
+      () => sim.receivedMessages(CONTACT).some((m) => m.id === sent2!.key.id && m.text === 'back again'),
+      5_000,
+      'second send',
+    );
     const third = await sim.sendText({ from: CONTACT, to: PHONE, text: 'welcome back' });
-    assert.equal((await until(() => rec.textFrom(third.id), 5_000, 'third text')).msg.message?.conversation, 'welcome back');
+    assert.equal(
+      (await until(() => rec.textFrom(third.id), 5_000, 'third text')).msg.message?.conversation,
+      'welcome back',
+    );
     assert.equal(again.updates.filter((u) => u.connection === 'close').length, 0);
   });
 });

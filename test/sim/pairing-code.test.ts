@@ -14,7 +14,11 @@ async function requestCode(c: Client): Promise<string> {
 }
 
 /** companion_hello is processed asynchronously on the server; retry briefly until it is there. */
-async function enter(sim: Simulator, code: string, extra: { pushName?: string | null; businessName?: string | null } = {}) {
+async function enter(
+  sim: Simulator,
+  code: string,
+  extra: { pushName?: string | null; businessName?: string | null } = {},
+) {
   for (let i = 0; ; i++) {
     try {
       return await sim.enterCode({ phone: PHONE, code, ...extra });
@@ -46,7 +50,10 @@ test('pairing code end to end: companion_hello → enterCode → primary_hello �
     await within(second.closed, 3_000, 'end');
     const again = connect(sim, a);
     await within(again.opened, 5_000, 'relogin');
-    assert.equal(again.updates.some((u) => u.qr), false);
+    assert.equal(
+      again.updates.some((u) => u.qr),
+      false,
+    );
   });
 });
 
@@ -59,8 +66,15 @@ test('wrong code: companion_finish gets an iq error, no pair-success, the socket
     await assert.rejects(enter(sim, wrong), (e: unknown) => e instanceof SimError && e.code === 'code_mismatch');
     await new Promise((r) => setTimeout(r, 150));
     assert.equal(a.state.creds.registered, false);
-    assert.equal(c.updates.some((u) => u.connection === 'close' || u.isNewLogin), false, 'Baileys tells the app nothing');
-    assert.deepEqual(sim.listPhones().flatMap((p) => p.devices), []);
+    assert.equal(
+      c.updates.some((u) => u.connection === 'close' || u.isNewLogin),
+      false,
+      'Baileys tells the app nothing',
+    );
+    assert.deepEqual(
+      sim.listPhones().flatMap((p) => p.devices),
+      [],
+    );
 
     // The phone may try again on the same companion.
     const res = await enter(sim, code, { pushName: null });
@@ -71,13 +85,19 @@ test('wrong code: companion_finish gets an iq error, no pair-success, the socket
 
 test('enterCode without a waiting companion → no_pending_code; malformed code → invalid_code', async () => {
   await withSim(async ({ sim, auth, connect }) => {
-    await assert.rejects(sim.enterCode({ phone: PHONE, code: 'ABCDEFGH' }), (e: unknown) => e instanceof SimError && e.code === 'no_pending_code');
+    await assert.rejects(
+      sim.enterCode({ phone: PHONE, code: 'ABCDEFGH' }),
+      (e: unknown) => e instanceof SimError && e.code === 'no_pending_code',
+    );
     const a = await auth();
     const c = connect(sim, a);
     await requestCode(c);
     await assert.rejects(enter(sim, 'ABC'), (e: unknown) => e instanceof SimError && e.code === 'invalid_code');
     c.end();
     await within(c.closed, 3_000, 'close');
-    await assert.rejects(sim.enterCode({ phone: PHONE, code: 'ABCDEFGH' }), (e: unknown) => e instanceof SimError && e.code === 'no_pending_code');
+    await assert.rejects(
+      sim.enterCode({ phone: PHONE, code: 'ABCDEFGH' }),
+      (e: unknown) => e instanceof SimError && e.code === 'no_pending_code',
+    );
   });
 });

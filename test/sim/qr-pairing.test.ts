@@ -23,9 +23,17 @@ test('QR → scan → 515 → new socket with the same auth → open with me.id,
     assert.equal(a.state.creds.me?.id, `${PHONE}:1@s.whatsapp.net`);
     assert.equal(a.state.creds.me?.lid, res.lid);
     assert.equal(a.state.creds.platform, 'android');
-    assert.equal(second.updates.some((u) => u.qr), false, 'a logged-in socket shows no QR');
+    assert.equal(
+      second.updates.some((u) => u.qr),
+      false,
+      'a logged-in socket shows no QR',
+    );
     assert.deepEqual(sim.listPhones(), [
-      { phone: PHONE, push_name: null, devices: [{ jid: `${PHONE}:1@s.whatsapp.net`, platform: 'android', connected: true }] },
+      {
+        phone: PHONE,
+        push_name: null,
+        devices: [{ jid: `${PHONE}:1@s.whatsapp.net`, platform: 'android', connected: true }],
+      },
     ]);
   });
 });
@@ -40,7 +48,10 @@ test('relogin with saved creds goes straight to open (no QR), and a second devic
 
     const again = connect(sim, a);
     await within(again.opened, 5_000, 'relogin');
-    assert.equal(again.updates.some((u) => u.qr), false);
+    assert.equal(
+      again.updates.some((u) => u.qr),
+      false,
+    );
     assert.equal(a.state.creds.me?.lid, lid);
 
     const b = await auth();
@@ -93,17 +104,32 @@ test('scan refuses unknown, expired and malformed QRs', async () => {
     const c = connect(sim, a);
     const qr = await within(c.qr(), 5_000, 'QR');
     const forged = qr.replace('#', '#X');
-    await assert.rejects(sim.scan({ qr: forged, phone: PHONE }), (e: unknown) => e instanceof SimError && e.code === 'qr_unknown');
-    await assert.rejects(sim.scan({ qr: 'hello', phone: PHONE }), (e: unknown) => e instanceof SimError && e.code === 'qr_invalid');
-    await assert.rejects(sim.scan({ qr, phone: '12' }), (e: unknown) => e instanceof SimError && e.code === 'invalid_phone');
+    await assert.rejects(
+      sim.scan({ qr: forged, phone: PHONE }),
+      (e: unknown) => e instanceof SimError && e.code === 'qr_unknown',
+    );
+    await assert.rejects(
+      sim.scan({ qr: 'hello', phone: PHONE }),
+      (e: unknown) => e instanceof SimError && e.code === 'qr_invalid',
+    );
+    await assert.rejects(
+      sim.scan({ qr, phone: '12' }),
+      (e: unknown) => e instanceof SimError && e.code === 'invalid_phone',
+    );
     // Wrong keys for a real ref: the QR must describe the companion that holds the ref.
     const parts = qr.split(',');
     parts[1] = Buffer.alloc(32, 7).toString('base64');
-    await assert.rejects(sim.scan({ qr: parts.join(','), phone: PHONE }), (e: unknown) => e instanceof SimError && e.code === 'qr_invalid');
+    await assert.rejects(
+      sim.scan({ qr: parts.join(','), phone: PHONE }),
+      (e: unknown) => e instanceof SimError && e.code === 'qr_invalid',
+    );
     c.end();
     await within(c.closed, 3_000, 'close');
     // Once its connection is gone the ref is expired.
-    await assert.rejects(sim.scan({ qr, phone: PHONE }), (e: unknown) => e instanceof SimError && e.code === 'qr_unknown');
+    await assert.rejects(
+      sim.scan({ qr, phone: PHONE }),
+      (e: unknown) => e instanceof SimError && e.code === 'qr_unknown',
+    );
     assert.deepEqual(sim.listPhones(), []);
   });
 });

@@ -20,7 +20,13 @@ export function dataContract(store: GetStore): void {
     test('seq is monotonic; payload and createdAt round-trip', async () => {
       const { accountId, instanceId } = await instanceOf(store());
       const payload = { status: 'WORKING', nested: { list: [1, 'två', null], ok: true }, emoji: '✓' };
-      const first = await store().appendEvent({ id: unique('evt'), accountId, instanceId, event: 'session.status', payload });
+      const first = await store().appendEvent({
+        id: unique('evt'),
+        accountId,
+        instanceId,
+        event: 'session.status',
+        payload,
+      });
       const second = await store().appendEvent({
         id: unique('evt'),
         accountId,
@@ -46,7 +52,10 @@ export function dataContract(store: GetStore): void {
       const listed = await store().listEvents({ afterSeq: 0, accountId, limit: 100 });
       assert.equal(listed.length, 10);
       const seqs = listed.map((e) => e.seq);
-      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+      );
       assert.deepEqual(new Set(seqs), new Set(appended.map((e) => e.seq)));
     });
 
@@ -113,7 +122,10 @@ export function dataContract(store: GetStore): void {
     test('large batches: 1,000 keys written and read back', async () => {
       const { instanceId } = await instanceOf(store());
       const ids = Array.from({ length: 1000 }, (_, i) => String(i));
-      await store().writeAuth(instanceId, ids.map((id) => ({ type: 'pre-key', id, value: buf(`k${id}`) })));
+      await store().writeAuth(
+        instanceId,
+        ids.map((id) => ({ type: 'pre-key', id, value: buf(`k${id}`) })),
+      );
       const read = await store().readAuth(instanceId, 'pre-key', ids);
       assert.equal(read.size, 1000);
       assert.equal(read.get('999')?.toString(), 'k999');

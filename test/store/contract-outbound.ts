@@ -63,16 +63,27 @@ export function outboundContract(store: GetStore): void {
       const { inst, msg } = await setup();
       const a = await store().outbound.enqueue(msg());
       const later = new Date(Date.now() + 60_000).toISOString();
-      const retried = await store().outbound.recordFailure(a.id, { error: 'x'.repeat(2000), nextAttemptAt: later, final: false });
+      const retried = await store().outbound.recordFailure(a.id, {
+        error: 'x'.repeat(2000),
+        nextAttemptAt: later,
+        final: false,
+      });
       assert.equal(retried?.status, 'queued');
       assert.equal(retried?.attempts, 1);
       assert.equal(retried?.nextAttemptAt, later);
       assert.equal(retried?.lastError?.length, 500, 'errors are bounded');
       assert.equal((await store().outbound.head(inst.id))?.id, a.id, 'a backed-off head still blocks the queue');
-      const failed = await store().outbound.recordFailure(a.id, { error: 'gave up', nextAttemptAt: later, final: true });
+      const failed = await store().outbound.recordFailure(a.id, {
+        error: 'gave up',
+        nextAttemptAt: later,
+        final: true,
+      });
       assert.equal(failed?.status, 'failed');
       assert.equal(failed?.attempts, 2);
-      assert.equal(await store().outbound.recordFailure(a.id, { error: 'again', nextAttemptAt: later, final: true }), null);
+      assert.equal(
+        await store().outbound.recordFailure(a.id, { error: 'again', nextAttemptAt: later, final: true }),
+        null,
+      );
       assert.equal(await store().outbound.markSent(a.id, { sentAt: later, waTimestamp: 1 }), false);
       assert.equal(await store().outbound.head(inst.id), null);
       assert.equal(await store().outbound.countQueued(inst.id), 0);

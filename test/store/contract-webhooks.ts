@@ -108,13 +108,19 @@ export function webhooksContract(store: GetStore): void {
       assert.equal(lane!.instanceId, inst.id);
       assert.deepEqual(await claimAll(store(), 'node-b'), [], 'a leased lane is not claimed again');
       const work = await store().webhooks.laneDeliveries(lane!.id, 10);
-      assert.deepEqual(work.map((w) => w.eventId), events.map((e) => e.id));
+      assert.deepEqual(
+        work.map((w) => w.eventId),
+        events.map((e) => e.id),
+      );
       assert.deepEqual(JSON.parse(work[0]!.body), { i: 0 });
       assert.deepEqual(work[0]!.secret, Buffer.from([0, 1, 2, 255]));
       assert.equal(work[0]!.url, sub.url);
 
       const at = new Date().toISOString();
-      assert.equal(await store().webhooks.completeDelivery(work[0]!.id, 0, { status: 'delivered', responseCode: 204, at }), true);
+      assert.equal(
+        await store().webhooks.completeDelivery(work[0]!.id, 0, { status: 'delivered', responseCode: 204, at }),
+        true,
+      );
       assert.equal(
         await store().webhooks.completeDelivery(work[0]!.id, 0, { status: 'delivered', responseCode: 204, at }),
         false,
@@ -137,9 +143,21 @@ export function webhooksContract(store: GetStore): void {
       assert.equal(failed?.attempts, 1);
       assert.equal(failed?.responseCode, 500);
       assert.equal(Buffer.byteLength(failed?.lastError ?? ''), 1024, 'last_error kept to 1 KB');
-      const due = await store().webhooks.claimLanes({ now: later(61_000), leaseUntil: later(120_000), limit: 10, token: 'node-c' });
-      assert.deepEqual(due.map((l) => l.id), [lane!.id], 'due again after its retry time');
-      assert.deepEqual((await store().webhooks.laneDeliveries(lane!.id, 10)).map((w) => w.eventId), [events[1]!.id, events[2]!.id]);
+      const due = await store().webhooks.claimLanes({
+        now: later(61_000),
+        leaseUntil: later(120_000),
+        limit: 10,
+        token: 'node-c',
+      });
+      assert.deepEqual(
+        due.map((l) => l.id),
+        [lane!.id],
+        'due again after its retry time',
+      );
+      assert.deepEqual(
+        (await store().webhooks.laneDeliveries(lane!.id, 10)).map((w) => w.eventId),
+        [events[1]!.id, events[2]!.id],
+      );
       const done = await store().webhooks.getDelivery(work[0]!.id);
       assert.equal(done?.status, 'delivered');
       assert.equal(done?.nextAttemptAt, null);
@@ -156,13 +174,21 @@ export function webhooksContract(store: GetStore): void {
       const [lane] = await claimAll(store(), 'n');
       const [head] = await store().webhooks.laneDeliveries(lane!.id, 1);
       assert.equal(head!.eventId, first.id);
-      await store().webhooks.completeDelivery(head!.id, 0, { status: 'dead', responseCode: null, error: 'gone', at: new Date().toISOString() });
+      await store().webhooks.completeDelivery(head!.id, 0, {
+        status: 'dead',
+        responseCode: null,
+        error: 'gone',
+        at: new Date().toISOString(),
+      });
       await store().webhooks.releaseLane(lane!.id, 'n');
       assert.deepEqual(await claimAll(store()), [], 'nothing left: idle');
       const second = await append(store(), account.id, inst.id);
       const [again] = await claimAll(store(), 'm');
       assert.equal(again!.id, lane!.id);
-      assert.deepEqual((await store().webhooks.laneDeliveries(lane!.id, 10)).map((w) => w.eventId), [second.id]);
+      assert.deepEqual(
+        (await store().webhooks.laneDeliveries(lane!.id, 10)).map((w) => w.eventId),
+        [second.id],
+      );
       const dead = await store().webhooks.getDelivery(head!.id);
       assert.equal(dead?.status, 'dead');
       assert.equal(dead?.lastError, 'gone');
@@ -179,14 +205,19 @@ export function webhooksContract(store: GetStore): void {
       }
       const now = new Date().toISOString();
       const claims = await Promise.all(
-        Array.from({ length: 4 }, (_, i) => store().webhooks.claimLanes({ now, leaseUntil: later(60_000), limit: 5, token: `t${i}` })),
+        Array.from({ length: 4 }, (_, i) =>
+          store().webhooks.claimLanes({ now, leaseUntil: later(60_000), limit: 5, token: `t${i}` }),
+        ),
       );
       const ids = claims.flat().map((l) => l.id);
       assert.equal(new Set(ids).size, ids.length, 'no lane claimed twice');
       assert.equal(ids.length, 12);
       assert.ok((await store().webhooks.releaseAllLanes()) >= 12);
       const reclaimed = new Set((await claimAll(store())).map((l) => l.id));
-      assert.ok(ids.every((id) => reclaimed.has(id)), 'claimable again');
+      assert.ok(
+        ids.every((id) => reclaimed.has(id)),
+        'claimable again',
+      );
     });
 
     test('redeliver queues a delivered one again; an attempt of the old generation cannot complete it', async () => {
@@ -207,10 +238,16 @@ export function webhooksContract(store: GetStore): void {
       assert.equal(queued?.attempts, 0);
       assert.equal(queued?.generation, 1);
       assert.equal(queued?.deliveredAt, null);
-      assert.equal(await store().webhooks.completeDelivery(work!.id, 0, { status: 'delivered', responseCode: 200, at }), false);
+      assert.equal(
+        await store().webhooks.completeDelivery(work!.id, 0, { status: 'delivered', responseCode: 200, at }),
+        false,
+      );
       const [again] = await claimAll(store(), 'n2');
       assert.equal(again!.id, lane!.id, 'the lane woke up');
-      assert.equal(await store().webhooks.completeDelivery(work!.id, 1, { status: 'delivered', responseCode: 200, at }), true);
+      assert.equal(
+        await store().webhooks.completeDelivery(work!.id, 1, { status: 'delivered', responseCode: 200, at }),
+        true,
+      );
       await store().webhooks.releaseLane(lane!.id, 'n2');
     });
 
@@ -233,7 +270,11 @@ export function webhooksContract(store: GetStore): void {
       const all = await store().webhooks.listDeliveries({ accountId: account.id, limit: 100 });
       const forWide = all.filter((d) => d.subscriptionId === wide.id).map((d) => d.eventId);
       assert.ok(forWide.includes(e2.id));
-      assert.equal(all.filter((d) => d.subscriptionId === old.id && d.eventId === e1.id).length, 1, 'still one row per pair');
+      assert.equal(
+        all.filter((d) => d.subscriptionId === old.id && d.eventId === e1.id).length,
+        1,
+        'still one row per pair',
+      );
       assert.equal(await store().webhooks.redeliverRange({ ...window, accountId: (await newAccount(store())).id }), 0);
     });
 
@@ -249,11 +290,16 @@ export function webhooksContract(store: GetStore): void {
       assert.deepEqual(all.map((d) => d.eventId).slice(0, 2), [third.id, second.id]);
       assert.equal(all.length, 3);
       assert.deepEqual(
-        (await store().webhooks.listDeliveries({ accountId: account.id, instanceId: b.id, limit: 10 })).map((d) => d.eventId),
+        (await store().webhooks.listDeliveries({ accountId: account.id, instanceId: b.id, limit: 10 })).map(
+          (d) => d.eventId,
+        ),
         [second.id],
       );
       assert.equal((await store().webhooks.listDeliveries({ accountId: account.id, limit: 2 })).length, 2);
-      assert.equal((await store().webhooks.listDeliveries({ accountId: account.id, status: 'delivered', limit: 10 })).length, 0);
+      assert.equal(
+        (await store().webhooks.listDeliveries({ accountId: account.id, status: 'delivered', limit: 10 })).length,
+        0,
+      );
       assert.equal((await store().webhooks.listDeliveries({ accountId: account.id, since: FAR, limit: 10 })).length, 0);
       const foreign = await newAccount(store());
       assert.deepEqual(await store().webhooks.listDeliveries({ accountId: foreign.id, limit: 10 }), []);

@@ -25,14 +25,21 @@ describe('master key', () => {
   });
 
   test('different data dirs get different keys', () => {
-    assert.notDeepEqual(loadMasterKey({ dataDir: freshDir(), envValue: null }), loadMasterKey({ dataDir: freshDir(), envValue: null }));
+    assert.notDeepEqual(
+      loadMasterKey({ dataDir: freshDir(), envValue: null }),
+      loadMasterKey({ dataDir: freshDir(), envValue: null }),
+    );
   });
 
   test('SWITCHBOARD_MASTER_KEY wins and no file is written', () => {
     const dataDir = freshDir();
     const key = randomBytes(32);
     assert.deepEqual(loadMasterKey({ dataDir, envValue: key.toString('base64') }), key);
-    assert.deepEqual(loadMasterKey({ dataDir, envValue: ` ${key.toString('base64url')}\n` }), key, 'url-safe, padded or not');
+    assert.deepEqual(
+      loadMasterKey({ dataDir, envValue: ` ${key.toString('base64url')}\n` }),
+      key,
+      'url-safe, padded or not',
+    );
     assert.ok(!existsSync(join(dataDir, 'master.key')));
   });
 
@@ -53,7 +60,10 @@ describe('master key', () => {
     ['too long', randomBytes(33).toString('base64')],
     ['hex, not base64', randomBytes(32).toString('hex')],
     ['not base64 at all', 'correct horse battery staple!!!!!!!!!!!!!!!!'],
-    ['garbage inside', `${randomBytes(32).toString('base64').slice(0, 20)}*${randomBytes(32).toString('base64').slice(21)}`],
+    [
+      'garbage inside',
+      `${randomBytes(32).toString('base64').slice(0, 20)}*${randomBytes(32).toString('base64').slice(21)}`,
+    ],
   ] as const) {
     test(`a bad SWITCHBOARD_MASTER_KEY (${label}) is one clear line naming the variable`, () => {
       assert.throws(

@@ -37,7 +37,10 @@ describe('PostgreSQL specifics', () => {
     try {
       await Promise.all(stores.map((s) => s.migrate()));
       const versions = await pgQuery<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations`);
-      assert.deepEqual(versions.map((v) => v.version), MIGRATIONS.map((m) => m.version));
+      assert.deepEqual(
+        versions.map((v) => v.version),
+        MIGRATIONS.map((m) => m.version),
+      );
       const tables = await pgQuery<{ table_name: string }>(
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
         [schema],
@@ -45,10 +48,21 @@ describe('PostgreSQL specifics', () => {
       assert.deepEqual(
         tables.map((t) => t.table_name),
         [
-          'accounts', 'auth_state', 'cluster_nodes', 'events', 'identities', 'instance_leases', 'instances', 'outbound_messages',
-          'schema_migrations', 'settings',
+          'accounts',
+          'auth_state',
+          'cluster_nodes',
+          'events',
+          'identities',
+          'instance_leases',
+          'instances',
+          'outbound_messages',
+          'schema_migrations',
+          'settings',
           'status_history',
-          'tokens', 'webhook_deliveries', 'webhook_lanes', 'webhook_subscriptions',
+          'tokens',
+          'webhook_deliveries',
+          'webhook_lanes',
+          'webhook_subscriptions',
         ],
       );
     } finally {
@@ -121,6 +135,9 @@ describe('PostgreSQL specifics', () => {
   });
 
   test('a schema name that is not a plain identifier is refused', () => {
-    assert.throws(() => createPostgresStore({ url: PG_URL, schema: 'x"; DROP TABLE y; --' }), /invalid PostgreSQL schema/);
+    assert.throws(
+      () => createPostgresStore({ url: PG_URL, schema: 'x"; DROP TABLE y; --' }),
+      /invalid PostgreSQL schema/,
+    );
   });
 });

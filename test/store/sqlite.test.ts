@@ -31,8 +31,13 @@ describe('SQLite specifics', () => {
     const raw = new Database(file, { readonly: true });
     try {
       assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
-      const versions = raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{ version: number }>;
-      assert.deepEqual(versions.map((v) => v.version), MIGRATIONS.map((m) => m.version));
+      const versions = raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{
+        version: number;
+      }>;
+      assert.deepEqual(
+        versions.map((v) => v.version),
+        MIGRATIONS.map((m) => m.version),
+      );
     } finally {
       raw.close();
     }

@@ -49,7 +49,10 @@ async function accountWithToken(name: string) {
 
 /** Resolves once B heard a change like `want` after index `from`. */
 const heardOnB = (want: StoreChange, from: number) =>
-  eventually(() => (heard.slice(from).some((c) => JSON.stringify(c) === JSON.stringify(want)) ? true : undefined), 'notice on B');
+  eventually(
+    () => (heard.slice(from).some((c) => JSON.stringify(c) === JSON.stringify(want)) ? true : undefined),
+    'notice on B',
+  );
 
 async function warm(token: string): Promise<void> {
   assert.ok(await cache.authenticate(token));

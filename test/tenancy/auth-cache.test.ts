@@ -61,7 +61,8 @@ beforeEach(() => {
 
 const me = (token: string, instanceId: string) =>
   t.app.inject({ method: 'GET', url: `/v2/session/me?access_token=${token}&instance_id=${instanceId}` });
-const instances = (token: string) => t.app.inject({ method: 'GET', url: `/v2/account/instances?access_token=${token}` });
+const instances = (token: string) =>
+  t.app.inject({ method: 'GET', url: `/v2/account/instances?access_token=${token}` });
 
 async function issue(accountId: string): Promise<{ tokenId: string; token: string }> {
   const res = await t.app.inject({ method: 'POST', url: `/admin/accounts/${accountId}/tokens`, headers: t.admin });
@@ -117,7 +118,9 @@ describe('auth cache: revocations and deletions take effect on the next request'
     const { tokenId, token } = await issue(acc.id);
     await warm(token, id);
     const { DATABASE_URL: _url, SWITCHBOARD_DATA_DIR: _dir, ...env } = process.env;
-    const { stdout } = await execFileP(process.execPath, [BIN, 'tokens', 'revoke', tokenId, '--data-dir', t.dir], { env });
+    const { stdout } = await execFileP(process.execPath, [BIN, 'tokens', 'revoke', tokenId, '--data-dir', t.dir], {
+      env,
+    });
     assert.deepEqual(JSON.parse(stdout), { token_id: tokenId, revoked: true });
     assert.equal((await me(token, id)).statusCode, 401);
     assert.equal((await instances(token)).statusCode, 401);
@@ -128,7 +131,11 @@ describe('auth cache: revocations and deletions take effect on the next request'
     const acc = await createAccount(t, 'raw-revoke');
     const id = await createInstance(t, acc.token);
     await warm(acc.token, id);
-    otherConnection((db) => db.prepare('UPDATE tokens SET revoked_at = ? WHERE token_hash = ?').run(new Date().toISOString(), hashToken(acc.token)));
+    otherConnection((db) =>
+      db
+        .prepare('UPDATE tokens SET revoked_at = ? WHERE token_hash = ?')
+        .run(new Date().toISOString(), hashToken(acc.token)),
+    );
     assert.equal((await me(acc.token, id)).statusCode, 401);
   });
 
@@ -151,7 +158,10 @@ describe('auth cache: revocations and deletions take effect on the next request'
     const second = await createInstance(t, acc.token);
     await warm(acc.token, first);
     await warm(acc.token, second);
-    const del = await t.app.inject({ method: 'DELETE', url: `/v2/session/delete?access_token=${acc.token}&instance_id=${first}` });
+    const del = await t.app.inject({
+      method: 'DELETE',
+      url: `/v2/session/delete?access_token=${acc.token}&instance_id=${first}`,
+    });
     assert.equal(del.statusCode, 200);
     const gone = await me(acc.token, first);
     assert.equal(gone.statusCode, 404);
@@ -175,12 +185,19 @@ describe('auth cache: revocations and deletions take effect on the next request'
   test('instance changes made in this process are seen at once (/v2/session/info status and name)', async () => {
     const acc = await createAccount(t, 'changes');
     const id = await createInstance(t, acc.token, { name: 'before' });
-    const info = async () => (await t.app.inject({ method: 'GET', url: `/v2/session/info?access_token=${acc.token}&instance_id=${id}` })).json();
+    const info = async () =>
+      (
+        await t.app.inject({ method: 'GET', url: `/v2/session/info?access_token=${acc.token}&instance_id=${id}` })
+      ).json();
     assert.equal((await info()).name, 'before');
     assert.equal((await info()).status, 'STOPPED');
     await t.store.recordStatus(id, { status: 'STARTING', reason: 'started', at: new Date().toISOString() });
     assert.equal((await info()).status, 'STARTING');
-    const cfg = await t.app.inject({ method: 'POST', url: `/v2/session/config?access_token=${acc.token}&instance_id=${id}`, payload: { name: 'after' } });
+    const cfg = await t.app.inject({
+      method: 'POST',
+      url: `/v2/session/config?access_token=${acc.token}&instance_id=${id}`,
+      payload: { name: 'after' },
+    });
     assert.equal(cfg.statusCode, 200);
     assert.equal((await info()).name, 'after');
   });

@@ -17,7 +17,10 @@ test('verification fails on another body, secret, timestamp, or outside the tole
   const header = signatureFor('s3cret-s3cret-16', body, 1000);
   assert.equal(verifySignature('s3cret-s3cret-16', '{"a":2}', header, { nowSeconds: 1000 }), false);
   assert.equal(verifySignature('other-secret-xyz', body, header, { nowSeconds: 1000 }), false);
-  assert.equal(verifySignature('s3cret-s3cret-16', body, header.replace('t=1000', 't=1001'), { nowSeconds: 1000 }), false);
+  assert.equal(
+    verifySignature('s3cret-s3cret-16', body, header.replace('t=1000', 't=1001'), { nowSeconds: 1000 }),
+    false,
+  );
   assert.equal(verifySignature('s3cret-s3cret-16', body, header, { nowSeconds: 1000 + 301 }), false);
   assert.equal(verifySignature('s3cret-s3cret-16', body, 'garbage', { nowSeconds: 1000 }), false);
 });

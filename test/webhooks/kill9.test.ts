@@ -46,7 +46,10 @@ async function startGateway(dataDir: string): Promise<Running> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`gateway exited: ${err}`);
     if (Date.now() > deadline) throw new Error(`gateway did not start: ${err}`);
-    const up = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    const up = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (up) return { child, url, exit };
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -109,7 +112,9 @@ test('kill -9 mid-delivery loses no event: all outbox ids arrive after a restart
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
     const account = await call(gw.url, 'POST', '/admin/accounts', { name: 'kill9', max_instances: 20 }, admin);
     const token = account.body.access_token as string;
-    const hook = await call(gw.url, 'POST', `/v2/account/webhook?access_token=${token}`, { webhooks: [{ url: hookUrl }] });
+    const hook = await call(gw.url, 'POST', `/v2/account/webhook?access_token=${token}`, {
+      webhooks: [{ url: hookUrl }],
+    });
     assert.equal(hook.status, 200);
 
     // Real events: sandbox sessions started (STARTING → SCAN_QR_CODE) and stopped (STOPPED), several rounds.
@@ -122,7 +127,10 @@ test('kill -9 mid-delivery loses no event: all outbox ids arrive after a restart
     for (let round = 0; round < 2; round++) {
       for (const id of ids) assert.equal((await call(gw.url, 'POST', `/v2/session/start${q(id)}`)).status, 200);
       for (const id of ids) {
-        await waitFor(async () => (await call(gw.url, 'GET', `/v2/session/info${q(id)}`)).body.status === 'SCAN_QR_CODE', `${id} QR`);
+        await waitFor(
+          async () => (await call(gw.url, 'GET', `/v2/session/info${q(id)}`)).body.status === 'SCAN_QR_CODE',
+          `${id} QR`,
+        );
       }
       for (const id of ids) assert.equal((await call(gw.url, 'POST', `/v2/session/stop${q(id)}`)).status, 200);
     }
@@ -151,14 +159,24 @@ test('kill -9 mid-delivery loses no event: all outbox ids arrive after a restart
     children.push(gw.child);
     // Boot restore brings the sessions back (more events); let it settle so no event is appended after the check.
     for (const id of ids) {
-      await waitFor(async () => (await call(gw.url, 'GET', `/v2/session/info${q(id)}`)).body.status === 'SCAN_QR_CODE', `${id} restored`);
-    }
-    await waitFor(async () => {
-      const undone = await Promise.all(
-        ['pending', 'failed'].map(async (s) => (await call(gw.url, 'GET', `/v2/webhooks/deliveries?access_token=${token}&status=${s}`)).body.length),
+      await waitFor(
+        async () => (await call(gw.url, 'GET', `/v2/session/info${q(id)}`)).body.status === 'SCAN_QR_CODE',
+        `${id} restored`,
       );
-      return undone[0] === 0 && undone[1] === 0 && inFlight === 0;
-    }, 'every delivery done', 120_000);
+    }
+    await waitFor(
+      async () => {
+        const undone = await Promise.all(
+          ['pending', 'failed'].map(
+            async (s) =>
+              (await call(gw.url, 'GET', `/v2/webhooks/deliveries?access_token=${token}&status=${s}`)).body.length,
+          ),
+        );
+        return undone[0] === 0 && undone[1] === 0 && inFlight === 0;
+      },
+      'every delivery done',
+      120_000,
+    );
     gw.child.kill('SIGTERM');
     assert.equal(await gw.exit, 0);
 
@@ -168,8 +186,13 @@ test('kill -9 mid-delivery loses no event: all outbox ids arrive after a restart
       assert.ok(events.length >= 4 * 5, `enough events to mean something (${events.length})`);
       const missing = events.filter((e) => !okIds.has(e.id)).map((e) => `${e.id} ${e.event}`);
       assert.deepEqual(missing, [], 'every event arrived with a 200');
-      assert.equal(new Set(events.map((e) => e.id)).size, okIds.size, 'count: the receiver got exactly the outbox’s ids');
-      const dead = (await store.webhooks.listDeliveries({ accountId: events[0]!.accountId, status: 'dead', limit: 10 })).length;
+      assert.equal(
+        new Set(events.map((e) => e.id)).size,
+        okIds.size,
+        'count: the receiver got exactly the outbox’s ids',
+      );
+      const dead = (await store.webhooks.listDeliveries({ accountId: events[0]!.accountId, status: 'dead', limit: 10 }))
+        .length;
       assert.equal(dead, 0);
     } finally {
       await store.close();

@@ -44,19 +44,45 @@ after(async () => {
 async function instance(accountId?: string): Promise<{ accountId: string; instanceId: string }> {
   const account = accountId ?? (await store.createAccount({ name: 'acme', maxInstances: 10 })).id;
   const id = newInstanceId();
-  await store.createInstance({ id, accountId: account, name: id, config: { expectedPhone: null, signature: null }, status: 'STOPPED', reason: 'created' });
+  await store.createInstance({
+    id,
+    accountId: account,
+    name: id,
+    config: { expectedPhone: null, signature: null },
+    status: 'STOPPED',
+    reason: 'created',
+  });
   return { accountId: account, instanceId: id };
 }
 
 /** Appends an event whose payload is its envelope, as the status recorder writes them. */
 async function emit(who: { accountId: string; instanceId: string }, n: number): Promise<string> {
   const id = newId('evt');
-  const envelope = { id, timestamp: Date.now(), session: who.instanceId, instance_id: who.instanceId, engine: 'BAILEYS', event: 'message', payload: { n }, me: null };
-  await store.appendEvent({ id, accountId: who.accountId, instanceId: who.instanceId, event: 'message', payload: envelope });
+  const envelope = {
+    id,
+    timestamp: Date.now(),
+    session: who.instanceId,
+    instance_id: who.instanceId,
+    engine: 'BAILEYS',
+    event: 'message',
+    payload: { n },
+    me: null,
+  };
+  await store.appendEvent({
+    id,
+    accountId: who.accountId,
+    instanceId: who.instanceId,
+    event: 'message',
+    payload: envelope,
+  });
   return id;
 }
 
-function dispatcher(options: Partial<DispatcherOptions> = {}, bus?: EventBus, logger = pino({ level: 'silent' })): WebhookDispatcher {
+function dispatcher(
+  options: Partial<DispatcherOptions> = {},
+  bus?: EventBus,
+  logger = pino({ level: 'silent' }),
+): WebhookDispatcher {
   return new WebhookDispatcher({ store, bus, secrets: service.secrets, logger, options: { ...FAST, ...options } });
 }
 
@@ -73,7 +99,10 @@ describe('webhook dispatcher', () => {
   test('ordered at-least-once through 500s and a timeout; other lanes keep flowing; every request signed', async () => {
     const a = await instance();
     const b = await instance(a.accountId);
-    const [hook] = await service.replace({ accountId: a.accountId, instanceId: null }, await service.prepare([{ url: receiver.url }]));
+    const [hook] = await service.replace(
+      { accountId: a.accountId, instanceId: null },
+      await service.prepare([{ url: receiver.url }]),
+    );
     const secret = hook!.secret!;
     let phase: 'fail' | 'hang-once' | 'ok' = 'fail';
     let aFirst = '';
@@ -97,7 +126,9 @@ describe('webhook dispatcher', () => {
     await d.start();
     try {
       // A's head keeps failing: B's lane is not held up by it, and A's later events wait.
-      await receiver.until((rs) => okIds(rs, b.instanceId).length === 5 && rs.filter((r) => r.json?.id === aFirst).length >= 2);
+      await receiver.until(
+        (rs) => okIds(rs, b.instanceId).length === 5 && rs.filter((r) => r.json?.id === aFirst).length >= 2,
+      );
       assert.deepEqual(okIds(receiver.received, b.instanceId), bIds, 'B in order');
       assert.deepEqual(okIds(receiver.received, a.instanceId), [], 'nothing of A got past its failing head');
       phase = 'hang-once';
@@ -114,24 +145,34 @@ describe('webhook dispatcher', () => {
       assert.ok(k <= delivered, `event ${k} sent before event ${delivered} was delivered`);
       if (r.answer === 'ok' && k === delivered) delivered++;
     }
-    assert.ok(forA.some((r) => r.answer === 'hang'), 'one attempt timed out');
+    assert.ok(
+      forA.some((r) => r.answer === 'hang'),
+      'one attempt timed out',
+    );
     for (const r of receiver.received) {
       assert.equal(r.headers['x-switchboard-event'], 'message');
       assert.equal(r.headers['x-switchboard-event-id'], r.json.id, 'event id header = envelope id, on every retry');
       assert.equal(r.headers['content-type'], 'application/json');
       assert.ok(verifySignature(secret, r.body, String(r.headers['x-switchboard-signature'])), 'signature verifies');
     }
-    const head = (await service.deliveries({ accountId: a.accountId, instanceId: a.instanceId, limit: 10 })).find((x) => x.event_id === aFirst)!;
+    const head = (await service.deliveries({ accountId: a.accountId, instanceId: a.instanceId, limit: 10 })).find(
+      (x) => x.event_id === aFirst,
+    )!;
     assert.equal(head.status, 'delivered');
     assert.equal(head.response_code, 200);
     assert.ok(head.attempts >= 4, `attempts ${head.attempts}`);
     assert.match(head.last_error ?? '', /timeout after 300 ms/, 'the last error is kept for inspection');
-    assert.ok((await service.deliveries({ accountId: a.accountId, limit: 100 })).every((x) => x.status === 'delivered'));
+    assert.ok(
+      (await service.deliveries({ accountId: a.accountId, limit: 100 })).every((x) => x.status === 'delivered'),
+    );
   });
 
   test('past the retry horizon a delivery is dead with its last error, and its lane moves on; the warning logs the URL without its query', async () => {
     const c = await instance();
-    const [hook] = await service.replace({ accountId: c.accountId, instanceId: c.instanceId }, await service.prepare([{ url: `${receiver.url}/in?dead&token=receiver-s3cret` }]));
+    const [hook] = await service.replace(
+      { accountId: c.accountId, instanceId: c.instanceId },
+      await service.prepare([{ url: `${receiver.url}/in?dead&token=receiver-s3cret` }]),
+    );
     receiver.behave((r) => (r.json?.instance_id === c.instanceId ? 503 : 'ok'));
     const first = await emit(c, 0);
     const second = await emit(c, 1);
@@ -158,15 +199,24 @@ describe('webhook dispatcher', () => {
       assert.equal(x.next_attempt_at, null);
       assert.equal(x.url, hook!.url);
     }
-    const warnings = logged.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; url: string });
+    const warnings = logged
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { msg: string; url: string });
     assert.equal(warnings.filter((w) => w.msg === 'webhook delivery dead after its retry horizon').length, 2);
-    assert.ok(warnings.every((w) => w.url === `${receiver.url}/in`), logged);
+    assert.ok(
+      warnings.every((w) => w.url === `${receiver.url}/in`),
+      logged,
+    );
     assert.ok(!logged.includes('receiver-s3cret'));
   });
 
   test('replay: one delivery, then a time window, arrive again with the same event id and a fresh signature', async () => {
     const e = await instance();
-    const [hook] = await service.replace({ accountId: e.accountId, instanceId: e.instanceId }, await service.prepare([{ url: `${receiver.url}?replay` }]));
+    const [hook] = await service.replace(
+      { accountId: e.accountId, instanceId: e.instanceId },
+      await service.prepare([{ url: `${receiver.url}?replay` }]),
+    );
     receiver.behave(() => 'ok');
     const bus = new EventBus();
     const d = dispatcher({ pollMs: 60_000 }, bus);
@@ -199,10 +249,25 @@ describe('webhook dispatcher', () => {
 
   test('backoff doubles per attempt up to its cap, with up to half of each step random', () => {
     const b = { baseMs: 1000, maxMs: 8000 };
-    assert.equal(retryDelay(1, b, () => 0), 500);
-    assert.equal(retryDelay(1, b, () => 1), 1000);
-    assert.equal(retryDelay(3, b, () => 1), 4000);
-    assert.equal(retryDelay(10, b, () => 1), 8000);
-    assert.equal(retryDelay(10, b, () => 0), 4000);
+    assert.equal(
+      retryDelay(1, b, () => 0),
+      500,
+    );
+    assert.equal(
+      retryDelay(1, b, () => 1),
+      1000,
+    );
+    assert.equal(
+      retryDelay(3, b, () => 1),
+      4000,
+    );
+    assert.equal(
+      retryDelay(10, b, () => 1),
+      8000,
+    );
+    assert.equal(
+      retryDelay(10, b, () => 0),
+      4000,
+    );
   });
 });

@@ -2,13 +2,22 @@ import assert from 'node:assert/strict';
 import type { LookupAddress } from 'node:dns';
 import { describe, test } from 'node:test';
 import { WebhookSender } from '../../src/webhooks/webhook-post.ts';
-import { UnsafeUrlError, checkWebhookUrl, forbiddenAddressReason, urlForLog, type Resolver } from '../../src/webhooks/url-safety.ts';
+import {
+  UnsafeUrlError,
+  checkWebhookUrl,
+  forbiddenAddressReason,
+  urlForLog,
+  type Resolver,
+} from '../../src/webhooks/url-safety.ts';
 import { startReceiver } from './receiver.ts';
 
 /** A resolver that answers every name with these addresses (what a hostile or rebinding DNS would do). */
 const resolvesTo = (...addresses: string[]): Resolver =>
   ((_host: string, _opts: unknown, cb: (err: null, list: LookupAddress[]) => void) =>
-    cb(null, addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })))) as unknown as Resolver;
+    cb(
+      null,
+      addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+    )) as unknown as Resolver;
 
 const strict = { allowPrivate: false };
 
@@ -41,11 +50,20 @@ describe('forbiddenAddressReason', () => {
       '2002:7f00:1::': 'loopback',
       '2001:db8::1': 'documentation',
     };
-    for (const [address, reason] of Object.entries(refused)) assert.equal(forbiddenAddressReason(address), reason, address);
+    for (const [address, reason] of Object.entries(refused))
+      assert.equal(forbiddenAddressReason(address), reason, address);
   });
 
   test('lets public unicast through, IPv4-mapped included', () => {
-    for (const address of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '2a00:1450::1']) {
+    for (const address of [
+      '8.8.8.8',
+      '1.1.1.1',
+      '172.32.0.1',
+      '100.128.0.1',
+      '2606:4700:4700::1111',
+      '::ffff:8.8.8.8',
+      '2a00:1450::1',
+    ]) {
       assert.equal(forbiddenAddressReason(address), null, address);
     }
   });
@@ -63,12 +81,20 @@ describe('checkWebhookUrl', () => {
       ['http://2130706433/', undefined, /loopback/], // 127.0.0.1 as one number
       ['http://localhost:3000/hook', undefined, /loopback/],
       ['http://api.localhost/hook', undefined, /loopback/],
-      ['https://hooks.example.test/x', resolvesTo('127.0.0.1'), /^hooks\.example\.test resolves to a loopback address$/],
+      [
+        'https://hooks.example.test/x',
+        resolvesTo('127.0.0.1'),
+        /^hooks\.example\.test resolves to a loopback address$/,
+      ],
       ['https://hooks.example.test/x', resolvesTo('93.184.216.34', '10.0.0.5'), /private/],
       ['https://hooks.example.test/x', resolvesTo('::ffff:192.168.0.1'), /private/],
     ];
     for (const [url, resolve, reason] of refusals) {
-      await assert.rejects(checkWebhookUrl(url, { ...strict, resolve }), (err: unknown) => err instanceof UnsafeUrlError && reason.test(err.message), url);
+      await assert.rejects(
+        checkWebhookUrl(url, { ...strict, resolve }),
+        (err: unknown) => err instanceof UnsafeUrlError && reason.test(err.message),
+        url,
+      );
     }
   });
 
@@ -82,9 +108,18 @@ describe('checkWebhookUrl', () => {
   });
 
   test('accepts public targets; refuses other schemes and credentials whatever the mode', async () => {
-    assert.equal((await checkWebhookUrl('https://hooks.example.test/x', { ...strict, resolve: resolvesTo('93.184.216.34') })).href, 'https://hooks.example.test/x');
+    assert.equal(
+      (await checkWebhookUrl('https://hooks.example.test/x', { ...strict, resolve: resolvesTo('93.184.216.34') })).href,
+      'https://hooks.example.test/x',
+    );
     assert.ok(await checkWebhookUrl('http://8.8.8.8/x', strict));
-    for (const url of ['ftp://example.com/x', 'file:///etc/passwd', 'https://user:pw@example.com/', 'not a url', `https://e.com/${'a'.repeat(2100)}`]) {
+    for (const url of [
+      'ftp://example.com/x',
+      'file:///etc/passwd',
+      'https://user:pw@example.com/',
+      'not a url',
+      `https://e.com/${'a'.repeat(2100)}`,
+    ]) {
       await assert.rejects(checkWebhookUrl(url, { allowPrivate: true }), UnsafeUrlError, url);
     }
   });
@@ -100,7 +135,12 @@ describe('WebhookSender', () => {
   test('refuses at connect time a name that now resolves to loopback (DNS rebinding), and a literal one', async () => {
     const receiver = await startReceiver();
     const port = new URL(receiver.url).port;
-    const sender = new WebhookSender({ timeoutMs: 5000, allowPrivate: false, userAgent: 't', resolve: resolvesTo('127.0.0.1') });
+    const sender = new WebhookSender({
+      timeoutMs: 5000,
+      allowPrivate: false,
+      userAgent: 't',
+      resolve: resolvesTo('127.0.0.1'),
+    });
     try {
       const byName = await sender.send(`http://rebind.example.test:${port}/hook`, '{}', {});
       assert.equal(byName.ok, false);
@@ -142,7 +182,10 @@ describe('WebhookSender', () => {
 
 describe('urlForLog', () => {
   test('keeps scheme, host, port and path; drops query string, fragment and credentials', () => {
-    assert.equal(urlForLog('https://user:pw@hooks.example.test:8443/in/x?token=s3cret&a=1#frag'), 'https://hooks.example.test:8443/in/x');
+    assert.equal(
+      urlForLog('https://user:pw@hooks.example.test:8443/in/x?token=s3cret&a=1#frag'),
+      'https://hooks.example.test:8443/in/x',
+    );
     assert.equal(urlForLog('not a url ?token=s3cret'), '(invalid URL)');
   });
 });

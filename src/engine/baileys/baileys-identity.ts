@@ -61,7 +61,8 @@ export function sameIdentity(a: EngineIdentity | null, b: EngineIdentity | null)
 /** Digits only, with the country code; `+`, spaces, dashes, dots and parentheses are tolerated and removed. */
 export function normalizePhone(phone: string): string {
   const digits = String(phone).replace(/[\s+\-().]/g, '');
-  if (!/^\d{6,15}$/.test(digits)) throw new RangeError(`phone must be 6-15 digits with the country code, got "${phone}"`);
+  if (!/^\d{6,15}$/.test(digits))
+    throw new RangeError(`phone must be 6-15 digits with the country code, got "${phone}"`);
   return digits;
 }
 

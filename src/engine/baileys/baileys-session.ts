@@ -1,59 +1,29 @@
 import makeWASocket, { type ConnectionState, type WASocket } from 'baileys';
 import type { Logger } from 'pino';
 import type { AuthKeyValue } from '../../domain/index.ts';
-import { EngineSession, type EngineClose, type EngineIdentity, type EngineSent, type EngineTextMessage, type EngineTyping } from '../engine.ts';
+import {
+  EngineSession,
+  type EngineClose,
+  type EngineIdentity,
+  type EngineSent,
+  type EngineTextMessage,
+  type EngineTyping,
+} from '../engine.ts';
 import { isHalfPaired, isLinkedCreds, loadAuthState, type PersistedAuthState } from './auth-state.ts';
 import { markRead, sendTyping, UnreadInbound } from './chat-state.ts';
 import { describeError, mapDisconnect } from './close-reasons.ts';
 import { formatPairingCode, identityFromCreds, normalizePhone, sameIdentity } from './baileys-identity.ts';
 import { isPhoneJid, textContent, wireMessageEvents } from './messages.ts';
+import { releasePendingQueries } from './pending-queries.ts';
+import { APP_STATE_MAC_VERIFICATION, type BaileysSessionConfig } from './session-config.ts';
 
-/** Baileys' default accepts altered or forged app-state patches (both false; docs/whatsapp-protocol.md §14.8): we check both MACs. */
-export const APP_STATE_MAC_VERIFICATION = { patch: true, snapshot: true } as const;
-
-/**
- * One EngineSession over a chain of Baileys sockets sharing one auth state. The chain exists because pairing always
- * ends the first socket with 515 "restart required" and Baileys never reconnects by itself (docs/whatsapp-protocol.md §5): we
- * open the next socket silently. Every other end of a socket ends the session: `close` is emitted exactly once,
- * after pending auth writes have landed, and nothing is emitted afterwards.
- */
-
-export interface BaileysSessionConfig {
-  waUrl?: string;
-  qrTimeoutMs?: number;
-  keepAliveIntervalMs?: number;
-  connectTimeoutMs?: number;
-  /** How long a requested pairing code may stay unconfirmed; a wrong code produces no Baileys event (13.6). */
-  pairingCodeTimeoutMs: number;
-  /** How long requestPairingCode waits for the registration stage (the first QR) before giving up. */
-  registrationWaitMs: number;
-  /** Consecutive 515 restarts allowed without reaching `open` (pairing needs one). */
-  maxRestarts: number;
-  /** If a socket does not report its close this long after we ended it, the session closes anyway. */
-  endGraceMs: number;
-  logger: Logger;
-  baileysLogger: Logger;
-}
+export { APP_STATE_MAC_VERIFICATION, type BaileysSessionConfig };
 
 type Intent = 'stopped' | 'logged_out';
 
 interface Waiter {
   resolve: () => void;
   reject: (err: Error) => void;
-}
-
-/**
- * Baileys' end() removes the WebSocket's 'close' listeners before closing, so queries still in flight (e.g. the
- * init queries right after open) are never rejected and each keeps a 60 s timer alive after the socket is gone.
- * Their 'error' listeners remain; one synthetic error rejects them at once (Baileys' own error handler then
- * calls its end() again, which is a no-op on a closed socket).
- */
-function releasePendingQueries(sock: WASocket, log: Logger): void {
-  try {
-    sock.ws.emit('error', Object.assign(new Error('socket ended'), { code: 'SWITCHBOARD_SOCKET_ENDED' }));
-  } catch (err) {
-    log.debug({ err }, 'could not release pending queries');
-  }
 }
 
 export class EngineSessionClosedError extends Error {
@@ -63,6 +33,12 @@ export class EngineSessionClosedError extends Error {
   }
 }
 
+/**
+ * One EngineSession over a chain of Baileys sockets sharing one auth state. The chain exists because pairing always
+ * ends the first socket with 515 "restart required" and Baileys never reconnects by itself (docs/whatsapp-protocol.md §5): we
+ * open the next socket silently. Every other end of a socket ends the session: `close` is emitted exactly once,
+ * after pending auth writes have landed, and nothing is emitted afterwards.
+ */
 export class BaileysSession extends EngineSession {
   readonly #cfg: BaileysSessionConfig;
   readonly #auth: AuthKeyValue;
@@ -126,12 +102,16 @@ export class BaileysSession extends EngineSession {
   async sendText(message: EngineTextMessage): Promise<EngineSent> {
     if (!isPhoneJid(message.to)) throw new RangeError(`sendText needs "<digits>@s.whatsapp.net", got "${message.to}"`);
     const sent = await this.#openSock().sendMessage(message.to, textContent(message), { messageId: message.id });
-    return { id: sent?.key.id ?? message.id, timestamp: Number(sent?.messageTimestamp ?? 0) || Math.floor(Date.now() / 1000) };
+    return {
+      id: sent?.key.id ?? message.id,
+      timestamp: Number(sent?.messageTimestamp ?? 0) || Math.floor(Date.now() / 1000),
+    };
   }
 
   // Typing and read receipts live in chat-state.ts; the session only lends its open socket.
   sendTyping = (to: string, state: EngineTyping): Promise<void> => sendTyping(this.#openSock(), to, state);
-  markRead = (chat: string, ids: readonly string[] | null): Promise<string[]> => markRead(this.#openSock(), this.#unread, chat, ids);
+  markRead = (chat: string, ids: readonly string[] | null): Promise<string[]> =>
+    markRead(this.#openSock(), this.#unread, chat, ids);
 
   #openSock(): WASocket {
     const sock = this.#sock;
@@ -178,7 +158,11 @@ export class BaileysSession extends EngineSession {
     try {
       this.#persisted = await loadAuthState(this.#auth, this.#log);
     } catch (err) {
-      this.#finish({ reason: 'connection_lost', transient: true, message: `auth state unavailable: ${describeError(err).message}` });
+      this.#finish({
+        reason: 'connection_lost',
+        transient: true,
+        message: `auth state unavailable: ${describeError(err).message}`,
+      });
       return;
     }
     if (this.#intent) return this.#finish(this.#intentClose(this.#intent));
@@ -256,7 +240,11 @@ export class BaileysSession extends EngineSession {
     const identity = this.identity();
     if (!identity) {
       // Cannot happen with creds that passed pair-success; refuse to report an anonymous open.
-      this.#forced = { reason: 'pairing_failed', transient: true, message: 'connection opened without a paired identity' };
+      this.#forced = {
+        reason: 'pairing_failed',
+        transient: true,
+        message: 'connection opened without a paired identity',
+      };
       this.#endSocket(this.#sock!);
       return;
     }
@@ -288,7 +276,9 @@ export class BaileysSession extends EngineSession {
     if (sock !== this.#sock || this.#closed) return;
     releasePendingQueries(sock, this.#log);
     this.#sockOpen = false;
-    this.#rejectRegistrationWaiters(new EngineSessionClosedError('the connection closed before the registration stage'));
+    this.#rejectRegistrationWaiters(
+      new EngineSessionClosedError('the connection closed before the registration stage'),
+    );
     if (this.#intent) return this.#finish(this.#intentClose(this.#intent));
     if (this.#forced) return this.#finish(this.#forced);
     const { statusCode } = describeError(error);
@@ -321,7 +311,8 @@ export class BaileysSession extends EngineSession {
     this.#clearPairingTimer();
     this.#rejectRegistrationWaiters(new EngineSessionClosedError());
     // Refusing WhatsApp's server is the operator's business (a man in the middle, or a wrong SWITCHBOARD_WA_ROOT_KEY): one line, said plainly.
-    if (close.reason === 'certificate_invalid') this.#log.error({ reason: close.reason }, `WhatsApp server not trusted, session not retried: ${close.message}`);
+    if (close.reason === 'certificate_invalid')
+      this.#log.error({ reason: close.reason }, `WhatsApp server not trusted, session not retried: ${close.message}`);
     void this.#settleAuth().then(() => {
       this.#log.debug({ close }, 'engine session closed');
       this.emit('close', close);
@@ -358,7 +349,11 @@ export class BaileysSession extends EngineSession {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#registrationWaiters = this.#registrationWaiters.filter((w) => w !== waiter);
-        reject(new Error(`registration stage not reached within ${this.#cfg.registrationWaitMs} ms; try again when a QR is shown`));
+        reject(
+          new Error(
+            `registration stage not reached within ${this.#cfg.registrationWaitMs} ms; try again when a QR is shown`,
+          ),
+        );
       }, this.#cfg.registrationWaitMs);
       const waiter: Waiter = {
         resolve: () => {
@@ -386,7 +381,11 @@ export class BaileysSession extends EngineSession {
       if (this.#closed || this.#intent || !this.#sock) return;
       // A wrong code only logs inside Baileys, and after a primary_hello this socket's QR cannot pair any more
       // (13.6): end it; the half-paired creds are wiped at close so a new session starts with a fresh QR.
-      this.#forced = { reason: 'pairing_failed', transient: true, message: `pairing code not confirmed within ${ms} ms` };
+      this.#forced = {
+        reason: 'pairing_failed',
+        transient: true,
+        message: `pairing code not confirmed within ${ms} ms`,
+      };
       this.#endSocket(this.#sock);
     }, ms);
     this.#pairingTimer.unref();

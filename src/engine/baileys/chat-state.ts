@@ -57,7 +57,12 @@ export async function sendTyping(sock: WASocket, to: string, state: EngineTyping
 }
 
 /** Sends read receipts; returns the ids it marked (empty when there was nothing unread). */
-export async function markRead(sock: WASocket, unread: UnreadInbound, chat: string, ids: readonly string[] | null): Promise<string[]> {
+export async function markRead(
+  sock: WASocket,
+  unread: UnreadInbound,
+  chat: string,
+  ids: readonly string[] | null,
+): Promise<string[]> {
   assertPhoneJid(chat);
   const keys = unread.keysFor(chat, ids);
   if (keys.length === 0) return [];

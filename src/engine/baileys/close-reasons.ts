@@ -46,8 +46,18 @@ const CERT_MESSAGES = [
 const ACCOUNT_SIGNATURE_MESSAGES = ['Invalid account signature', 'Failed to verify account signature'];
 
 export const CLOSE_RULES: readonly Rule[] = [
-  { when: '401 loggedOut (unlinked, removed, unknown device)', test: (c) => c === 401, reason: 'device_removed', transient: false },
-  { when: '419 (Baileys counts it as unauthorized)', test: (c) => c === 419, reason: 'device_removed', transient: false },
+  {
+    when: '401 loggedOut (unlinked, removed, unknown device)',
+    test: (c) => c === 401,
+    reason: 'device_removed',
+    transient: false,
+  },
+  {
+    when: '419 (Baileys counts it as unauthorized)',
+    test: (c) => c === 419,
+    reason: 'device_removed',
+    transient: false,
+  },
   { when: '403 forbidden', test: (c) => c === 403, reason: 'forbidden', transient: false },
   { when: '440 connectionReplaced', test: (c) => c === 440, reason: 'connection_replaced', transient: false },
   {
@@ -75,7 +85,12 @@ export const CLOSE_RULES: readonly Rule[] = [
     transient: true,
   },
   { when: '411 multideviceMismatch', test: (c) => c === 411, reason: 'connection_lost', transient: true },
-  { when: 'anything else (428, 408, 503, 5xx, unreachable, 515 over budget)', test: () => true, reason: 'connection_lost', transient: true },
+  {
+    when: 'anything else (428, 408, 503, 5xx, unreachable, 515 over budget)',
+    test: () => true,
+    reason: 'connection_lost',
+    transient: true,
+  },
 ];
 
 /** Reads the status code and message off whatever Baileys put into lastDisconnect.error (a Boom, an Error, or nothing). */

@@ -53,7 +53,8 @@ export function demoteExpectedNoise(logger: Logger): Logger {
   return new Proxy(logger, {
     get(target, prop, receiver) {
       if (prop === 'child') {
-        return (bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => demoteExpectedNoise(target.child(bindings, options) as Logger);
+        return (bindings: pino.Bindings, options?: pino.ChildLoggerOptions) =>
+          demoteExpectedNoise(target.child(bindings, options) as Logger);
       }
       if (prop === 'warn' || prop === 'error') {
         return (...args: unknown[]) => {

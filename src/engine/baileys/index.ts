@@ -33,7 +33,9 @@ export interface BaileysEngineOptions {
 function baileysLogger(logger: Logger, level: string | undefined): Logger {
   if (level) return demoteExpectedNoise(logger.child({ module: 'baileys' }, { level }));
   const warn = logger.levels.values.warn ?? 40;
-  return demoteExpectedNoise(logger.child({ module: 'baileys' }, { level: logger.levelVal >= warn ? logger.level : 'warn' }));
+  return demoteExpectedNoise(
+    logger.child({ module: 'baileys' }, { level: logger.levelVal >= warn ? logger.level : 'warn' }),
+  );
 }
 
 export function createBaileysEngine(opts: BaileysEngineOptions): Engine {

@@ -37,7 +37,13 @@ const ACK_BY_STATUS: ReadonlyMap<number, EngineAckLevel> = new Map([
 
 /** Only 1:1 chats with people: no groups, broadcasts (status@broadcast included), newsletters. */
 function isPersonalChat(jid: string | null | undefined): jid is string {
-  return !!jid && !isJidGroup(jid) && !isJidBroadcast(jid) && !isJidNewsletter(jid) && (isPnUser(jid) || isLidUser(jid)) === true;
+  return (
+    !!jid &&
+    !isJidGroup(jid) &&
+    !isJidBroadcast(jid) &&
+    !isJidNewsletter(jid) &&
+    (isPnUser(jid) || isLidUser(jid)) === true
+  );
 }
 
 /** The chat's phone JID without device: the key's own JID when it is one, else its alternate, else a LID lookup. */
@@ -67,7 +73,11 @@ export function textOf(message: proto.IMessage | null | undefined): { body: stri
  * An upserted message → EngineMessage, or null when it is not a contact's text to us: our own messages (sent here or
  * from the phone), peer/protocol messages between our own devices, groups, broadcasts and status updates.
  */
-export async function toEngineMessage(msg: WAMessage, myPhoneJid: string, lookup: PnLookup): Promise<EngineMessage | null> {
+export async function toEngineMessage(
+  msg: WAMessage,
+  myPhoneJid: string,
+  lookup: PnLookup,
+): Promise<EngineMessage | null> {
   const key = msg.key;
   if (!key?.id || key.fromMe || msg.category === 'peer') return null;
   if (!isPersonalChat(key.remoteJid)) return null;
@@ -88,7 +98,11 @@ export async function toEngineMessage(msg: WAMessage, myPhoneJid: string, lookup
 }
 
 /** A status update of one of OUR messages in a 1:1 chat → EngineAck; null for anything else. */
-export async function toEngineAck(update: WAMessageUpdate, myPhoneJid: string, lookup: PnLookup): Promise<EngineAck | null> {
+export async function toEngineAck(
+  update: WAMessageUpdate,
+  myPhoneJid: string,
+  lookup: PnLookup,
+): Promise<EngineAck | null> {
   const { key } = update;
   const status = update.update?.status;
   if (!key?.id || !key.fromMe || typeof status !== 'number') return null;
@@ -125,11 +139,7 @@ export interface MessageEventSinks {
  * Subscribes to one socket's message events. Conversions may wait on the LID store, so they run one after another
  * through a chain: events leave in the order Baileys emitted them.
  */
-export function wireMessageEvents(
-  ev: WASocket['ev'],
-  lookup: PnLookup,
-  sinks: MessageEventSinks,
-): void {
+export function wireMessageEvents(ev: WASocket['ev'], lookup: PnLookup, sinks: MessageEventSinks): void {
   let chain: Promise<void> = Promise.resolve();
   const later = (fn: (me: string) => Promise<void>): void => {
     chain = chain

@@ -82,7 +82,9 @@ export function authQrRoutes(manager: SessionManager): FastifyPluginAsyncTypebox
           200: {
             description: 'The QR: a PNG data URL in JSON, or with Accept: image/png the PNG itself',
             content: {
-              'application/json': { schema: Type.Object({ qr: Type.String({ description: 'data:image/png;base64,…' }) }) },
+              'application/json': {
+                schema: Type.Object({ qr: Type.String({ description: 'data:image/png;base64,…' }) }),
+              },
               'image/png': { schema: { type: 'string', format: 'binary' } },
             },
           },
@@ -112,14 +114,23 @@ export function authQrRoutes(manager: SessionManager): FastifyPluginAsyncTypebox
           querystring: instanceQuery(),
           body: instanceBody({
             phone_number: Type.Optional(
-              Type.Union([Type.String({ maxLength: 32, pattern: '^\\d{6,15}$', 'x-rule': PHONE_RULE }), Type.Integer({ minimum: 100000, maximum: 999999999999999 })], {
-                description: 'The phone number in international format, digits only',
-                examples: ['201145202826'],
-              }),
+              Type.Union(
+                [
+                  Type.String({ maxLength: 32, pattern: '^\\d{6,15}$', 'x-rule': PHONE_RULE }),
+                  Type.Integer({ minimum: 100000, maximum: 999999999999999 }),
+                ],
+                {
+                  description: 'The phone number in international format, digits only',
+                  examples: ['201145202826'],
+                },
+              ),
             ),
           }),
           response: {
-            200: Type.Object({ code: Type.String({ description: 'ABCD-1234' }) }, { examples: [{ code: 'ABCD-1234' }] }),
+            200: Type.Object(
+              { code: Type.String({ description: 'ABCD-1234' }) },
+              { examples: [{ code: 'ABCD-1234' }] },
+            ),
             ...errorResponses(400, 401, 404, 409, 502),
           },
         },

@@ -122,7 +122,8 @@ export function eventStreamRoutes(deps: EventStreamDeps): FastifyPluginAsyncType
       try {
         return guard.admit(principal, end);
       } catch (err) {
-        if (err instanceof StreamLimitError) throw errors.tooManyRequests({ limit: err.limit, what: 'live event streams per account' });
+        if (err instanceof StreamLimitError)
+          throw errors.tooManyRequests({ limit: err.limit, what: 'live event streams per account' });
         throw err;
       }
     };
@@ -152,7 +153,14 @@ export function eventStreamRoutes(deps: EventStreamDeps): FastifyPluginAsyncType
       };
       live.add(conn);
       try {
-        stop = await openFeed({ store, bus, accountId, instanceId, afterSeq, send: (item) => void (write(item) || conn.close()) });
+        stop = await openFeed({
+          store,
+          bus,
+          accountId,
+          instanceId,
+          afterSeq,
+          send: (item) => void (write(item) || conn.close()),
+        });
       } catch (err) {
         live.delete(conn);
         throw err;
@@ -186,10 +194,13 @@ export function eventStreamRoutes(deps: EventStreamDeps): FastifyPluginAsyncType
         await checkResume(account.id, afterSeq);
         let ending: StreamEndReason | null = null;
         let endStream = (): void => undefined;
-        const release = admit({ accountId: account.id, tokenHash: hashToken(String(credential(request, 'access_token'))), instanceId }, (reason) => {
-          ending = reason;
-          endStream();
-        });
+        const release = admit(
+          { accountId: account.id, tokenHash: hashToken(String(credential(request, 'access_token'))), instanceId },
+          (reason) => {
+            ending = reason;
+            endStream();
+          },
+        );
         reply.hijack();
         const res: ServerResponse = reply.raw;
         res.writeHead(200, {
@@ -232,7 +243,8 @@ export function eventStreamRoutes(deps: EventStreamDeps): FastifyPluginAsyncType
         schema: {
           tags: ['events'],
           security: SECURITY.instance,
-          summary: 'Live events over WebSocket: each message is the event envelope plus `seq`; resume with last_event_id',
+          summary:
+            'Live events over WebSocket: each message is the event envelope plus `seq`; resume with last_event_id',
           querystring: StreamQuery,
           response: { 101: { description: 'Switching Protocols' }, ...errorResponses(400, 401, 404) },
         },
@@ -258,7 +270,8 @@ export function eventStreamRoutes(deps: EventStreamDeps): FastifyPluginAsyncType
 
     const handshake = async (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> => {
       const q = Object.fromEntries(url.searchParams);
-      const token = q.access_token ?? (req.headers['access-token'] as string | undefined) ?? bearer(req.headers.authorization);
+      const token =
+        q.access_token ?? (req.headers['access-token'] as string | undefined) ?? bearer(req.headers.authorization);
       const found = token ? await authenticateAccessToken(store, token) : null;
       if (!found || !token) throw errors.invalidAccessToken();
       const afterSeq = lastEventId(req.headers, q);

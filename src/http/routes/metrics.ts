@@ -14,7 +14,10 @@ export function metricsRoutes(metrics: GatewayMetrics): FastifyPluginAsyncTypebo
           summary: 'Prometheus metrics (process, instances by status, events by name)',
           security: SECURITY.admin,
           response: {
-            200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } },
+            200: {
+              description: 'Prometheus text exposition format',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
             ...errorResponses(401),
           },
         },

@@ -26,7 +26,12 @@ const Activity = Type.Union([
   Type.Object({
     kind: Type.Literal('presence'),
     from: Type.String(),
-    state: Type.Union([Type.Literal('composing'), Type.Literal('paused'), Type.Literal('available'), Type.Literal('unavailable')]),
+    state: Type.Union([
+      Type.Literal('composing'),
+      Type.Literal('paused'),
+      Type.Literal('available'),
+      Type.Literal('unavailable'),
+    ]),
     timestamp: Type.Integer({ description: 'unix seconds' }),
   }),
   Type.Object({
@@ -145,7 +150,9 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsyncTypebox {
                 {
                   phone: Type.String(),
                   push_name: Type.Union([Type.String(), Type.Null()]),
-                  devices: Type.Array(Type.Object({ jid: Type.String(), platform: Type.String() }, { additionalProperties: true })),
+                  devices: Type.Array(
+                    Type.Object({ jid: Type.String(), platform: Type.String() }, { additionalProperties: true }),
+                  ),
                 },
                 { additionalProperties: true },
               ),
@@ -189,10 +196,17 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsyncTypebox {
           summary: 'That simulated phone (created if new) sends an end-to-end encrypted text to the account `to`',
           params: PhoneParams,
           body: Type.Object({
-            to: Type.String({ minLength: 1, maxLength: 32, description: 'Digits of a simulated account with a linked device' }),
+            to: Type.String({
+              minLength: 1,
+              maxLength: 32,
+              description: 'Digits of a simulated account with a linked device',
+            }),
             text: Type.String({ minLength: 1, maxLength: 4096 }),
           }),
-          response: { 200: Type.Object({ id: Type.String(), timestamp: Type.Integer() }), ...errorResponses(400, 401, 404) },
+          response: {
+            200: Type.Object({ id: Type.String(), timestamp: Type.Integer() }),
+            ...errorResponses(400, 401, 404),
+          },
         },
       },
       async (request) => {
@@ -211,7 +225,9 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsyncTypebox {
           summary: 'Texts that phone received, decrypted on its side (oldest first)',
           params: PhoneParams,
           response: {
-            200: Type.Array(Type.Object({ id: Type.String(), from: Type.String(), text: Type.String(), timestamp: Type.Integer() })),
+            200: Type.Array(
+              Type.Object({ id: Type.String(), from: Type.String(), text: Type.String(), timestamp: Type.Integer() }),
+            ),
             ...errorResponses(400, 401),
           },
         },
@@ -230,7 +246,7 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsyncTypebox {
           ...common,
           summary: 'The next `connections` client connections meet a certificate fault',
           description:
-            '`cert_key_mismatch`: the genuine certificate chain with a Noise static key that is not the leaf\'s key; ' +
+            "`cert_key_mismatch`: the genuine certificate chain with a Noise static key that is not the leaf's key; " +
             '`cert_expired`: a correctly signed leaf outside its validity period. Queued after faults already pending.',
           body: Type.Object({
             fault: Type.Union([Type.Literal('cert_key_mismatch'), Type.Literal('cert_expired')]),
@@ -246,7 +262,11 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsyncTypebox {
       '/sandbox/faults',
       {
         config: { auth: 'admin' },
-        schema: { ...common, summary: 'Clears pending faults', response: { 204: Type.Null({ description: 'Cleared' }), ...errorResponses(401) } },
+        schema: {
+          ...common,
+          summary: 'Clears pending faults',
+          response: { 204: Type.Null({ description: 'Cleared' }), ...errorResponses(401) },
+        },
       },
       async (_request, reply) => {
         sim.faults.clear();
@@ -279,7 +299,13 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsyncTypebox {
           summary: "That phone's linked devices",
           params: PhoneParams,
           response: {
-            200: Type.Array(Type.Object({ jid: Type.String(), platform: Type.String(), linked_at: Type.String({ format: 'date-time' }) })),
+            200: Type.Array(
+              Type.Object({
+                jid: Type.String(),
+                platform: Type.String(),
+                linked_at: Type.String({ format: 'date-time' }),
+              }),
+            ),
             ...errorResponses(400, 401),
           },
         },

@@ -50,7 +50,10 @@ export function sendChatStateRoutes(messaging: MessagingService): FastifyPluginA
           config: { auth: 'instance', xmlRoot: 'typing' },
           schema: {
             ...common,
-            summary: state === 'composing' ? 'Show "typing…" in a chat (presence composing)' : 'Clear "typing…" in a chat (presence paused)',
+            summary:
+              state === 'composing'
+                ? 'Show "typing…" in a chat (presence composing)'
+                : 'Clear "typing…" in a chat (presence paused)',
             querystring: instanceQuery({ chatId: ChatIdParam }, { examples: [{ chatId: '201234567890@c.us' }] }),
             response: {
               200: Type.Object(
@@ -75,16 +78,24 @@ export function sendChatStateRoutes(messaging: MessagingService): FastifyPluginA
         schema: {
           ...common,
           summary: 'Mark messages (or, with only chatId, the chat) as seen: read receipts, blue ticks',
-          querystring: instanceQuery({
-            chatId: ChatIdParam,
-            messageIds: Type.Optional(
-              Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
-                maxItems: 256,
-                description: 'Ids of messages the contact sent (WhatsApp ids, or Wawp\'s false_<chat>_<id>); none: every unread message of the chat',
-              }),
-            ),
-            participant: Type.Optional(Type.String({ maxLength: 64, description: 'Groups only; ignored (1:1 chats)' })),
-          }, { examples: [{ chatId: '201234567890@c.us', messageIds: ['false_201234567890@c.us_3EB0C767D097B7C7C030'] }] }),
+          querystring: instanceQuery(
+            {
+              chatId: ChatIdParam,
+              messageIds: Type.Optional(
+                Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+                  maxItems: 256,
+                  description:
+                    "Ids of messages the contact sent (WhatsApp ids, or Wawp's false_<chat>_<id>); none: every unread message of the chat",
+                }),
+              ),
+              participant: Type.Optional(
+                Type.String({ maxLength: 64, description: 'Groups only; ignored (1:1 chats)' }),
+              ),
+            },
+            {
+              examples: [{ chatId: '201234567890@c.us', messageIds: ['false_201234567890@c.us_3EB0C767D097B7C7C030'] }],
+            },
+          ),
           response: {
             200: Type.Object(
               {

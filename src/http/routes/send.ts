@@ -17,21 +17,35 @@ export const MAX_TEXT = 4096;
 /** What the schema admits for chatId (parseChatId decides exactly; this only keeps the OpenAPI honest). */
 export const CHAT_ID_PATTERN = '^[+\\s\\d]{6,40}(@(c\\.us|s\\.whatsapp\\.net))?$';
 
-export const CHAT_ID_RULE = 'chatId must be a phone number or a JID (digits with country code, …@c.us or …@s.whatsapp.net)';
+export const CHAT_ID_RULE =
+  'chatId must be a phone number or a JID (digits with country code, …@c.us or …@s.whatsapp.net)';
 
 const Text = Type.String({ minLength: 1, maxLength: MAX_TEXT });
 
-const SendAnswerSchema = Type.Object({
-  id: Type.String({ description: 'WhatsApp message id (also in message.ack events)' }),
-  chatId: Type.String({ examples: ['201234567890@c.us'] }),
-  body: Type.String({ description: 'The text as sent, signature included' }),
-  timestamp: Type.Integer({ description: 'Unix seconds' }),
-  ack: Type.Literal(0),
-  ackName: Type.Literal('PENDING'),
-  warnings: Type.Array(Type.String(), { description: 'e.g. unknown signature placeholders, left as written' }),
-}, {
-  examples: [{ id: '3EB0C767D097B7C7C030', chatId: '201234567890@c.us', body: 'Your ticket is solved.', timestamp: 1764151200, ack: 0, ackName: 'PENDING', warnings: [] }],
-});
+const SendAnswerSchema = Type.Object(
+  {
+    id: Type.String({ description: 'WhatsApp message id (also in message.ack events)' }),
+    chatId: Type.String({ examples: ['201234567890@c.us'] }),
+    body: Type.String({ description: 'The text as sent, signature included' }),
+    timestamp: Type.Integer({ description: 'Unix seconds' }),
+    ack: Type.Literal(0),
+    ackName: Type.Literal('PENDING'),
+    warnings: Type.Array(Type.String(), { description: 'e.g. unknown signature placeholders, left as written' }),
+  },
+  {
+    examples: [
+      {
+        id: '3EB0C767D097B7C7C030',
+        chatId: '201234567890@c.us',
+        body: 'Your ticket is solved.',
+        timestamp: 1764151200,
+        ack: 0,
+        ackName: 'PENDING',
+        warnings: [],
+      },
+    ],
+  },
+);
 
 export function sendRoutes(messaging: MessagingService): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -61,9 +75,14 @@ export function sendRoutes(messaging: MessagingService): FastifyPluginAsyncTypeb
               }),
               message: Type.Optional({ ...Text, examples: ['Hi from Switchboard'] }),
               text: Type.Optional({ ...Text, description: 'Alias of message' }),
-              reply_to: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128, description: 'Id of the quoted message' }))),
+              reply_to: Type.Optional(
+                Nullable(Type.String({ minLength: 1, maxLength: 128, description: 'Id of the quoted message' })),
+              ),
             },
-            { requireOneOf: ['message', 'text'], examples: [{ chatId: '201234567890@c.us', message: 'Your ticket is solved.' }] },
+            {
+              requireOneOf: ['message', 'text'],
+              examples: [{ chatId: '201234567890@c.us', message: 'Your ticket is solved.' }],
+            },
           ),
           response: { 201: SendAnswerSchema, ...errorResponses(400, 401, 404, 409, 502) },
         },

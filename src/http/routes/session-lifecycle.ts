@@ -13,12 +13,19 @@ import { SECURITY, SessionStatusSchema, errorResponses, instanceBody, instanceQu
  */
 
 /** The same shape as its siblings: create and info carry instance_id too. */
-const SessionAnswer = Type.Object({
-  instance_id: Type.String(),
-  name: Type.String(),
-  status: SessionStatusSchema,
-  config: Type.Object({ webhooks: Type.Object({}), proxy: Type.Null() }),
-}, { examples: [{ instance_id: 'A1b2C3d4E5f6', name: 'support-desk', status: 'STARTING', config: { webhooks: {}, proxy: null } }] });
+const SessionAnswer = Type.Object(
+  {
+    instance_id: Type.String(),
+    name: Type.String(),
+    status: SessionStatusSchema,
+    config: Type.Object({ webhooks: Type.Object({}), proxy: Type.Null() }),
+  },
+  {
+    examples: [
+      { instance_id: 'A1b2C3d4E5f6', name: 'support-desk', status: 'STARTING', config: { webhooks: {}, proxy: null } },
+    ],
+  },
+);
 
 type Command = 'start' | 'stop' | 'restart' | 'logout';
 
@@ -46,7 +53,12 @@ export function sessionLifecycleRoutes(manager: SessionManager): FastifyPluginAs
         handler: async (request) => {
           const instance = requestInstance(request);
           const snapshot = await manager[command](instance.id);
-          return { instance_id: instance.id, name: instance.name, status: snapshot.status, config: { webhooks: {}, proxy: null } };
+          return {
+            instance_id: instance.id,
+            name: instance.name,
+            status: snapshot.status,
+            config: { webhooks: {}, proxy: null },
+          };
         },
       });
     }

@@ -37,7 +37,9 @@ const CACHE_CONTROL = 'private, no-cache';
 const MeBodySchema = Type.Object(
   {
     id: Type.String({ description: 'Phone JID, `@c.us` form, no device suffix', examples: ['201012345678@c.us'] }),
-    pushName: Nullable(Type.String({ description: "The account's name (business name for business accounts); null until known" })),
+    pushName: Nullable(
+      Type.String({ description: "The account's name (business name for business accounts); null until known" }),
+    ),
     platform: Type.String({ enum: [...PLATFORMS], description: 'Normalized: smba → android, iphone/smbi → ios' }),
     me: Type.Object({ id: Type.String(), name: Nullable(Type.String()) }),
     lid: Nullable(Type.String({ description: "The account's LID, e.g. 123456789012345@lid" })),

@@ -1,4 +1,11 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods, RouteOptions } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  HTTPMethods,
+  RouteOptions,
+} from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { errors } from '../api-errors.ts';
 import { errorResponses } from '../schemas.ts';
@@ -23,17 +30,20 @@ const key = (method: string, url: string) => `${method} ${url}`;
 export function recordRoutes(app: FastifyInstance): Recorded {
   const recorded: Recorded = new Map();
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) recorded.set(key(method, route.url ?? route.path), route as RouteOptions);
+    for (const method of [route.method].flat())
+      recorded.set(key(method, route.url ?? route.path), route as RouteOptions);
   });
   return recorded;
 }
 
 function methodsOf(recorded: Recorded, url: string): HTTPMethods[] {
-  return [...recorded.values()]
-    .filter((r) => (r.url ?? '') === url)
-    .flatMap((r) => [r.method].flat())
-    // Fastify adds HEAD to every GET route by itself (the alias's GET gets one too).
-    .filter((m, i, all) => m !== 'HEAD' && all.indexOf(m) === i) as HTTPMethods[];
+  return (
+    [...recorded.values()]
+      .filter((r) => (r.url ?? '') === url)
+      .flatMap((r) => [r.method].flat())
+      // Fastify adds HEAD to every GET route by itself (the alias's GET gets one too).
+      .filter((m, i, all) => m !== 'HEAD' && all.indexOf(m) === i) as HTTPMethods[]
+  );
 }
 
 /** camelCase id from method and path: GET /wp-json/awp/v1/session/info → getWpJsonAwpV1SessionInfo. */
@@ -109,7 +119,11 @@ function registerWordPressStatus(app: FastifyInstance, recorded: Recorded): void
     },
     async handler(request, reply) {
       const answer = (await info.handler.call(this, request, reply)) as { instance_id: string; status: string };
-      return { instance_id: answer.instance_id, status: answer.status === 'WORKING' ? 'Online' : 'Offline', session_status: answer.status };
+      return {
+        instance_id: answer.instance_id,
+        status: answer.status === 'WORKING' ? 'Online' : 'Offline',
+        session_status: answer.status,
+      };
     },
   });
 }
@@ -169,7 +183,12 @@ export function wawpCompatRoutes(recorded: Recorded): FastifyPluginAsync {
           response: {
             200: Type.Object({
               endpoints: Type.Array(
-                Type.Object({ path: Type.String(), method: Type.String(), title: Type.String(), category: Type.String() }),
+                Type.Object({
+                  path: Type.String(),
+                  method: Type.String(),
+                  title: Type.String(),
+                  category: Type.String(),
+                }),
               ),
             }),
           },

@@ -15,12 +15,21 @@ import { accountQuery, errorResponses, instanceBody, instanceQuery, Nullable, SE
  */
 
 export const WebhookInputSchema = Type.Object({
-  url: Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) URL; private and loopback addresses are refused' }),
+  url: Type.String({
+    minLength: 1,
+    maxLength: 2048,
+    description: 'http(s) URL; private and loopback addresses are refused',
+  }),
   events: Type.Optional(
-    Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50, description: 'Event names, or ["*"] (default) for all' }),
+    Type.Array(Type.String({ maxLength: 64 }), {
+      maxItems: 50,
+      description: 'Event names, or ["*"] (default) for all',
+    }),
   ),
   is_active: Type.Optional(Type.Boolean({ default: true })),
-  secret: Type.Optional(Type.String({ minLength: 16, maxLength: 256, description: 'Signing secret; generated when omitted' })),
+  secret: Type.Optional(
+    Type.String({ minLength: 16, maxLength: 256, description: 'Signing secret; generated when omitted' }),
+  ),
 });
 export const WebhookListInput = Type.Array(WebhookInputSchema, { maxItems: 20 });
 
@@ -30,7 +39,9 @@ const WebhookView = Type.Object({
   events: Type.Array(Type.String()),
   is_active: Type.Boolean(),
   created_at: Type.String(),
-  secret: Type.Optional(Type.String({ description: 'Only in the answer that created it: keep it, it is not shown again' })),
+  secret: Type.Optional(
+    Type.String({ description: 'Only in the answer that created it: keep it, it is not shown again' }),
+  ),
 });
 const WebhooksAnswer = Type.Object({ webhooks: Type.Array(WebhookView) });
 
@@ -82,7 +93,10 @@ export function webhookRoutes(webhooks: WebhookService, registry: InstanceRegist
       },
       handler: async (request) => {
         const instance = requestInstance(request);
-        return setOrGet(request.method, request.body?.webhooks, { accountId: instance.accountId, instanceId: instance.id });
+        return setOrGet(request.method, request.body?.webhooks, {
+          accountId: instance.accountId,
+          instanceId: instance.id,
+        });
       },
     });
 
@@ -144,7 +158,10 @@ export function webhookRoutes(webhooks: WebhookService, registry: InstanceRegist
           summary: 'Queue one delivery again (same event id, new signature)',
           params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
           querystring: accountQuery(),
-          response: { 202: Type.Object({ queued: Type.Integer(), delivery: DeliverySchema }), ...errorResponses(401, 404) },
+          response: {
+            202: Type.Object({ queued: Type.Integer(), delivery: DeliverySchema }),
+            ...errorResponses(401, 404),
+          },
         },
       },
       async (request, reply) => {
@@ -184,7 +201,12 @@ export function webhookRoutes(webhooks: WebhookService, registry: InstanceRegist
         const since = parseTime(body.since, 'since');
         const until = body.until === undefined ? new Date().toISOString() : parseTime(body.until, 'until');
         if (until < since) throw errors.invalidParameter('until');
-        const queued = await webhooks.redeliverRange({ accountId: account.id, instanceId: body.instance_id, since, until });
+        const queued = await webhooks.redeliverRange({
+          accountId: account.id,
+          instanceId: body.instance_id,
+          since,
+          until,
+        });
         reply.code(202);
         return { queued };
       },

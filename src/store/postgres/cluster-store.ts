@@ -134,9 +134,10 @@ export class PgClusterStore implements ClusterStore {
         'UPDATE instance_leases SET node_id = NULL, expires_at = clock_timestamp() WHERE node_id = ?',
         [nodeId],
       );
-      await db.run('UPDATE cluster_nodes SET left_at = clock_timestamp(), expires_at = clock_timestamp() WHERE id = ?', [
-        nodeId,
-      ]);
+      await db.run(
+        'UPDATE cluster_nodes SET left_at = clock_timestamp(), expires_at = clock_timestamp() WHERE id = ?',
+        [nodeId],
+      );
       return released;
     });
   }

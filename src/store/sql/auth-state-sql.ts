@@ -7,7 +7,12 @@ import type { SqlConn } from './sql-driver.ts';
 /** Bound on `?` placeholders per statement (SQLite allows 32766, PostgreSQL 65535; stay far below both). */
 const CHUNK = 200;
 
-export async function readAuthRows(db: SqlConn, instanceId: string, type: string, ids: string[]): Promise<Map<string, Buffer>> {
+export async function readAuthRows(
+  db: SqlConn,
+  instanceId: string,
+  type: string,
+  ids: string[],
+): Promise<Map<string, Buffer>> {
   const found = new Map<string, Buffer>();
   for (const part of chunks([...new Set(ids)], CHUNK)) {
     const rows = await db.all<{ key_id: string; value: Buffer }>(
@@ -34,7 +39,10 @@ export async function writeAuthRows(db: SqlConn, instanceId: string, writes: Aut
   const deletes = final.filter((w) => w.value === null);
   for (const part of chunks(deletes, CHUNK)) {
     const where = part.map(() => '(type = ? AND key_id = ?)').join(' OR ');
-    await db.run(`DELETE FROM auth_state WHERE instance_id = ? AND (${where})`, [instanceId, ...part.flatMap((w) => [w.type, w.id])]);
+    await db.run(`DELETE FROM auth_state WHERE instance_id = ? AND (${where})`, [
+      instanceId,
+      ...part.flatMap((w) => [w.type, w.id]),
+    ]);
   }
   for (const part of chunks(upserts, CHUNK)) {
     await db.run(

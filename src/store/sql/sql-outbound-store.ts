@@ -1,4 +1,10 @@
-import { OUTBOUND_ERROR_MAX, type NewOutbound, type OutboundRecord, type OutboundStatus, type OutboundStore } from '../outbound-store.ts';
+import {
+  OUTBOUND_ERROR_MAX,
+  type NewOutbound,
+  type OutboundRecord,
+  type OutboundStatus,
+  type OutboundStore,
+} from '../outbound-store.ts';
 import type { SqlConn } from './sql-driver.ts';
 import { iso } from './rows.ts';
 

@@ -1,7 +1,17 @@
 import { newId } from '../../lib/index.ts';
 import type { SessionStatus } from '../../domain/index.ts';
 import { QuotaReachedError } from '../store.ts';
-import type { Account, AuthWrite, EventRecord, InstanceConfig, InstanceRecord, NewEvent, StatusChange, Store, TokenRecord } from '../store.ts';
+import type {
+  Account,
+  AuthWrite,
+  EventRecord,
+  InstanceConfig,
+  InstanceRecord,
+  NewEvent,
+  StatusChange,
+  Store,
+  TokenRecord,
+} from '../store.ts';
 import type { IdentityRecord } from '../../domain/index.ts';
 import type { SqlConn, SqlDriver } from './sql-driver.ts';
 import type { LeaseToken } from '../cluster-types.ts';

@@ -30,7 +30,7 @@ const CHUNK = 100;
 const UNDONE = "('pending', 'failed')";
 const DELIVERY_INSERT =
   'INSERT INTO webhook_deliveries (id, subscription_id, lane_id, account_id, instance_id, event_seq, event_id, event, ' +
-  "status, attempts, generation, queued_at, next_attempt_at, created_at) VALUES ";
+  'status, attempts, generation, queued_at, next_attempt_at, created_at) VALUES ';
 const DELIVERY_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?, ?)";
 /** Fan-out never moves a lane's wake time: a new delivery is never ahead of the lane's existing undone ones. */
 const LANE_UPSERT_KEEP = 'ON CONFLICT (id) DO UPDATE SET wake_at = COALESCE(webhook_lanes.wake_at, excluded.wake_at)';
@@ -45,7 +45,13 @@ interface Pair {
 }
 
 /** Inserts pending deliveries for (event, subscription) pairs and wakes their lanes. */
-async function queuePairs(db: SqlConn, pairs: Pair[], now: string, onConflict: string, laneConflict: string): Promise<void> {
+async function queuePairs(
+  db: SqlConn,
+  pairs: Pair[],
+  now: string,
+  onConflict: string,
+  laneConflict: string,
+): Promise<void> {
   for (const part of chunks(pairs, CHUNK)) {
     await db.run(
       `${DELIVERY_INSERT}${part.map(() => DELIVERY_ROW).join(', ')} ${onConflict}`,
@@ -177,11 +183,22 @@ export class SqlWebhookStore implements WebhookStore {
        RETURNING id, subscription_id, instance_id`,
       [opts.leaseUntil, opts.token, opts.now, opts.now, opts.limit],
     );
-    return rows.map((r) => ({ id: r.id, subscriptionId: r.subscription_id, instanceId: r.instance_id, leaseToken: opts.token }));
+    return rows.map((r) => ({
+      id: r.id,
+      subscriptionId: r.subscription_id,
+      instanceId: r.instance_id,
+      leaseToken: opts.token,
+    }));
   }
 
   async renewLane(id: string, token: string, leaseUntil: string): Promise<boolean> {
-    return (await this.db.run('UPDATE webhook_lanes SET lease_until = ? WHERE id = ? AND lease_token = ?', [leaseUntil, id, token])) > 0;
+    return (
+      (await this.db.run('UPDATE webhook_lanes SET lease_until = ? WHERE id = ? AND lease_token = ?', [
+        leaseUntil,
+        id,
+        token,
+      ])) > 0
+    );
   }
 
   releaseLane(id: string, token: string): Promise<void> {
@@ -189,10 +206,10 @@ export class SqlWebhookStore implements WebhookStore {
       // Lock the lane first, then look for its head: on PostgreSQL a fan-out that commits while we wait for the lock
       // is then visible to the SELECT (a new snapshot per statement), and one that has not upserted the lane yet will
       // find our wake time NULL and set its own. Either way no delivery is left with an idle lane.
-      const held = await db.run('UPDATE webhook_lanes SET lease_until = NULL, lease_token = NULL WHERE id = ? AND lease_token = ?', [
-        id,
-        token,
-      ]);
+      const held = await db.run(
+        'UPDATE webhook_lanes SET lease_until = NULL, lease_token = NULL WHERE id = ? AND lease_token = ?',
+        [id, token],
+      );
       if (held === 0) return;
       const head = await db.all<{ next_attempt_at: unknown }>(
         `SELECT next_attempt_at FROM webhook_deliveries WHERE lane_id = ? AND status IN ${UNDONE} ORDER BY event_seq LIMIT 1`,
@@ -275,17 +292,21 @@ export class SqlWebhookStore implements WebhookStore {
       );
       const r = rows[0];
       if (!r) return false;
-      await db.run(`INSERT INTO webhook_lanes (id, subscription_id, instance_id, wake_at) VALUES (?, ?, ?, ?) ${LANE_UPSERT_EARLIER}`, [
-        r.lane_id,
-        r.subscription_id,
-        r.instance_id,
-        now,
-      ]);
+      await db.run(
+        `INSERT INTO webhook_lanes (id, subscription_id, instance_id, wake_at) VALUES (?, ?, ?, ?) ${LANE_UPSERT_EARLIER}`,
+        [r.lane_id, r.subscription_id, r.instance_id, now],
+      );
       return true;
     });
   }
 
-  redeliverRange(opts: { accountId: string; instanceId?: string; since: string; until: string; now: string }): Promise<number> {
+  redeliverRange(opts: {
+    accountId: string;
+    instanceId?: string;
+    since: string;
+    until: string;
+    now: string;
+  }): Promise<number> {
     return this.atomic(async (db) => {
       const subs = (
         await db.all(`SELECT ${SUBSCRIPTION_COLS} FROM webhook_subscriptions WHERE account_id = ? AND is_active = ?`, [
@@ -309,7 +330,13 @@ export class SqlWebhookStore implements WebhookStore {
         if (events.length === 0) return queued;
         const pairs: Pair[] = [];
         for (const e of events) {
-          const event = { seq: Number(e.seq), id: e.id, accountId: opts.accountId, instanceId: e.instance_id, event: e.event };
+          const event = {
+            seq: Number(e.seq),
+            id: e.id,
+            accountId: opts.accountId,
+            instanceId: e.instance_id,
+            event: e.event,
+          };
           for (const s of subs) {
             if ((s.instanceId === null || s.instanceId === e.instance_id) && eventMatches(s.events, e.event)) {
               pairs.push({ subscriptionId: s.id, event });

@@ -38,7 +38,10 @@ export class ExternalChanges {
     this.#lastDataVersion = this.#dataVersion.get() as number; // also makes sure the -shm file exists
     try {
       const fd = openSync(`${file}-shm`, 'r');
-      if (readSync(fd, this.#reference, 0, HEADER_BYTES, 0) === HEADER_BYTES && this.#reference.readUInt32LE(0) === WALINDEX_VERSION) {
+      if (
+        readSync(fd, this.#reference, 0, HEADER_BYTES, 0) === HEADER_BYTES &&
+        this.#reference.readUInt32LE(0) === WALINDEX_VERSION
+      ) {
         this.#fd = fd;
       } else {
         closeSync(fd);

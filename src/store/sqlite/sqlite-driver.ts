@@ -53,7 +53,10 @@ export class SqliteDriver implements SqlDriver {
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     this.#external = new ExternalChanges(this.#db, file);
-    this.conn = this.#connection(() => true, (fn) => this.#mutex.run(fn));
+    this.conn = this.#connection(
+      () => true,
+      (fn) => this.#mutex.run(fn),
+    );
   }
 
   /** A SqlConn whose statements run through `gate` while `open()` holds. */
@@ -115,7 +118,10 @@ export class SqliteDriver implements SqlDriver {
       this.#db.exec('BEGIN IMMEDIATE');
       let active = true;
       // Statements of the transaction already hold the mutex: run them directly (async only to match SqlConn).
-      const conn = this.#connection(() => active, async (f) => f());
+      const conn = this.#connection(
+        () => active,
+        async (f) => f(),
+      );
       try {
         const result = await fn(conn);
         try {

@@ -110,7 +110,10 @@ test('isLinked: only a completed pairing counts', async () => {
 
   const linked = initAuthCreds();
   linked.me = { id: '201012345678:1@s.whatsapp.net', lid: '1234:1@lid' };
-  linked.account = proto.ADVSignedDeviceIdentity.fromObject({ details: Buffer.from([1]), accountSignatureKey: Buffer.alloc(32) });
+  linked.account = proto.ADVSignedDeviceIdentity.fromObject({
+    details: Buffer.from([1]),
+    accountSignatureKey: Buffer.alloc(32),
+  });
   const paired = new MemoryAuth();
   await paired.set([{ type: CREDS_TYPE, id: CREDS_ID, value: encodeValue(linked) }]);
   assert.equal(await engine.isLinked(paired), true);

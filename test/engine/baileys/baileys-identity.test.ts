@@ -19,7 +19,9 @@ function linked(me: AuthenticationCreds['me'], platform?: string): Authenticatio
 }
 
 test('identity of a personal android account', () => {
-  const id = identityFromCreds(linked({ id: '201012345678:1@s.whatsapp.net', lid: '123456789012345:1@lid', name: 'John Doe' }, 'android'));
+  const id = identityFromCreds(
+    linked({ id: '201012345678:1@s.whatsapp.net', lid: '123456789012345:1@lid', name: 'John Doe' }, 'android'),
+  );
   assert.deepEqual(id, {
     deviceJid: '201012345678:1@s.whatsapp.net',
     phone: '201012345678',

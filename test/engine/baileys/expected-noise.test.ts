@@ -7,7 +7,12 @@ import { demoteExpectedNoise, expectedLevel } from '../../../src/engine/baileys/
 test('expected Baileys noise goes below warning; anything else keeps its level', () => {
   const cases: Array<[level: 'warn' | 'error', obj: unknown, msg: unknown, expected: string]> = [
     ['error', { fullErrorNode: { tag: 'stream:error', attrs: { code: '515' } } }, 'stream errored out', 'debug'],
-    ['error', { reasonNode: { tag: 'conflict', attrs: { type: 'replaced' } }, fullErrorNode: { attrs: {} } }, 'stream errored out', 'info'],
+    [
+      'error',
+      { reasonNode: { tag: 'conflict', attrs: { type: 'replaced' } }, fullErrorNode: { attrs: {} } },
+      'stream errored out',
+      'info',
+    ],
     ['error', { fullErrorNode: { attrs: { code: '401' } } }, 'stream errored out', 'info'],
     ['warn', 'no name present, ignoring presence update request...', undefined, 'debug'],
     ['error', { error: { code: 'SWITCHBOARD_SOCKET_ENDED' } }, 'transaction failed, rolling back', 'debug'],
@@ -16,9 +21,15 @@ test('expected Baileys noise goes below warning; anything else keeps its level',
     ['warn', { trace: 'Error: write EPIPE' }, 'failed to send initial passive iq', 'debug'],
     ['error', { err: { message: 'Bad MAC' } }, 'failed to decrypt message', 'error'],
     ['warn', {}, 'something new', 'warn'],
-    ['error', { err: { message: 'server certificate refused: leaf key mismatch' } }, 'error in validating connection', 'debug'],
+    [
+      'error',
+      { err: { message: 'server certificate refused: leaf key mismatch' } },
+      'error in validating connection',
+      'debug',
+    ],
   ];
-  for (const [level, obj, msg, expected] of cases) assert.equal(expectedLevel(level, obj, msg), expected, String(msg ?? obj));
+  for (const [level, obj, msg, expected] of cases)
+    assert.equal(expectedLevel(level, obj, msg), expected, String(msg ?? obj));
 });
 
 test('the wrapped logger writes those lines at the lower level, through children too', () => {
@@ -28,11 +39,17 @@ test('the wrapped logger writes those lines at the lower level, through children
   log.error({ fullErrorNode: { attrs: { code: '515' } } }, 'stream errored out');
   log.warn('no name present, ignoring presence update request...');
   log.error({ err: { message: 'Bad MAC' } }, 'failed to decrypt message');
-  const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string; instanceId: string });
-  assert.deepEqual(lines.map((l) => [l.level, l.msg]), [
-    [20, 'stream errored out'],
-    [20, 'no name present, ignoring presence update request...'],
-    [50, 'failed to decrypt message'],
-  ]);
+  const lines = text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { level: number; msg: string; instanceId: string });
+  assert.deepEqual(
+    lines.map((l) => [l.level, l.msg]),
+    [
+      [20, 'stream errored out'],
+      [20, 'no name present, ignoring presence update request...'],
+      [50, 'failed to decrypt message'],
+    ],
+  );
   assert.ok(lines.every((l) => l.instanceId === 'x'));
 });

@@ -70,9 +70,18 @@ test('a peer forcing libsignal to prune closed sessions (45 pre-key messages) ge
   const { printed, logged, secrets, kept } = await pruning('filtered');
   assert.equal(kept, 40, 'libsignal pruned the closed sessions down to its limit');
   assert.ok(secrets.length >= 80, 'root keys and ephemeral private keys of every session collected');
-  const lines = logged.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string; module: string });
-  assert.ok(lines.some((l) => l.msg === 'Removing old closed session:'), 'the pruning line was logged, as text');
-  assert.ok(lines.every((l) => l.level === 20 && l.module === 'libsignal'), 'every libsignal line at debug');
+  const lines = logged
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { level: number; msg: string; module: string });
+  assert.ok(
+    lines.some((l) => l.msg === 'Removing old closed session:'),
+    'the pruning line was logged, as text',
+  );
+  assert.ok(
+    lines.every((l) => l.level === 20 && l.module === 'libsignal'),
+    'every libsignal line at debug',
+  );
   assert.equal(printed, '', 'nothing of libsignal on stdout/stderr');
   assert.deepEqual(leaks(logged, secrets), []);
   assert.ok(!logged.includes('privKey') && !logged.includes('rootKey'), 'no session object in the log');
@@ -85,7 +94,10 @@ test('a peer forcing libsignal to prune closed sessions (45 pre-key messages) ge
 test('any console method called from code inside a libsignal package is caught, whatever its text (future lines too)', async () => {
   const printed: unknown[][] = [];
   const target = Object.fromEntries(
-    ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir'].map((m) => [m, (...a: unknown[]) => printed.push([m, ...a])]),
+    ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir'].map((m) => [
+      m,
+      (...a: unknown[]) => printed.push([m, ...a]),
+    ]),
   ) as unknown as Console;
   let logged = '';
   const logger = pino({ level: 'debug' }, new Writable({ write: (chunk, _enc, done) => ((logged += chunk), done()) }));
@@ -105,7 +117,10 @@ test('any console method called from code inside a libsignal package is caught, 
     await rm(dir, { recursive: true, force: true });
   }
   assert.deepEqual(printed, [], 'nothing reached the console');
-  const msgs = logged.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg);
+  const msgs = logged
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { msg: string }).msg);
   assert.deepEqual(msgs, [...Array(7).fill('A new line'), '(console.info without text)']);
   assert.ok(!logged.includes('PRIVATE'));
   target.dir({ secret: 'x' }); // from here (not libsignal): passes through

@@ -1,7 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { proto, type WAMessage, type WAMessageUpdate } from 'baileys';
-import { chatPhoneJid, textContent, textOf, toEngineAck, toEngineMessage } from '../../../src/engine/baileys/messages.ts';
+import {
+  chatPhoneJid,
+  textContent,
+  textOf,
+  toEngineAck,
+  toEngineMessage,
+} from '../../../src/engine/baileys/messages.ts';
 
 /** Baileys' message events → EngineMessage / EngineAck: what counts as a contact's text, and how acks map. */
 
@@ -78,7 +84,12 @@ describe('toEngineAck', () => {
       acks.push((await toEngineAck(update(s), ME, noLookup))?.ack);
     }
     assert.deepEqual(acks, [1, 2, 3, 3]);
-    assert.deepEqual(await toEngineAck(update(Status.READ), ME, noLookup), { id: 'OUT1', from: ME, to: CONTACT, ack: 3 });
+    assert.deepEqual(await toEngineAck(update(Status.READ), ME, noLookup), {
+      id: 'OUT1',
+      from: ME,
+      to: CONTACT,
+      ack: 3,
+    });
   });
 
   test('pending, errors, receipts of messages we did not send and group receipts are not acks', async () => {
@@ -86,7 +97,10 @@ describe('toEngineAck', () => {
     assert.equal(await toEngineAck(update(Status.ERROR), ME, noLookup), null);
     assert.equal(await toEngineAck(update(Status.READ, { fromMe: false }), ME, noLookup), null);
     assert.equal(await toEngineAck(update(Status.READ, { remoteJid: '120363000000000000@g.us' }), ME, noLookup), null);
-    assert.equal(await toEngineAck({ key: { remoteJid: CONTACT, fromMe: true, id: 'X' }, update: {} }, ME, noLookup), null);
+    assert.equal(
+      await toEngineAck({ key: { remoteJid: CONTACT, fromMe: true, id: 'X' }, update: {} }, ME, noLookup),
+      null,
+    );
   });
 });
 

@@ -108,7 +108,11 @@ test('connections refused → connection_lost, no QR', async () => {
 });
 
 test('nothing listening at all (ECONNREFUSED) → connection_lost', async () => {
-  const engine = createBaileysEngine({ waUrl: 'ws://127.0.0.1:9/ws/chat', rootPublicKey: sim.rootPublicKey, logger: silent });
+  const engine = createBaileysEngine({
+    waUrl: 'ws://127.0.0.1:9/ws/chat',
+    rootPublicKey: sim.rootPublicKey,
+    logger: silent,
+  });
   const s = engine.start({ instanceId: 'nowhere', auth: new MemoryAuth() });
   const r = new Recorder(s);
   const close = await closedOnce(r);
@@ -152,7 +156,10 @@ test('a certificate chain signed by a foreign root → certificate_invalid (the 
 
 test('the complete server check with unmodified Baileys: a static key that is not the leaf key, or an expired leaf → certificate_invalid; the genuine chain opens', async () => {
   for (const [fault, why] of [
-    ['cert_key_mismatch', /server certificate refused: leaf certificate key does not match the server's Noise static key/],
+    [
+      'cert_key_mismatch',
+      /server certificate refused: leaf certificate key does not match the server's Noise static key/,
+    ],
     ['cert_expired', /server certificate refused: leaf certificate expired at /],
   ] as const) {
     sim.faults.inject({ fault, connections: 1 });

@@ -51,9 +51,16 @@ test('QR → scan → open with the identity from live creds; end(); start again
 
   await s1.end();
   await s1.end(); // idempotent
-  assert.deepEqual(r1.names().filter((n) => n !== 'qr'), ['open', 'identity', 'close']);
+  assert.deepEqual(
+    r1.names().filter((n) => n !== 'qr'),
+    ['open', 'identity', 'close'],
+  );
   assert.deepEqual(r1.all('close')[0], { reason: 'stopped', transient: false, message: 'stopped on request' });
-  await eventually(() => sim.listPhones().find((p) => p.phone === phone)?.devices[0]?.connected === false, 5_000, 'sim sees the device offline');
+  await eventually(
+    () => sim.listPhones().find((p) => p.phone === phone)?.devices[0]?.connected === false,
+    5_000,
+    'sim sees the device offline',
+  );
 
   const s2 = engine.start({ instanceId, auth });
   const r2 = new Recorder(s2);
@@ -137,7 +144,10 @@ test('requestPairingCode rejects bad numbers and a session that ended', async ()
   await assert.rejects(s.requestPairingCode('20-abc'), RangeError);
   await s.end();
   await assert.rejects(s.requestPairingCode(newPhone()), /closed/);
-  assert.deepEqual(r.names().filter((n) => n !== 'qr'), ['close']);
+  assert.deepEqual(
+    r.names().filter((n) => n !== 'qr'),
+    ['close'],
+  );
 });
 
 test('logout(): device removed on the phone, auth cleared, close logged_out, nothing after', async () => {
@@ -157,7 +167,11 @@ test('logout(): device removed on the phone, auth cleared, close logged_out, not
   assert.equal(s.identity(), null);
   assert.equal(await engine.isLinked(auth), false);
   assert.equal((await vaults.store.readAuth(instanceId, 'creds', ['creds'])).size, 0, 'nothing left in the store');
-  await eventually(() => (sim.listPhones().find((p) => p.phone === phone)?.devices.length ?? 0) === 0, 5_000, 'device removed on the phone');
+  await eventually(
+    () => (sim.listPhones().find((p) => p.phone === phone)?.devices.length ?? 0) === 0,
+    5_000,
+    'device removed on the phone',
+  );
 
   const n = r.events.length;
   await s.end();
@@ -172,7 +186,10 @@ test('logout() while showing a QR just clears and closes logged_out', async () =
   const r = new Recorder(s);
   await r.next('qr');
   await s.logout();
-  assert.deepEqual(r.names().filter((n) => n !== 'qr'), ['close']);
+  assert.deepEqual(
+    r.names().filter((n) => n !== 'qr'),
+    ['close'],
+  );
   assert.equal(r.all('close')[0]!.reason, 'logged_out');
   assert.equal((await vaults.store.readAuth(instanceId, 'creds', ['creds'])).size, 0);
 });

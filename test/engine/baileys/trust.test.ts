@@ -31,9 +31,22 @@ function flipBit(buf: Uint8Array): Buffer {
 function pairSuccess(creds: ReturnType<typeof initAuthCreds>, forge: boolean): BinaryNode {
   const account = Curve.generateKeyPair();
   const signer = forge ? Curve.generateKeyPair() : account;
-  const details = proto.ADVDeviceIdentity.encode({ rawId: 7, timestamp: 1_700_000_000, keyIndex: 1, accountType: 0, deviceType: 0 }).finish();
-  const accountSignature = Curve.sign(signer.private, Buffer.concat([WA_ADV_ACCOUNT_SIG_PREFIX, details, creds.signedIdentityKey.public]));
-  const signed = proto.ADVSignedDeviceIdentity.encode({ details, accountSignatureKey: account.public, accountSignature }).finish();
+  const details = proto.ADVDeviceIdentity.encode({
+    rawId: 7,
+    timestamp: 1_700_000_000,
+    keyIndex: 1,
+    accountType: 0,
+    deviceType: 0,
+  }).finish();
+  const accountSignature = Curve.sign(
+    signer.private,
+    Buffer.concat([WA_ADV_ACCOUNT_SIG_PREFIX, details, creds.signedIdentityKey.public]),
+  );
+  const signed = proto.ADVSignedDeviceIdentity.encode({
+    details,
+    accountSignatureKey: account.public,
+    accountSignature,
+  }).finish();
   const hmac = createHmac('sha256', Buffer.from(creds.advSecretKey, 'base64')).update(signed).digest();
   const identity = proto.ADVSignedDeviceIdentityHMAC.encode({ details: signed, hmac, accountType: 0 }).finish();
   return {
@@ -64,7 +77,7 @@ test('before the fix: Baileys accepts a bad signature (the hole we close)', () =
   assert.doesNotThrow(() => configureSuccessfulPairing(pairSuccess(creds, true), creds));
 });
 
-test('after applyTrust: Curve.verify is libsignal\'s real boolean', () => {
+test("after applyTrust: Curve.verify is libsignal's real boolean", () => {
   applyTrust();
   assert.equal(isTrustApplied(), true);
   const kp = Curve.generateKeyPair();
@@ -80,18 +93,21 @@ test('after applyTrust: Curve.verify is libsignal\'s real boolean', () => {
   assert.equal(strictVerify(Buffer.concat([Buffer.from([5]), kp.public]), msg, sig), true);
 });
 
-test('Baileys\' internal modules see the same, fixed Curve object', () => {
+test("Baileys' internal modules see the same, fixed Curve object", () => {
   assert.equal(DeepCurve, Curve);
   assert.equal(DeepCurve.verify, strictVerify);
   // validate-connection.js (pairing) now refuses a forged account signature and still accepts a genuine one.
   const creds = initAuthCreds();
-  assert.throws(() => configureSuccessfulPairing(pairSuccess(creds, true), creds), /Failed to verify account signature/);
+  assert.throws(
+    () => configureSuccessfulPairing(pairSuccess(creds, true), creds),
+    /Failed to verify account signature/,
+  );
   const ok = configureSuccessfulPairing(pairSuccess(creds, false), creds);
   assert.equal(ok.creds.me?.id, '201012345678:1@s.whatsapp.net');
   assert.equal(ok.creds.platform, 'android');
 });
 
-test('root override: WhatsApp\'s key by default, the given key otherwise, seen by Baileys\' Defaults module', () => {
+test("root override: WhatsApp's key by default, the given key otherwise, seen by Baileys' Defaults module", () => {
   assert.deepEqual(Buffer.from(WA_CERT_DETAILS.PUBLIC_KEY), REAL_ROOT);
   const simRoot = Buffer.from(Curve.generateKeyPair().public);
   assert.deepEqual(applyTrust({ rootPublicKey: simRoot }), { rootChanged: false });
