@@ -22,6 +22,20 @@ interface Client {
   close(): void;
 }
 
+/** A client over the envelopes it has seen so far, whatever the transport. */
+function client(seen: Seen[], close: () => void): Client {
+  return {
+    seen,
+    until: (p, timeoutMs = 30_000) =>
+      poll(
+        () => p(seen),
+        () => JSON.stringify(seen.map((s) => s.payload.status ?? s.event)),
+        timeoutMs,
+      ),
+    close,
+  };
+}
+
 async function poll(what: () => boolean, describe: () => string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!what()) {
@@ -59,16 +73,7 @@ async function sse(gw: Gateway, token: string, headers: Record<string, string> =
       // aborted by close()
     }
   })();
-  return {
-    seen,
-    until: (p, timeoutMs = 30_000) =>
-      poll(
-        () => p(seen),
-        () => JSON.stringify(seen.map((s) => s.payload.status ?? s.event)),
-        timeoutMs,
-      ),
-    close: () => controller.abort(),
-  };
+  return client(seen, () => controller.abort());
 }
 
 /** A WebSocket client; each message is the envelope plus `seq`. Resolves once open. */
@@ -81,16 +86,7 @@ async function ws(gw: Gateway, query: string): Promise<Client> {
     socket.once('unexpected-response', (_req, res) => reject(new Error(`handshake answered ${res.statusCode}`)));
     socket.once('error', reject);
   });
-  return {
-    seen,
-    until: (p, timeoutMs = 30_000) =>
-      poll(
-        () => p(seen),
-        () => JSON.stringify(seen.map((s) => s.payload.status ?? s.event)),
-        timeoutMs,
-      ),
-    close: () => socket.close(),
-  };
+  return client(seen, () => socket.close());
 }
 
 const statuses = (seen: Seen[]) => seen.filter((s) => s.event === 'session.status').map((s) => s.payload.status);

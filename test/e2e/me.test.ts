@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BusMessage } from '../../src/events/index.ts';
 import { instanceHandle, newPhone, sleep, startGateway, type Gateway, type Instance } from '../harness/gateway.ts';
+import { ME_KEY_ORDER } from '../fixtures/identity.ts';
 
 /**
  * GET /v2/session/me end to end: HTTP → session manager → Baileys engine → embedded simulator. Personal and
@@ -65,17 +66,7 @@ describe('who is linked', () => {
     const { phone, lid } = await link(i, { pushName: 'John Doe', platform: 'android' });
     const res = await meWhen(i, (b) => b.pushName === 'John Doe');
     const id = `${phone}@c.us`;
-    assert.deepEqual(Object.keys(res.body), [
-      'id',
-      'pushName',
-      'platform',
-      'me',
-      'lid',
-      'displayName',
-      'platformRaw',
-      'source',
-      'updatedAt',
-    ]);
+    assert.deepEqual(Object.keys(res.body), ME_KEY_ORDER);
     assert.deepEqual(
       { ...res.body, updatedAt: 'T' },
       {

@@ -5,7 +5,7 @@ import { phoneMismatch } from '../../src/sessions/index.ts';
 import { meBody } from '../../src/identity/index.ts';
 import { normalizePlatform, toCUsJid } from '../../src/identity/index.ts';
 import type { IdentityRecord } from '../../src/domain/index.ts';
-import { JOHN_DOE } from '../fixtures/identity.ts';
+import { JOHN_DOE, ME_KEY_ORDER } from '../fixtures/identity.ts';
 
 /** The pure parts of /me: body, display-name fallbacks, platform names, the cache's keep/replace/drop rules. */
 
@@ -13,17 +13,7 @@ const RECORD: IdentityRecord = JOHN_DOE;
 
 test('body: Wawp keys first, in order, then extensions; id in @c.us form', () => {
   const body = meBody(RECORD, 'live');
-  assert.deepEqual(Object.keys(body), [
-    'id',
-    'pushName',
-    'platform',
-    'me',
-    'lid',
-    'displayName',
-    'platformRaw',
-    'source',
-    'updatedAt',
-  ]);
+  assert.deepEqual(Object.keys(body), ME_KEY_ORDER);
   assert.deepEqual(Object.keys(body.me), ['id', 'name']);
   assert.equal(body.id, '201012345678@c.us');
   assert.equal(body.me.id, body.id);
