@@ -129,6 +129,10 @@ describe('live event streams', () => {
         assert.ok(c.seen.every((s) => s.instance_id === inst.id));
         assert.ok(increasing(c.seen));
       }
+      // The transports deliver independently (the push name's identity event may reach one first): compare once
+      // each has caught up with the other.
+      const seqs = (c: Client): string => c.seen.map((s) => s.seq).join(',');
+      await wsClient.until(() => seqs(wsClient) === seqs(sseClient));
       assert.deepEqual(sseClient.seen, wsClient.seen, 'same events, same seqs on both transports');
       assert.deepEqual(outsider.seen, [], 'another account sees none of it');
 
