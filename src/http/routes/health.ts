@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { negotiate } from '../renditions.ts';
 
 export interface HealthDeps {
   version: string;
@@ -11,6 +12,9 @@ export interface HealthDeps {
 export const healthRoutes =
   ({ version, sandbox, storeKind }: HealthDeps): FastifyPluginAsyncTypebox =>
   async (app) => {
+    const body = Object.freeze({ status: 'ok' as const, version, sandbox, store: storeKind });
+    // The JSON bytes are made once: a load balancer may call this thousands of times a second.
+    const json = JSON.stringify(body);
     app.get(
       '/health',
       {
@@ -28,6 +32,10 @@ export const healthRoutes =
           },
         },
       },
-      async () => ({ status: 'ok' as const, version, sandbox, store: storeKind }),
+      // Not async (no promise per request). XML prefer-ers get the object, rendered by the renditions hook.
+      (request, reply) => {
+        if (negotiate(request.headers.accept).rendition === 'xml') return reply.send(body);
+        return reply.type('application/json; charset=utf-8').send(json);
+      },
     );
   };
