@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { negotiate } from '../renditions.ts';
 
@@ -33,9 +34,9 @@ export const healthRoutes =
         },
       },
       // Not async (no promise per request). XML prefer-ers get the object, rendered by the renditions hook.
-      (request, reply) => {
-        if (negotiate(request.headers.accept).rendition === 'xml') return reply.send(body);
-        return reply.type('application/json; charset=utf-8').send(json);
+      (request: FastifyRequest, reply: FastifyReply) => {
+        if (negotiate(request.headers.accept).rendition === 'xml') reply.send(body);
+        else reply.type('application/json; charset=utf-8').send(json);
       },
     );
   };
