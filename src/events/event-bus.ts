@@ -11,7 +11,12 @@ export interface BusMessage {
   envelope: EventEnvelope;
 }
 
-export class EventBus {
+/** Where live readers (the SSE/WebSocket feed) take events from: the bus, or on PostgreSQL every node's outbox. */
+export interface EventSource {
+  subscribe(listener: (message: BusMessage) => void): () => void;
+}
+
+export class EventBus implements EventSource {
   readonly #emitter = new EventEmitter();
 
   constructor() {

@@ -3,3 +3,4 @@ export * from './envelope.ts';
 export * from './event-bus.ts';
 export * from './live-feed.ts';
 export * from './stream-guard.ts';
+export * from './cluster-event-source.ts';

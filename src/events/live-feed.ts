@@ -1,5 +1,5 @@
 import type { EventStore } from '../store/index.ts';
-import type { BusMessage, EventBus } from './event-bus.ts';
+import type { BusMessage, EventSource } from './event-bus.ts';
 
 /**
  * One live client's view of the events (WebSocket and SSE share it): an account's events (optionally one instance's),
@@ -8,8 +8,8 @@ import type { BusMessage, EventBus } from './event-bus.ts';
  * Resume without gaps or repeats: subscribe to the bus first and hold what it brings, then page through the outbox
  * after `afterSeq`, then release the held messages; anything at or below the last sequence sent is dropped. Since the
  * outbox makes seqs visible in commit order (store.appendEvent), "after seq N" never skips a late commit.
- * The bus only carries this process's events: with several nodes on PostgreSQL a client sees the other nodes'
- * events when it resumes (they are in the outbox), not live.
+ * The bus only carries this process's events: with several nodes on PostgreSQL the streams are given a
+ * ClusterEventSource instead, which reads every node's events from the outbox in seq order (cluster-event-source.ts).
  */
 
 export interface FeedItem {
@@ -21,7 +21,8 @@ export interface FeedItem {
 
 export interface FeedOptions {
   store: EventStore;
-  bus: EventBus;
+  /** The bus (one node), or ClusterEventSource (PostgreSQL: every node's events, in seq order). */
+  bus: EventSource;
   accountId: string;
   instanceId?: string;
   /** Resume after this seq (Last-Event-ID); null: live events only. */

@@ -118,7 +118,7 @@ export class StreamGuard {
   }
 
   #onChange(change: StoreChange): void {
-    if (this.#entries.size === 0) return;
+    if (this.#entries.size === 0 || change.kind === 'identity' || change.kind === 'events') return;
     if (change.kind === 'instance' && ![...this.#entries].some((e) => e.principal.instanceId === change.id)) return;
     // Announced inside the writer's statement (maybe its transaction): look once it has committed.
     setImmediate(() => void this.check());

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { startSimulator, type Simulator } from '../../sim/index.ts';
 import { STREAM_DEFAULTS, type Config } from '../config.ts';
 import { createBaileysEngine } from '../engine/baileys/index.ts';
-import { EventBus } from '../events/index.ts';
+import { ClusterEventSource, EventBus } from '../events/index.ts';
+import { SharedIdentityCache } from '../identity/index.ts';
 import { WebhookDispatcher, type DispatcherOptions } from '../webhooks/index.ts';
 import { WebhookService } from '../webhooks/index.ts';
 import {
@@ -163,14 +164,25 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     },
   });
   const metrics = createMetrics({ store: input.store, bus });
+  // PostgreSQL: other nodes' identities (/me) and events (streams) through the change feed (docs/multi-node.md).
+  const onPostgres = input.store.kind === 'postgres';
+  const sharedIdentity = onPostgres ? new SharedIdentityCache(input.store) : undefined;
+  const allEvents = onPostgres
+    ? new ClusterEventSource({
+        store: input.store,
+        local: bus,
+        onError: (err) => logger.warn({ err }, 'reading appended events for the live streams failed; retrying'),
+      })
+    : undefined;
+  await allEvents?.start();
   const registry = new InstanceRegistry(input.store, lifecycleRegistryHooks(manager));
   const plugins: FastifyPluginAsync[] = [
     sessionLifecycleRoutes(manager),
-    sessionMeRoutes(manager),
+    sessionMeRoutes(manager, sharedIdentity),
     authQrRoutes(manager),
     webhookRoutes(webhooks, registry),
     eventStreamRoutes({
-      bus,
+      bus: allEvents ?? bus,
       store: input.store,
       registry,
       maxStreamsPerAccount: config.maxStreamsPerAccount ?? STREAM_DEFAULTS.maxStreamsPerAccount,
@@ -199,6 +211,8 @@ export async function createSessionServices(input: SessionServicesInput): Promis
       closing ??= (async () => {
         // Sends in flight finish and are marked before the connections go; queued ones stay for the next start.
         metrics.close();
+        allEvents?.close();
+        sharedIdentity?.close();
         await messaging.close().catch((err) => logger.error({ err }, 'messaging close failed'));
         await manager.shutdown().catch((err) => logger.error({ err }, 'session shutdown failed'));
         // Connections are down: hand the instances over to the other nodes at once (graceful leave).

@@ -2,3 +2,4 @@
 export * from './identity-record.ts';
 export * from './identity-cache.ts';
 export * from './platform.ts';
+export * from './shared-identity-cache.ts';

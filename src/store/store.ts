@@ -83,7 +83,11 @@ export type StoreChange =
   /** A token was revoked (or an account changed): every cached token or account answer may be wrong. */
   | { kind: 'tokens' }
   /** This instance's row changed or went away (status, config, delete). */
-  | { kind: 'instance'; id: string };
+  | { kind: 'instance'; id: string }
+  /** PostgreSQL only, from the change feed: this instance's identity row was written or deleted (by any node). */
+  | { kind: 'identity'; id: string }
+  /** PostgreSQL only, from the change feed: events were appended (by any node); read them after your last seq. */
+  | { kind: 'events' };
 
 export interface StoreChanges {
   /**
@@ -164,6 +168,8 @@ export interface EventStore {
   appendEvent(event: NewEvent): Promise<EventRecord>;
   /** Events with seq > afterSeq, oldest first (optionally one account's). */
   listEvents(opts: { afterSeq: number; accountId?: string; limit: number }): Promise<EventRecord[]>;
+  /** The highest seq appended so far (0: none); where a live reader of every new event starts. */
+  lastEventSeq(): Promise<number>;
 }
 
 /** WhatsApp auth state; values encrypted by src/store/auth-vault.ts before they get here. */

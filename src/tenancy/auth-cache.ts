@@ -121,9 +121,10 @@ export class AuthCache {
   };
 
   #onChange(change: StoreChange): void {
-    this.#generation++;
     if (change.kind === 'tokens') this.#tokens.clear();
-    else this.#instances.delete(change.id);
+    else if (change.kind === 'instance') this.#instances.delete(change.id);
+    else return; // identities and events are not cached here
+    this.#generation++;
   }
 
   /** Bounded memory: past the limit, start over (entries are cheap to refill). */

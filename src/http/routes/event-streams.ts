@@ -4,7 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { EventBus } from '../../events/index.ts';
+import type { EventSource } from '../../events/index.ts';
 import {
   firstReplayedAt,
   openFeed,
@@ -87,7 +87,8 @@ function bearer(value: string | undefined): string | undefined {
 }
 
 export interface EventStreamDeps {
-  bus: EventBus;
+  /** Where live events come from: the bus, or on PostgreSQL every node's events (ClusterEventSource). */
+  bus: EventSource;
   store: GuardedStore & EventStore;
   registry: InstanceRegistry;
   /** SWITCHBOARD_MAX_STREAMS_PER_ACCOUNT. */

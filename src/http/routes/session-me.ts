@@ -25,6 +25,14 @@ export interface MeSource {
   me(instanceId: string, storedStatus: SessionStatus): MeAnswer;
 }
 
+/**
+ * PostgreSQL with several nodes: the stored identity of an instance that is WORKING on another node
+ * (identity/shared-identity-cache.ts), asked only when this node has no connection for it.
+ */
+export interface SharedMeSource {
+  lookup(instanceId: string): MeEntry | null | Promise<MeEntry | null>;
+}
+
 interface Representation {
   contentType: string;
   /** A string, not a Buffer: Node joins a string body to the header block in one chunk (a Buffer goes as its own). */
@@ -79,7 +87,11 @@ function representation(entry: MeEntry, accept: string | string[] | undefined): 
   return { contentType: JSON_CONTENT_TYPE, payload: entry.json, etag: entry.etag };
 }
 
-function answer(source: MeSource, request: FastifyRequest): MeEntry {
+function answer(
+  source: MeSource,
+  shared: SharedMeSource | undefined,
+  request: FastifyRequest,
+): MeEntry | Promise<MeEntry> {
   const instance = requestInstance(request);
   const result: MeAnswer = source.me(instance.id, instance.status);
   switch (result.kind) {
@@ -87,12 +99,28 @@ function answer(source: MeSource, request: FastifyRequest): MeEntry {
       return result.entry;
     case 'not_connected':
       throw errors.sessionNotConnected(result.status);
-    case 'unreachable':
-      throw errors.upstream();
+    case 'unreachable': {
+      if (!shared) throw errors.upstream();
+      const found = shared.lookup(instance.id);
+      if (found === null) throw errors.upstream();
+      return found instanceof Promise ? found.then(orUpstream) : found;
+    }
   }
 }
 
-export function sessionMeRoutes(source: MeSource): FastifyPluginAsyncTypebox {
+function orUpstream(entry: MeEntry | null): MeEntry {
+  if (entry === null) throw errors.upstream();
+  return entry;
+}
+
+function send(entry: MeEntry, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const rep = representation(entry, request.headers.accept);
+  reply.header('etag', rep.etag).header('cache-control', CACHE_CONTROL).header('vary', 'Accept');
+  if (ifNoneMatchHits(request.headers['if-none-match'], rep.etag)) return reply.code(304).send();
+  return reply.type(rep.contentType).send(rep.payload);
+}
+
+export function sessionMeRoutes(source: MeSource, shared?: SharedMeSource): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/v2/session/me',
@@ -104,7 +132,8 @@ export function sessionMeRoutes(source: MeSource): FastifyPluginAsyncTypebox {
           security: SECURITY.instance,
           summary: 'Who is logged in on a WORKING instance (ETag; If-None-Match → 304)',
           description:
-            'Answered from memory for WORKING sessions. `ETag` (strong, per representation) and ' +
+            'Answered from memory for WORKING sessions (with several nodes on PostgreSQL, an instance WORKING on ' +
+            'another node is answered from its stored identity, cached until the change feed announces a change). `ETag` (strong, per representation) and ' +
             '`Cache-Control: private, no-cache`; a request whose `If-None-Match` matches (weak comparison, lists and ' +
             '`*` accepted) gets 304 with no body. 404 `session_not_connected` (with `details.status`) when the ' +
             'instance is not WORKING; 502 `wawp_upstream_error` when the engine is out of reach.',
@@ -121,10 +150,9 @@ export function sessionMeRoutes(source: MeSource): FastifyPluginAsyncTypebox {
         },
       },
       (request: FastifyRequest, reply: FastifyReply) => {
-        const rep = representation(answer(source, request), request.headers.accept);
-        reply.header('etag', rep.etag).header('cache-control', CACHE_CONTROL).header('vary', 'Accept');
-        if (ifNoneMatchHits(request.headers['if-none-match'], rep.etag)) return reply.code(304).send();
-        return reply.type(rep.contentType).send(rep.payload);
+        const entry = answer(source, shared, request);
+        // A hit stays synchronous (the common case); only a store read of another node's identity waits.
+        return entry instanceof Promise ? entry.then((e) => send(e, request, reply)) : send(entry, request, reply);
       },
     );
   };

@@ -6,9 +6,20 @@ import { PostgresDriver, type PostgresOptions } from './postgres-driver.ts';
 
 export type { PostgresOptions } from './postgres-driver.ts';
 
+/**
+ * The store's sessions end when idle inside a transaction this long (server-side). Its writes are fenced
+ * (docs/multi-node.md "Fencing"): a node frozen mid-transaction holds a lease row share-locked, which would hold up a
+ * takeover; the server ending the session releases it well before the lease ttl (10 s by default) runs out.
+ */
+export const STORE_IDLE_IN_TRANSACTION_MS = 5_000;
+
 /** The shared store for one or many nodes. Call migrate() before use (safe on several nodes at once). */
 export function createPostgresStore(opts: PostgresOptions): Store {
-  return new SqlStore(new PostgresDriver(opts), { logger: opts.logger });
+  const driver = new PostgresDriver({
+    ...opts,
+    idleInTransactionTimeoutMs: opts.idleInTransactionTimeoutMs ?? STORE_IDLE_IN_TRANSACTION_MS,
+  });
+  return new SqlStore(driver, { logger: opts.logger });
 }
 
 export const isPostgresUrl = (url: string | null | undefined): url is string =>

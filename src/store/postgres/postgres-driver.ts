@@ -154,7 +154,8 @@ export class PostgresDriver implements SqlDriver {
   subscribeExternal(listener: (change: StoreChange) => void): () => void {
     if (!this.listener) return () => undefined;
     return this.listener.subscribe((notice) => {
-      if (notice.kind === 'tokens' || notice.kind === 'instance') listener(notice);
+      // Lease notices are the cluster's (its own listener wakes the claim scan); the rest are the store's changes.
+      if (notice.kind !== 'lease') listener(notice);
     });
   }
 

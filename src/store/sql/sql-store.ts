@@ -365,6 +365,11 @@ export class SqlStore implements Store {
     return rows.map(toEvent);
   }
 
+  async lastEventSeq(): Promise<number> {
+    const rows = await this.#db.all<{ seq: number | string | null }>('SELECT MAX(seq) AS seq FROM events');
+    return Number(rows[0]?.seq ?? 0);
+  }
+
   // --- auth state (SQL in auth-state-sql.ts) ---
 
   readAuth(instanceId: string, type: string, ids: string[]): Promise<Map<string, Buffer>> {
