@@ -114,6 +114,11 @@ export class ClusterNode {
     return this.token(instanceId) ?? (await this.acquire([instanceId]))[0] ?? null;
   }
 
+  /** Time since the last successful renewal was sent (monotonic ms; null before the first): `/metrics`. */
+  renewalAgeMs(): number | null {
+    return Number.isFinite(this.#renewedAt) ? this.#clock() - this.#renewedAt : null;
+  }
+
   /** Instance ids held now. */
   heldIds(): string[] {
     return this.#withinDeadline() ? [...this.#held.keys()] : [];

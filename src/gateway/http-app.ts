@@ -52,7 +52,15 @@ export interface AppDeps {
   plugins?: FastifyPluginAsync[];
   /** Lets /v2/session/create take `webhooks`. */
   webhooks?: WebhookService;
+  /** The node that answers (`/health`); default config.nodeId, else SINGLE_NODE_ID. */
+  nodeId?: string;
 }
+
+/**
+ * The node id of a gateway outside a cluster (SQLite, or PostgreSQL without one) unless SWITCHBOARD_NODE_ID names it:
+ * constant, so it is the same across restarts and hosts (docs/http-api.md "/health").
+ */
+export const SINGLE_NODE_ID = 'single';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
@@ -96,7 +104,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerRenditions(app);
   registerOpenApi(app, VERSION);
 
-  app.register(healthRoutes({ version: VERSION, sandbox: deps.sandbox ?? deps.config.sandbox, storeKind: store.kind }));
+  app.register(
+    healthRoutes({
+      version: VERSION,
+      sandbox: deps.sandbox ?? deps.config.sandbox,
+      storeKind: store.kind,
+      nodeId: deps.nodeId ?? deps.config.nodeId ?? SINGLE_NODE_ID,
+    }),
+  );
   app.register(adminRoutes(store, registry));
   app.register(sessionRoutes({ registry, serverName: deps.serverName ?? hostname(), webhooks: deps.webhooks }));
   app.register(accountRoutes(registry));

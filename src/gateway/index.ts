@@ -9,7 +9,8 @@ import { createSessionServices, type SessionServices, type SessionServicesInput 
  * all start the gateway through createGateway; HTTP-only tests use buildApp on a bare store.
  */
 
-export { buildApp, VERSION, type AppDeps } from './http-app.ts';
+export { buildApp, SINGLE_NODE_ID, VERSION, type AppDeps } from './http-app.ts';
+export { nodeView } from './node-view.ts';
 export { createSessionServices, type SessionServices, type SessionServicesInput } from './session-services.ts';
 
 export type GatewayInput = Omit<SessionServicesInput, 'config'> & {
@@ -38,6 +39,7 @@ export async function createGateway(input: GatewayInput): Promise<GatewayParts> 
     plugins: sessions.plugins,
     webhooks: sessions.webhooks,
     serverName: input.serverName,
+    nodeId: sessions.nodeId,
   });
   return {
     app,

@@ -26,10 +26,8 @@ import { SessionManager, type SessionManagerDeps } from '../sessions/index.ts';
 import { InstanceRegistry } from '../tenancy/index.ts';
 import type { Store } from '../store/index.ts';
 import { createMetrics } from '../metrics/index.ts';
+import { nodeView, RUNNING_STATUSES } from './node-view.ts';
 import { clusterMember, type ClusterMember, type ClusterMemberConfig } from '../cluster/index.ts';
-
-/** Instances in these statuses need a connection, hence an owner. */
-const RUNNING_STATUSES = ['STARTING', 'SCAN_QR_CODE', 'WORKING'] as const;
 
 /**
  * Composition of the session side for main.ts (and the end-to-end tests, which boot the same thing): the sandbox
@@ -38,6 +36,8 @@ const RUNNING_STATUSES = ['STARTING', 'SCAN_QR_CODE', 'WORKING'] as const;
  */
 
 export interface SessionServices {
+  /** The node this process is (`/health`, `/metrics`): the cluster's id, SWITCHBOARD_NODE_ID, or SINGLE_NODE_ID. */
+  nodeId: string;
   bus: EventBus;
   manager: SessionManager;
   /** The embedded simulator in sandbox mode, else null. */
@@ -65,6 +65,7 @@ export interface SessionServicesInput {
     Partial<
       Pick<
         Config,
+        | 'nodeId'
         | 'waRootKey'
         | 'webhookAllowPrivate'
         | 'webhookRetryHorizonMs'
@@ -163,7 +164,9 @@ export async function createSessionServices(input: SessionServicesInput): Promis
       },
     },
   });
-  const metrics = createMetrics({ store: input.store, bus });
+  const node = nodeView({ cluster, store: input.store, configuredId: config.nodeId ?? null });
+  const nodeId = node.id;
+  const metrics = createMetrics({ store: input.store, bus, node });
   // PostgreSQL: other nodes' identities (/me) and events (streams) through the change feed (docs/multi-node.md).
   const onPostgres = input.store.kind === 'postgres';
   const sharedIdentity = onPostgres ? new SharedIdentityCache(input.store) : undefined;
@@ -198,6 +201,7 @@ export async function createSessionServices(input: SessionServicesInput): Promis
   await cluster?.start();
   let closing: Promise<void> | null = null;
   return {
+    nodeId,
     bus,
     manager,
     sim,

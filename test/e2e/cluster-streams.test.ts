@@ -28,8 +28,8 @@ let inst: Instance;
 
 before(async () => {
   const postgres = { url: PG_URL, schema };
-  b = await startGateway({ postgres, config: { sandbox: false } });
-  a = await startGateway({ postgres, config: { sandbox: false } });
+  b = await startGateway({ postgres, config: { sandbox: false, nodeId: 'node-b' } });
+  a = await startGateway({ postgres, config: { sandbox: false, nodeId: 'node-a' } });
   inst = await b.newInstance('cluster-streams');
 });
 after(async () => {
@@ -85,6 +85,13 @@ const listenerPids = async (): Promise<number[]> =>
   ).map((r) => r.pid);
 
 describe('two nodes on one PostgreSQL', () => {
+  test('/health names the node that answered; /metrics says its change listener hears the database', async () => {
+    assert.equal((await a.call('GET', '/health')).body.node, 'node-a');
+    assert.equal((await b.call('GET', '/health')).body.node, 'node-b');
+    const text = (await a.admin('GET', '/metrics')).raw.toString('utf8');
+    assert.match(text, /^switchboard_node_change_listener_connected\{node="node-a"\} 1$/m);
+  });
+
   test("WebSocket and SSE clients on node A see node B's events in order, exactly once, across a listener cut", async () => {
     const clients = [await sse(a, inst.token), await ws(a, `access_token=${inst.token}&instance_id=${inst.id}`)];
     try {

@@ -27,12 +27,17 @@ test('/metrics: 401 without the admin token, Prometheus text with instances by s
   assert.equal(sample(text, 'switchboard_instances{status="STOPPED"}'), 1);
   assert.equal(sample(text, 'switchboard_instances{status="WORKING"}'), 0);
   assert.ok(sample(text, 'switchboard_process_resident_memory_bytes')! > 0);
+  // The node view of a single node: its id, and every running instance is its own (none yet).
+  assert.equal(sample(text, 'switchboard_node_info{node="single"}'), 1);
+  assert.equal(sample(text, 'switchboard_node_instances_owned{node="single"}'), 0);
+  assert.equal(sample(text, 'switchboard_node_leases_held{node="single"}'), null, 'no leases without a cluster');
 
   await instance.call('POST', '/v2/session/start');
   await instance.waitStatus('SCAN_QR_CODE');
   const after = (await g.admin('GET', '/metrics')).raw.toString('utf8');
   assert.equal(sample(after, 'switchboard_instances{status="SCAN_QR_CODE"}'), 1);
   assert.equal(sample(after, 'switchboard_instances{status="STOPPED"}'), 0);
+  assert.equal(sample(after, 'switchboard_node_instances_owned{node="single"}'), 1);
   assert.ok(
     sample(after, 'switchboard_events_total{event="session.status"}')! >= 2,
     'STARTING and SCAN_QR_CODE were published',

@@ -15,18 +15,18 @@ after(() => t.close());
 const q = (instanceId?: string) => `access_token=${a.token}${instanceId ? `&instance_id=${instanceId}` : ''}`;
 
 describe('GET /health', () => {
-  test('status, version, sandbox, store', async () => {
+  test('status, version, sandbox, store, and the node that answered (`single` outside a cluster)', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/health' });
     assert.equal(res.statusCode, 200);
     const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
-    assert.deepEqual(res.json(), { status: 'ok', version, sandbox: false, store: 'sqlite' });
+    assert.deepEqual(res.json(), { status: 'ok', version, sandbox: false, store: 'sqlite', node: 'single' });
   });
   test('XML rendition', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/health', headers: { accept: 'application/xml' } });
     assert.equal(res.headers['content-type'], 'application/xml; charset=utf-8');
     assert.match(
       res.body,
-      /^<\?xml version="1.0" encoding="UTF-8"\?><health><status>ok<\/status><version>[^<]+<\/version><sandbox>false<\/sandbox><store>sqlite<\/store><\/health>$/,
+      /^<\?xml version="1.0" encoding="UTF-8"\?><health><status>ok<\/status><version>[^<]+<\/version><sandbox>false<\/sandbox><store>sqlite<\/store><node>single<\/node><\/health>$/,
     );
   });
   test('text/plain and text/html success answers are JSON', async () => {

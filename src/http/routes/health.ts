@@ -7,13 +7,15 @@ export interface HealthDeps {
   version: string;
   sandbox: boolean;
   storeKind: 'sqlite' | 'postgres';
+  /** The node that answers (docs/http-api.md "/health"). */
+  nodeId: string;
 }
 
 /** GET /health: liveness plus what this node runs (no auth). */
 export const healthRoutes =
-  ({ version, sandbox, storeKind }: HealthDeps): FastifyPluginAsyncTypebox =>
+  ({ version, sandbox, storeKind, nodeId }: HealthDeps): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const body = Object.freeze({ status: 'ok' as const, version, sandbox, store: storeKind });
+    const body = Object.freeze({ status: 'ok' as const, version, sandbox, store: storeKind, node: nodeId });
     // The JSON bytes are made once: a load balancer may call this thousands of times a second.
     const json = JSON.stringify(body);
     app.get(
@@ -29,6 +31,11 @@ export const healthRoutes =
               version: Type.String(),
               sandbox: Type.Boolean(),
               store: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]),
+              node: Type.String({
+                description:
+                  'The node that answered: its cluster id on PostgreSQL (SWITCHBOARD_NODE_ID, else <host>:<port>), ' +
+                  'SWITCHBOARD_NODE_ID or `single` on one node',
+              }),
             }),
           },
         },
