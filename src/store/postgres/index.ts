@@ -8,10 +8,12 @@ export type { PostgresOptions } from './postgres-driver.ts';
 
 /**
  * The store's sessions end when idle inside a transaction this long (server-side). Its writes are fenced
- * (docs/multi-node.md "Fencing"): a node frozen mid-transaction holds a lease row share-locked, which would hold up a
- * takeover; the server ending the session releases it well before the lease ttl (10 s by default) runs out.
+ * (docs/multi-node.md "Fencing"): a node frozen mid-transaction holds its lease row share-locked, which would hold up a
+ * takeover. A node starts fenced writes only within its renewal deadline (7 s of the 10 s ttl by default), so with at
+ * most ttl - renewDeadline (3 s) the server has ended the session, and released the lock, by the time the lease can
+ * expire. Not shorter: a pairing storm can stall the event loop for 1-3 s between two statements of a transaction.
  */
-export const STORE_IDLE_IN_TRANSACTION_MS = 5_000;
+export const STORE_IDLE_IN_TRANSACTION_MS = 3_000;
 
 /** The shared store for one or many nodes. Call migrate() before use (safe on several nodes at once). */
 export function createPostgresStore(opts: PostgresOptions): Store {

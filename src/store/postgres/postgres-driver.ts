@@ -109,6 +109,13 @@ export class PostgresDriver implements SqlDriver {
     const client = await this.#pool.connect();
     let active = true;
     let broken: Error | undefined;
+    // The server may end the session mid-transaction (idle_in_transaction_session_timeout, a restart): pg reports it
+    // as an 'error' event on the checked-out client, which would crash the process without a listener. The next
+    // statement then fails, the transaction rejects, and the client is destroyed below.
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(connOf(client, () => active));
@@ -124,6 +131,7 @@ export class PostgresDriver implements SqlDriver {
       throw err;
     } finally {
       active = false;
+      client.off('error', onError);
       client.release(broken);
     }
   }
