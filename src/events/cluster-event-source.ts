@@ -1,3 +1,4 @@
+import { coalescedRun } from '../lib/index.ts';
 import type { EventStore, StoreChanges } from '../store/index.ts';
 import type { BusMessage, EventSource } from './event-bus.ts';
 import type { EventEnvelope } from './envelope.ts';
@@ -32,8 +33,6 @@ export class ClusterEventSource implements EventSource {
   readonly #unsubscribe: Array<() => void> = [];
   #cursor = 0;
   #version: number | null = null;
-  #reading: Promise<void> | null = null;
-  #again = false;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   /** The last read failed (database unreachable): the poll retries it even if no notice comes. */
@@ -74,25 +73,16 @@ export class ClusterEventSource implements EventSource {
   }
 
   /** Reads and hands out every event after the cursor; resolves when caught up (a read in flight is followed by one more). */
-  read(): Promise<void> {
-    if (this.#reading) {
-      this.#again = true;
-      return this.#reading;
-    }
-    this.#reading = (async () => {
-      do {
-        this.#again = false;
-        await this.#readAll();
-      } while (this.#again && !this.#closed);
+  readonly read: () => Promise<void> = coalescedRun(
+    async () => {
+      await this.#readAll();
       this.#failed = false;
-    })()
-      .catch((err: unknown) => {
-        this.#failed = true;
-        this.#opts.onError?.(err);
-      })
-      .finally(() => (this.#reading = null));
-    return this.#reading;
-  }
+    },
+    (err) => {
+      this.#failed = true;
+      this.#opts.onError?.(err);
+    },
+  );
 
   close(): void {
     this.#closed = true;
@@ -103,7 +93,7 @@ export class ClusterEventSource implements EventSource {
 
   async #readAll(): Promise<void> {
     const limit = this.#opts.page ?? 500;
-    for (;;) {
+    while (!this.#closed) {
       const rows = await this.#opts.store.listEvents({ afterSeq: this.#cursor, limit });
       for (const e of rows) {
         if (this.#closed || e.seq <= this.#cursor) continue;
@@ -111,7 +101,7 @@ export class ClusterEventSource implements EventSource {
         const message: BusMessage = { accountId: e.accountId, seq: e.seq, envelope: e.payload as EventEnvelope };
         for (const listener of this.#listeners) listener(message);
       }
-      if (rows.length < limit || this.#closed) return;
+      if (rows.length < limit) return;
     }
   }
 }

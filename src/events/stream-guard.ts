@@ -1,3 +1,4 @@
+import { coalescedRun } from '../lib/index.ts';
 import type { AccountStore, InstanceStore, StoreChange, StoreChanges, TokenStore } from '../store/index.ts';
 
 /** What the guard reads: tokens, accounts and instances, and the change feed when the store has one. */
@@ -58,8 +59,6 @@ export class StreamGuard {
   readonly #unsubscribe: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #externalVersion: number | null | undefined;
-  #checking: Promise<void> | null = null;
-  #again = false;
 
   constructor(store: GuardedStore, opts: StreamGuardOptions) {
     this.#store = store;
@@ -90,21 +89,10 @@ export class StreamGuard {
   }
 
   /** Re-checks every stream now; resolves when done (a check already running is followed by one more). */
-  check(): Promise<void> {
-    if (this.#checking) {
-      this.#again = true;
-      return this.#checking;
-    }
-    this.#checking = (async () => {
-      do {
-        this.#again = false;
-        await this.#checkAll();
-      } while (this.#again);
-    })()
-      .catch((err: unknown) => this.#opts.onError?.(err))
-      .finally(() => (this.#checking = null));
-    return this.#checking;
-  }
+  readonly check: () => Promise<void> = coalescedRun(
+    () => this.#checkAll(),
+    (err) => this.#opts.onError?.(err),
+  );
 
   #release(entry: Entry): void {
     if (!this.#entries.delete(entry)) return;

@@ -6,3 +6,4 @@ export * from './ids.ts';
 export * from './rate-limiter.ts';
 export * from './serial-queue.ts';
 export * from './timer-waits.ts';
+export * from './coalesced-run.ts';
