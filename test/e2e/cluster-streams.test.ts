@@ -5,7 +5,7 @@ import type { EventEnvelope } from '../../src/events/index.ts';
 import { startGateway, until, type Gateway, type Instance } from '../harness/gateway.ts';
 import { sse, ws, type Client } from '../harness/stream-clients.ts';
 import { JOHN_DOE } from '../fixtures/identity.ts';
-import { PG_URL, dropSchema, pgQuery, randomSchema } from '../store/pg.ts';
+import { PG_URL, dropSchema, listenerPids, randomSchema, terminate } from '../store/pg.ts';
 
 /**
  * Two gateways ("nodes") on one PostgreSQL schema (docs/multi-node.md "Change feed"): clients connected to node A see
@@ -74,16 +74,6 @@ function assertExactlyOnceInOrder(c: Client, want: number[], seqs: number[]): vo
   );
 }
 
-/** The change listener connections of this schema (both nodes'): idle in LISTEN or its ping. */
-const listenerPids = async (): Promise<number[]> =>
-  (
-    await pgQuery<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity WHERE query IN ('LISTEN "switchboard.${schema}"', 'SELECT 1')
-          AND datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-          AND state = 'idle'`,
-    )
-  ).map((r) => r.pid);
-
 describe('two nodes on one PostgreSQL', () => {
   test('/health names the node that answered; /metrics says its change listener hears the database', async () => {
     assert.equal((await a.call('GET', '/health')).body.node, 'node-a');
@@ -110,15 +100,15 @@ describe('two nodes on one PostgreSQL', () => {
 
       // Cut the listeners; B keeps appending while A hears nothing (their notices are lost), then A's listener comes
       // back and A catches up from the last seq it read.
-      const pids = await listenerPids();
+      const pids = await listenerPids(schema);
       assert.ok(pids.length >= 2, 'both nodes listen');
-      await pgQuery('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
+      await terminate(pids);
       for (let n = 12; n < 24; n++) {
         seqs.push(await append(b, n));
         want.push(n);
         await new Promise((r) => setTimeout(r, 25));
       }
-      await until('a listener reconnected', async () => (await listenerPids()).some((p) => !pids.includes(p)));
+      await until('a listener reconnected', async () => (await listenerPids(schema)).some((p) => !pids.includes(p)));
       for (let n = 24; n < 27; n++) {
         seqs.push(await append(b, n));
         want.push(n);

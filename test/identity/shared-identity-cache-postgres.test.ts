@@ -5,7 +5,7 @@ import type { Store, StoreChange } from '../../src/store/index.ts';
 import { SharedIdentityCache, type MeEntry } from '../../src/identity/index.ts';
 import { JOHN_DOE } from '../fixtures/identity.ts';
 import { eventually } from '../cluster/helpers.ts';
-import { PG_URL, dropSchema, pgQuery, randomSchema } from '../store/pg.ts';
+import { PG_URL, dropSchema, listenerPids, pgQuery, randomSchema, terminate } from '../store/pg.ts';
 
 /**
  * The /me identity cache for instances WORKING on another node (docs/multi-node.md "Change feed"): node A caches the
@@ -103,13 +103,9 @@ describe('/me identity cache on PostgreSQL, across nodes', () => {
   test('listener cut: nothing cached, no stale answer; back with a new version, caching resumes', async () => {
     await warm();
     const version = a.changes!.externalVersion();
-    const pids = await pgQuery<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity WHERE query IN ('LISTEN "switchboard.${schema}"', 'SELECT 1')
-          AND datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-          AND state = 'idle'`,
-    );
+    const pids = await listenerPids(schema);
     assert.ok(pids.length > 0);
-    await pgQuery('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids.map((p) => p.pid)]);
+    await terminate(pids);
     await eventually(() => (a.changes!.externalVersion() === null ? true : undefined), 'listener down');
     // A rename while A hears nothing: no notice will ever come for it, yet A must not serve the old name.
     await b.saveIdentity(instanceId, { ...JOHN_DOE, pushName: 'Unheard' });

@@ -24,3 +24,20 @@ export async function pgQuery<R extends pg.QueryResultRow = Record<string, unkno
 export async function dropSchema(schema: string): Promise<void> {
   await pgQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 }
+
+/**
+ * The change listeners of a schema (every store's on it): connections idle after their LISTEN or their ping. Ending
+ * them (pg_terminate_backend) is how the tests cut a node's change feed.
+ */
+export async function listenerPids(schema: string): Promise<number[]> {
+  const rows = await pgQuery<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE query IN ('LISTEN "switchboard.${schema}"', 'SELECT 1')
+        AND datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+        AND state = 'idle'`,
+  );
+  return rows.map((r) => r.pid);
+}
+
+export async function terminate(pids: number[]): Promise<void> {
+  await pgQuery('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
+}

@@ -5,7 +5,7 @@ import type { Store, StoreChange } from '../../src/store/index.ts';
 import { AuthCache } from '../../src/tenancy/auth-cache.ts';
 import { generateToken, hashToken } from '../../src/tenancy/tokens.ts';
 import { eventually } from '../cluster/helpers.ts';
-import { PG_URL, dropSchema, pgQuery, randomSchema } from '../store/pg.ts';
+import { PG_URL, dropSchema, listenerPids, pgQuery, randomSchema, terminate } from '../store/pg.ts';
 
 /**
  * The exact auth cache on PostgreSQL (docs/multi-node.md "Change feed"): node B caches tokens and instances while its
@@ -109,12 +109,9 @@ describe('auth cache on PostgreSQL', () => {
   test('while the listener is down nothing is cached; listening again, caching resumes', async () => {
     const { token } = await accountWithToken('down');
     await warm(token);
-    const pids = await pgQuery<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity WHERE query IN ('LISTEN "switchboard.${schema}"', 'SELECT 1') AND datname = current_database()
-          AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state = 'idle'`,
-    );
+    const pids = await listenerPids(schema);
     assert.ok(pids.length > 0);
-    await pgQuery('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids.map((p) => p.pid)]);
+    await terminate(pids);
     await eventually(() => (b.changes!.externalVersion() === null ? true : undefined), 'listener down');
     const before = reads;
     assert.ok(await cache.authenticate(token));
