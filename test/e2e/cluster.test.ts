@@ -167,6 +167,18 @@ test('three gateway processes: no steals on join, kill -9 failover without QR, a
       ['node-c', true, 0, false],
     ],
   );
+  // Node view and /me across nodes (docs/multi-node.md "Node view", "Change feed"): /health names the node that
+  // answered; node-b and node-c hold no connection for node-a's instances and answer /me from the stored identity,
+  // exactly as node-a answers it.
+  for (const g of [a, b, c]) assert.equal((await call(g, 'GET', '/health')).body.node, g.id);
+  await eventually(async () => {
+    const answers = await Promise.all(
+      [a, b, c].map((g) => call(g, 'GET', `/v2/session/me?instance_id=${ids[0]}`, { token })),
+    );
+    return answers.every((r) => r.status === 200 && JSON.stringify(r.body) === JSON.stringify(answers[0]!.body))
+      ? true
+      : undefined;
+  }, '/me the same on every node');
   const before = new Map(await Promise.all(ids.map(async (id) => [id, (await history(id)).length] as const)));
 
   // kill -9 of node-a: the others take over after the lease expires, resume from stored credentials (no QR).

@@ -9,11 +9,12 @@ export type { PostgresOptions } from './postgres-driver.ts';
 /**
  * The store's sessions end when idle inside a transaction this long (server-side). Its writes are fenced
  * (docs/multi-node.md "Fencing"): a node frozen mid-transaction holds its lease row share-locked, which would hold up a
- * takeover. A node starts fenced writes only within its renewal deadline (7 s of the 10 s ttl by default), so with at
- * most ttl - renewDeadline (3 s) the server has ended the session, and released the lock, by the time the lease can
- * expire. Not shorter: a pairing storm can stall the event loop for 1-3 s between two statements of a transaction.
+ * takeover. Shorter than the lease ttl (10 s), so the lock goes about when the lease can expire: a node starts fenced
+ * writes only within its renewal deadline (7 s), so a takeover waits at most 5 - 3 = 2 s longer, and only when the node
+ * froze inside a transaction in the last 2 s before its deadline. Not shorter: under load the event loop can stall
+ * for seconds between two statements of a transaction (pairing storms: 1-3 s), and each such stall would cost a write.
  */
-export const STORE_IDLE_IN_TRANSACTION_MS = 3_000;
+export const STORE_IDLE_IN_TRANSACTION_MS = 5_000;
 
 /** The shared store for one or many nodes. Call migrate() before use (safe on several nodes at once). */
 export function createPostgresStore(opts: PostgresOptions): Store {
