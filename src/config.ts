@@ -47,6 +47,8 @@ export interface Config {
   nodeId: string | null;
   /** The URL other nodes reach this one at (SWITCHBOARD_NODE_ADDRESS), shown in GET /admin/nodes; null: none. */
   nodeAddress: string | null;
+  /** Shared secret of forwarded calls (SWITCHBOARD_CLUSTER_SECRET); null: derived from the master key. */
+  clusterSecret: string | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -186,6 +188,13 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     meaning: 'URL other nodes reach this one at',
     fallback: '',
   },
+  {
+    variable: 'SWITCHBOARD_CLUSTER_SECRET',
+    flag: 'cluster-secret',
+    value: '<secret>',
+    meaning: 'signs calls forwarded between nodes (same on every node)',
+    fallback: 'derived from the master key',
+  },
 ];
 
 /** Flag name (without `--`) for each variable, e.g. SWITCHBOARD_DATA_DIR ↔ --data-dir. */
@@ -303,6 +312,14 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     throw new ConfigError('SWITCHBOARD_NODE_ADDRESS', 'must be an http:// or https:// URL');
   }
 
+  const clusterSecret = optional(merged.SWITCHBOARD_CLUSTER_SECRET);
+  if (clusterSecret !== null && clusterSecret.length < 32) {
+    throw new ConfigError(
+      'SWITCHBOARD_CLUSTER_SECRET',
+      'must be at least 32 characters (e.g. `openssl rand -base64 32`)',
+    );
+  }
+
   const logLevel = (optional(merged.LOG_LEVEL) ?? 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
@@ -335,6 +352,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     accessLog: bool('SWITCHBOARD_ACCESS_LOG', merged.SWITCHBOARD_ACCESS_LOG, true),
     nodeId,
     nodeAddress,
+    clusterSecret,
   };
 }
 
@@ -350,6 +368,7 @@ const SECRET_FLAGS: Record<string, string> = {
   'admin-token': 'SWITCHBOARD_ADMIN_TOKEN',
   'master-key': 'SWITCHBOARD_MASTER_KEY',
   'database-url': 'DATABASE_URL',
+  'cluster-secret': 'SWITCHBOARD_CLUSTER_SECRET',
 };
 
 /**

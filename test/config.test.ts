@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       accessLog: true,
       nodeId: null,
       nodeAddress: null,
+      clusterSecret: null,
     });
   });
 

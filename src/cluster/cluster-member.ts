@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
-import type { NodeInfo, NodeRecord } from '../store/index.ts';
+import type { LeaseHolder, NodeInfo, NodeRecord } from '../store/index.ts';
 import type { StoreLogger } from '../store/index.ts';
 import { PgChangeListener, createPostgresClusterStore } from '../store/postgres/index.ts';
 import { ClusterNode } from './cluster-node.ts';
 import type { ClusterOptions } from './options.ts';
+import { HolderCache } from './holder-cache.ts';
 
 /**
  * This process joining the cluster on a PostgreSQL database (docs/multi-node.md): its lease pool, its ClusterNode, and a
@@ -28,6 +29,8 @@ export interface ClusterMember {
   readonly node: ClusterNode;
   /** Every node the database knows, live or not, with the instances each holds (GET /admin/nodes). */
   nodes(): Promise<NodeRecord[]>;
+  /** Who holds an instance's lease, for forwarding (cached briefly, dropped on the instance's lease notices). */
+  holderOf(instanceId: string): Promise<LeaseHolder | null>;
   /** Starts renewing and claiming (call once the session manager follows the node's leases). */
   start(): Promise<void>;
   /** Graceful: releases every lease at once (close the sessions first). Otherwise only stops the loops. */
@@ -47,13 +50,17 @@ export function clusterMember(config: ClusterMemberConfig): ClusterMember {
     claimStatuses: config.claimStatuses,
   });
   const listener = new PgChangeListener({ url: config.url, schema: config.schema, logger: config.logger });
+  const holders = new HolderCache((id) => store.leaseHolder(id));
   listener.subscribe((notice) => {
-    if (notice.kind === 'lease') node.wake();
+    if (notice.kind !== 'lease') return;
+    holders.drop(notice.id);
+    node.wake();
   });
   let closed = false;
   return {
     node,
     nodes: () => store.listNodes(),
+    holderOf: (id) => holders.get(id, listener.version()),
     async start() {
       await listener.start();
       await node.start();

@@ -7,6 +7,8 @@ import {
   AccessLog,
   lazyChildLogger,
   registerAuth,
+  registerForwarding,
+  type ForwardingDeps,
   BODY_LIMIT,
   registerBodyParsers,
   frameworkErrors,
@@ -54,6 +56,8 @@ export interface AppDeps {
   webhooks?: WebhookService;
   /** The node that answers (`/health`); default config.nodeId, else SINGLE_NODE_ID. */
   nodeId?: string;
+  /** Several nodes: instance calls go to the lease holder (docs/multi-node.md "Forwarding"). */
+  forwarding?: ForwardingDeps | null;
 }
 
 /**
@@ -100,6 +104,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerBodyParsers(app);
   registerErrorHandling(app, { sandbox: deps.sandbox ?? deps.config.sandbox });
   registerAuth(app, { authCache, store });
+  if (deps.forwarding) registerForwarding(app, deps.forwarding);
   const routes = recordRoutes(app);
   registerRenditions(app);
   registerOpenApi(app, VERSION);

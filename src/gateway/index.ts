@@ -38,6 +38,7 @@ export async function createGateway(input: GatewayInput): Promise<GatewayParts> 
     registry: sessions.registry,
     plugins: sessions.plugins,
     webhooks: sessions.webhooks,
+    forwarding: sessions.forwarding,
     serverName: input.serverName,
     nodeId: sessions.nodeId,
   });

@@ -19,6 +19,8 @@ import {
   sendChatStateRoutes,
   metricsRoutes,
   clusterRoutes,
+  clusterSecret,
+  type ForwardingDeps,
 } from '../http/index.ts';
 import { EngineTap } from '../messaging/index.ts';
 import { MessagingService, type MessagingOptions } from '../messaging/index.ts';
@@ -53,6 +55,8 @@ export interface SessionServices {
   messaging: MessagingService;
   /** This node of the cluster (PostgreSQL with `cluster` given), else null. */
   cluster: ClusterMember | null;
+  /** How instance calls reach their lease holder (for buildApp's `forwarding`); null when not clustered. */
+  forwarding: ForwardingDeps | null;
   /**
    * Ends sessions (keeping them restorable: nothing recorded), the sender, the dispatcher and the embedded simulator
    * unless `keepSimulator` (tests of a second life against the same simulator). Idempotent.
@@ -72,6 +76,7 @@ export interface SessionServicesInput {
         | 'sendRatePerMin'
         | 'maxStreamsPerAccount'
         | 'streamReplayWindowMs'
+        | 'clusterSecret'
       >
     >;
   store: Store;
@@ -197,6 +202,13 @@ export async function createSessionServices(input: SessionServicesInput): Promis
   ];
   if (sim) plugins.push(sandboxRoutes(sim));
   if (cluster) plugins.push(clusterRoutes(cluster));
+  const forwarding: ForwardingDeps | null = cluster && {
+    nodeId: cluster.node.nodeId,
+    secret: clusterSecret(input.masterKey, config.clusterSecret ?? null),
+    holdsLease: (id) => cluster.node.token(id) !== null,
+    holderOf: (id) => cluster.holderOf(id),
+    lostAfterMs: cluster.node.options.renewDeadlineMs,
+  };
   // Renewing from now on; the first claim (which restores this node's share) comes after the join delay.
   await cluster?.start();
   let closing: Promise<void> | null = null;
@@ -211,6 +223,7 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     dispatcher,
     messaging,
     cluster,
+    forwarding,
     close(opts: { keepSimulator?: boolean } = {}) {
       closing ??= (async () => {
         // Sends in flight finish and are marked before the connections go; queued ones stay for the next start.

@@ -24,6 +24,7 @@ export const MESSAGES = {
   invalid_parameter: 'Bad Request - Invalid Parameter',
   invalid_access_token: 'Unauthorized - Invalid or Missing Access Token',
   quota_reached: 'Forbidden - Quota or Limit Reached',
+  forward_refused: 'Forbidden - Forwarded Call Refused',
   invalid_instance: 'Not Found - Session Does Not Exist',
   session_not_connected: 'Not Found - Session Is Not Connected',
   not_found: 'Not Found',
@@ -34,6 +35,7 @@ export const MESSAGES = {
   too_many_requests: 'Too Many Requests - Limit Reached',
   internal_error: 'Internal Server Error - Unexpected Failure',
   wawp_upstream_error: 'Bad Gateway - Connection Failed to Upstream',
+  owner_unavailable: 'Service Unavailable - Instance Owner Not Reachable',
 } as const;
 
 export type ErrorCode = keyof typeof MESSAGES;
@@ -90,6 +92,21 @@ export const errors = {
   tooManyRequests: (details?: ErrorDetails) => make(429, 'too_many_requests', details),
   internal: () => make(500, 'internal_error'),
   upstream: () => make(502, 'wawp_upstream_error'),
+  /** A call marked as forwarded by another node whose signature does not verify (docs/multi-node.md "Forwarding"). */
+  forwardRefused: (reason: string) =>
+    make(403, 'forward_refused', { reason }, undefined, `forwarding signature ${reason}`),
+  /**
+   * Several nodes: the instance is held by another node that cannot take the call now (moving between nodes, or a
+   * forwarded call reached a node that no longer holds it). `Retry-After` in seconds.
+   */
+  ownerUnavailable: (reason: string, retryAfterS = 2) =>
+    make(
+      503,
+      'owner_unavailable',
+      { reason, retry_after: retryAfterS },
+      { 'Retry-After': String(retryAfterS) },
+      `the node running this instance cannot take the call now (${reason}); retry in ${retryAfterS} s`,
+    ),
 };
 
 /** The JSON body of an error (the other renditions are derived from it in renditions.ts). */

@@ -26,6 +26,16 @@ function defer(request: FastifyRequest, err: Error, done: (err: Error | null, bo
   done(null, undefined);
 }
 
+/**
+ * The bytes of each parsed body, for forwarding (src/http/forward/): a forwarded call carries the body as received,
+ * and its signature covers those bytes. Requests without a body have none here.
+ */
+const rawBodies = new WeakMap<FastifyRequest, Buffer>();
+
+export function rawBody(request: FastifyRequest): Buffer | undefined {
+  return rawBodies.get(request);
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 function decode(buffer: Buffer): string {
@@ -45,6 +55,7 @@ export function registerBodyParsers(app: FastifyInstance): void {
     /^application\/([\w.+-]+\+)?json$/i,
     { parseAs: 'buffer', bodyLimit: BODY_LIMIT },
     (request, body, done) => {
+      rawBodies.set(request, body as Buffer);
       try {
         const text = decode(body as Buffer);
         if (text.trim() === '') return done(null, undefined);
@@ -61,6 +72,7 @@ export function registerBodyParsers(app: FastifyInstance): void {
     'application/x-www-form-urlencoded',
     { parseAs: 'buffer', bodyLimit: BODY_LIMIT },
     (request, body, done) => {
+      rawBodies.set(request, body as Buffer);
       try {
         const params = new URLSearchParams(decode(body as Buffer));
         const out: Record<string, string | string[]> = Object.create(null);

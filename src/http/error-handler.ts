@@ -68,8 +68,9 @@ export const DOMAIN_ERRORS: readonly DomainError[] = [
   // The process is shutting down: the engine side is unavailable, not our bug.
   domain(ManagerClosedError, () => errors.upstream()),
   domain(EngineRequestError, () => errors.upstream()),
-  // Another node runs the instance and calls are not forwarded yet (docs/multi-node.md "Forwarding"): like /me there.
-  domain(OwnedElsewhereError, () => errors.upstream()),
+  // Another node holds the instance and this call was not forwarded to it: a forwarded call that arrived after the
+  // lease moved (never forwarded twice), or a holder with no address (docs/multi-node.md "Forwarding").
+  domain(OwnedElsewhereError, () => errors.ownerUnavailable('owned_elsewhere')),
   domain(SendFailedError, () => errors.upstream()),
   domain(EngineUnreachableError, () => errors.upstream()),
   domain(QuotaReachedError, (err) => errors.quotaReached(err.limit)),

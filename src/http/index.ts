@@ -6,6 +6,7 @@ export { AccessLog, lazyChildLogger } from './access-log.ts';
 export { registerAuth } from './auth.ts';
 export { BODY_LIMIT, registerBodyParsers } from './body.ts';
 export { frameworkErrors, registerErrorHandling } from './error-handler.ts';
+export { registerForwarding, clusterSecret, type ForwardingDeps } from './forward/index.ts';
 export { registerOpenApi } from './openapi.ts';
 export { createLogger } from './pino-logger.ts';
 export { registerRenditions } from './renditions.ts';

@@ -29,6 +29,17 @@ export interface LeaseRecord {
   live: boolean;
 }
 
+/** Who holds an instance's lease (or last held it, expired), with what other nodes need to reach or judge it. */
+export interface LeaseHolder {
+  nodeId: string;
+  /** The holder's internal URL (cluster_nodes.address); null when it takes no forwarded calls or has no row. */
+  address: string | null;
+  /** The lease is not expired. */
+  live: boolean;
+  /** Time since the holder's last heartbeat, on the database's clock (Infinity: no node row). */
+  heartbeatAgeMs: number;
+}
+
 export interface NodeInfo {
   /** The node's stable name for this run (SWITCHBOARD_NODE_ID or generated). */
   id: string;
@@ -94,6 +105,8 @@ export interface ClusterStore {
   /** Graceful leave: every lease of the node released, its row marked left. */
   leave(nodeId: string): Promise<number>;
   getLease(instanceId: string): Promise<LeaseRecord | null>;
+  /** The node holding (or, expired, last holding) the instance's lease, joined with its node row; null: released/none. */
+  leaseHolder(instanceId: string): Promise<LeaseHolder | null>;
   listNodes(): Promise<NodeRecord[]>;
   close(): Promise<void>;
 }

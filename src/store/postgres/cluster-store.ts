@@ -1,6 +1,7 @@
 import type {
   AcquiredLease,
   ClusterStore,
+  LeaseHolder,
   LeaseRecord,
   LeaseToken,
   NodeInfo,
@@ -156,6 +157,24 @@ export class PgClusterStore implements ClusterStore {
       fence: Number(r.fence),
       expiresAt: iso(r.expires_at),
       live: r.live === true,
+    };
+  }
+
+  async leaseHolder(instanceId: string): Promise<LeaseHolder | null> {
+    const rows = await this.#driver.conn.all(
+      `SELECT l.node_id, n.address, (${LIVE_LEASE}) AS live,
+              EXTRACT(EPOCH FROM (clock_timestamp() - n.heartbeat_at)) * 1000 AS heartbeat_age_ms
+         FROM instance_leases l LEFT JOIN cluster_nodes n ON n.id = l.node_id
+        WHERE l.instance_id = ? AND l.node_id IS NOT NULL`,
+      [instanceId],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      nodeId: String(r.node_id),
+      address: r.address === null || r.address === undefined ? null : String(r.address),
+      live: r.live === true,
+      heartbeatAgeMs: r.heartbeat_age_ms === null ? Infinity : Number(r.heartbeat_age_ms),
     };
   }
 
