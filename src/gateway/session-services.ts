@@ -161,6 +161,7 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     tap,
     sessions: manager,
     logger: logger.child({ module: 'messaging' }),
+    ...(cluster ? { lease: (id: string) => cluster.node.requireToken(id) } : {}),
     options: {
       ...input.messagingOptions,
       sender: {

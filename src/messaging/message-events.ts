@@ -6,6 +6,7 @@ import { KeyedSerialQueue } from '../lib/index.ts';
 import { appendEnvelope, type Pending } from '../sessions/index.ts';
 import type { Store } from '../store/index.ts';
 import { toCus } from './chat-id.ts';
+import type { LeaseOf } from './outbound-sender.ts';
 
 /**
  * Inbound `message` and `message.ack` events (docs/http-api.md "Events" payloads) into the durable outbox, then onto the bus, exactly as
@@ -62,6 +63,8 @@ export class MessageEventRecorder {
     private readonly bus: EventBus,
     private readonly log: Logger,
     private readonly now: () => Date = () => new Date(),
+    /** Several nodes: events are written under the instance's lease (docs/multi-node.md "Fencing"). */
+    private readonly leaseOf?: LeaseOf,
   ) {}
 
   message(instanceId: string, message: EngineMessage): Promise<void> {
@@ -81,12 +84,15 @@ export class MessageEventRecorder {
     return this.#queue
       .run(instanceId, async () => {
         const at = this.now();
-        const pending = await this.store.tx(async (tx): Promise<Pending | null> => {
-          const instance = await tx.getInstance(instanceId);
-          if (!instance) return null; // deleted meanwhile: nobody to tell
-          const me = envelopeMe(await tx.getIdentity(instanceId));
-          return appendEnvelope(tx, instance, event, payload, me, at);
-        });
+        const pending = await this.store.tx(
+          async (tx): Promise<Pending | null> => {
+            const instance = await tx.getInstance(instanceId);
+            if (!instance) return null; // deleted meanwhile: nobody to tell
+            const me = envelopeMe(await tx.getIdentity(instanceId));
+            return appendEnvelope(tx, instance, event, payload, me, at);
+          },
+          { lease: this.leaseOf?.(instanceId) },
+        );
         if (pending)
           this.bus.publish({ accountId: pending.accountId, seq: pending.record.seq, envelope: pending.envelope });
       })

@@ -4,12 +4,13 @@ import type { EventBus } from '../events/index.ts';
 import type { MeAnswer } from '../sessions/index.ts';
 import type { StatusSnapshot } from '../sessions/index.ts';
 import type { SessionStatus } from '../domain/index.ts';
+import { InvalidStateError } from '../sessions/index.ts';
 import type { InstanceRecord, Store } from '../store/index.ts';
 import { ChatActions, requireWorking } from './chat-actions.ts';
 import type { ChatAddress } from './chat-id.ts';
 import type { EngineTap } from './engine-message-tap.ts';
 import { MessageEventRecorder } from './message-events.ts';
-import { OutboundSender, type SenderOptions } from './outbound-sender.ts';
+import { OutboundSender, type LeaseOf, type SenderOptions } from './outbound-sender.ts';
 import { renderSignature } from './text-signature.ts';
 
 /**
@@ -34,6 +35,8 @@ export interface MessagingOptions {
   sender?: Partial<SenderOptions>;
   /** How long POST /v2/send/text waits for the send itself before answering from the queue. Default 10 s. */
   sendWaitMs?: number;
+  /** Several nodes: how often the sender looks for rows other nodes queued (outbound sweep). Default 2 s. */
+  sweepEveryMs?: number;
 }
 
 export interface SendInput {
@@ -81,20 +84,25 @@ export class MessagingService {
     sessions: SessionView;
     logger: Logger;
     options?: MessagingOptions;
+    /** Several nodes: the lease token that fences every write made for an instance (docs/multi-node.md "Fencing"). */
+    lease?: LeaseOf;
   }) {
     const { store, bus, tap, sessions, logger, options = {} } = deps;
     this.#store = store;
     this.#sessions = sessions;
     this.#engine = tap;
     this.#sendWaitMs = options.sendWaitMs ?? 10_000;
-    this.events = new MessageEventRecorder(store, bus, logger);
+    this.events = new MessageEventRecorder(store, bus, logger, undefined, deps.lease);
     this.chats = new ChatActions(sessions, tap);
     this.sender = new OutboundSender(
       store,
       (id) => (sessions.liveIdentity(id) ? tap.openSession(id) : null),
       logger,
       options.sender,
+      undefined,
+      deps.lease ?? null,
     );
+    if (deps.lease) this.sender.sweepEvery(options.sweepEveryMs ?? 2_000);
     tap.listen({
       message: (id, message) => void this.events.message(id, message),
       ack: (id, ack) => void this.events.ack(id, ack),
@@ -111,12 +119,29 @@ export class MessagingService {
 
   async send(instance: InstanceRecord, input: SendInput): Promise<SendAnswer> {
     const live = await requireWorking(this.#sessions, instance);
+    const { queued, answer } = await this.#enqueue(instance, input, this.#pushName(instance.id, live), live.phone);
+    this.sender.kick(instance.id);
+    const settled = await this.sender.settled(queued.id, this.#sendWaitMs);
+    if (settled?.status === 'failed') throw new SendFailedError(settled.lastError);
+    return settled?.waTimestamp != null ? { ...answer, timestamp: settled.waTimestamp } : answer;
+  }
+
+  /**
+   * Several nodes, the instance's owner lost while WORKING (docs/multi-node.md "Forwarding"): the text is queued here,
+   * durably, signed with the stored identity, and answered from the queue (as when a reconnect holds a send); the node
+   * that takes the instance over sends it when it is WORKING again (every WORKING drains the queue).
+   */
+  async queueForLostOwner(instance: InstanceRecord, input: SendInput): Promise<SendAnswer> {
+    const stored = await this.#store.getIdentity(instance.id);
+    if (!stored) throw new InvalidStateError('STARTING');
+    const pushName = stored.pushName ?? stored.businessName ?? `+${stored.phoneJid.split('@')[0]}`;
+    return (await this.#enqueue(instance, input, pushName, stored.phoneJid.split('@')[0]!)).answer;
+  }
+
+  async #enqueue(instance: InstanceRecord, input: SendInput, pushName: string, phone: string) {
     // The signature as configured right now (another node may have changed it since the request authenticated).
     const current = (await this.#store.getInstance(instance.id)) ?? instance;
-    const signature = renderSignature(current.signature, {
-      pushName: this.#pushName(instance.id, live),
-      phone: live.phone,
-    });
+    const signature = renderSignature(current.signature, { pushName, phone });
     const body = input.text + signature.text;
     const queued = await this.#store.outbound.enqueue({
       id: this.#engine.engine.newMessageId(),
@@ -126,19 +151,16 @@ export class MessagingService {
       body,
       replyTo: input.replyTo,
     });
-    this.sender.kick(instance.id);
-    const settled = await this.sender.settled(queued.id, this.#sendWaitMs);
-    if (settled?.status === 'failed') throw new SendFailedError(settled.lastError);
-    const timestamp = settled?.waTimestamp ?? Math.floor(Date.parse(queued.createdAt) / 1000);
-    return {
+    const answer: SendAnswer = {
       id: queued.id,
       chatId: input.chat.chatId,
       body,
-      timestamp,
+      timestamp: Math.floor(Date.parse(queued.createdAt) / 1000),
       ack: 0,
       ackName: 'PENDING',
       warnings: signature.warnings,
     };
+    return { queued, answer };
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { EngineSession } from '../engine/index.ts';
-import type { OutboundRecord } from '../store/index.ts';
-import type { Store } from '../store/index.ts';
+import type { LeaseToken, OutboundRecord, OutboundStore } from '../store/index.ts';
+import { LeaseLostError, type Store } from '../store/index.ts';
 import { SlidingWindowLimiter } from '../lib/index.ts';
 
 /**
@@ -17,6 +17,13 @@ import { SlidingWindowLimiter } from '../lib/index.ts';
 
 /** Where a send goes: the instance's open session while it may send (WORKING), else null. */
 export type SendTarget = (instanceId: string) => EngineSession | null;
+
+/**
+ * Several nodes (docs/multi-node.md "Fencing"): the instance's lease token, carried by every mark the sender writes, so
+ * a node that lost the instance cannot mark a row the new owner is about to send. Throws LeaseLostError when this node
+ * holds no lease for it.
+ */
+export type LeaseOf = (instanceId: string) => LeaseToken;
 
 export interface SenderOptions {
   /** Messages per minute per instance. */
@@ -45,14 +52,16 @@ export class OutboundSender {
   readonly #again = new Set<string>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #waiters = new Map<string, Set<Settled>>();
+  #sweepTimer: NodeJS.Timeout | null = null;
   #closed = false;
 
   constructor(
-    private readonly store: Pick<Store, 'outbound'>,
+    private readonly store: Pick<Store, 'outbound' | 'tx'>,
     private readonly target: SendTarget,
     private readonly log: Logger,
     options: Partial<SenderOptions> = {},
     private readonly now: () => number = Date.now,
+    private readonly leaseOf: LeaseOf | null = null,
   ) {
     this.options = { ...DEFAULT_SENDER_OPTIONS, ...options };
     this.#limiter = new SlidingWindowLimiter(this.options.ratePerMin);
@@ -102,9 +111,26 @@ export class OutboundSender {
     });
   }
 
+  /**
+   * Several nodes: every `everyMs`, kick every instance that has queued rows. A row queued by another node (whose
+   * instance's owner was lost when the call came) is thereby sent by whichever node runs the instance, even when it
+   * was queued after that node's WORKING kick. Instances not WORKING here are passed over at once (no target).
+   */
+  sweepEvery(everyMs: number): void {
+    if (this.#sweepTimer || this.#closed) return;
+    this.#sweepTimer = setInterval(() => {
+      this.store.outbound.queuedInstances().then(
+        (ids) => ids.forEach((id) => this.target(id) && this.kick(id)),
+        (err: unknown) => this.log.warn({ err }, 'outbound sweep failed'),
+      );
+    }, everyMs);
+    this.#sweepTimer.unref();
+  }
+
   /** Stops timers and waits for sends in flight; queued rows stay for the next start. */
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     for (const id of [...this.#timers.keys()]) this.#clearTimer(id);
     await Promise.all([...this.#running.values()]);
     for (const set of this.#waiters.values()) for (const done of [...set]) done(null);
@@ -132,13 +158,17 @@ export class OutboundSender {
   async #sendOne(instanceId: string, session: EngineSession, row: OutboundRecord): Promise<boolean> {
     try {
       const sent = await session.sendText({ to: row.chatJid, text: row.body, replyTo: row.replyTo, id: row.id });
-      await this.store.outbound.markSent(row.id, {
-        sentAt: new Date(this.now()).toISOString(),
-        waTimestamp: sent.timestamp,
-      });
+      await this.#mark(instanceId, (o) =>
+        o.markSent(row.id, { sentAt: new Date(this.now()).toISOString(), waTimestamp: sent.timestamp }),
+      );
       this.#notify(row.id);
       return true;
     } catch (err) {
+      if (err instanceof LeaseLostError) {
+        // Another node owns the instance now: the row stays queued for it (sent again with the same id if it left).
+        this.log.warn({ instanceId, id: row.id }, 'lease lost during a send; the new owner sends what is queued');
+        return false;
+      }
       if (this.target(instanceId) !== session) {
         this.log.info({ instanceId, id: row.id }, 'connection went away during a send; it waits for the next WORKING');
         return false;
@@ -148,11 +178,13 @@ export class OutboundSender {
       const delay = Math.min(this.options.retryBaseMs * 2 ** (attempts - 1), this.options.retryMaxMs);
       const message = err instanceof Error ? err.message : String(err);
       this.log.warn({ err, instanceId, id: row.id, attempts, final }, 'send failed');
-      await this.store.outbound.recordFailure(row.id, {
-        error: message || 'send failed',
-        nextAttemptAt: new Date(this.now() + delay).toISOString(),
-        final,
-      });
+      await this.#mark(instanceId, (o) =>
+        o.recordFailure(row.id, {
+          error: message || 'send failed',
+          nextAttemptAt: new Date(this.now() + delay).toISOString(),
+          final,
+        }),
+      );
       if (final) {
         this.#notify(row.id);
         return true; // the queue moves on
@@ -160,6 +192,13 @@ export class OutboundSender {
       this.#schedule(instanceId, delay);
       return false;
     }
+  }
+
+  /** A write for a row of the instance, fenced with its lease when clustered. */
+  async #mark<T>(instanceId: string, write: (outbound: OutboundStore) => Promise<T>): Promise<T> {
+    if (!this.leaseOf) return write(this.store.outbound);
+    const lease = this.leaseOf(instanceId);
+    return this.store.tx((tx) => write(tx.outbound), { lease });
   }
 
   #notify(id: string): void {

@@ -54,4 +54,6 @@ export interface OutboundStore {
     failure: { error: string; nextAttemptAt: string; final: boolean },
   ): Promise<OutboundRecord | null>;
   countQueued(instanceId: string): Promise<number>;
+  /** The instances that have queued rows (several nodes: rows another node queued are found by the owner's sweep). */
+  queuedInstances(): Promise<string[]>;
 }

@@ -183,6 +183,9 @@ test('three nodes: every call through any node gets the owner answer; forged for
   const lostStop = await on(b!, 'POST', '/v2/session/stop');
   assert.deepEqual([lostStop.status, lostStop.body.code], [503, 'owner_unavailable'], lostStop.text);
   assert.ok(Number(lostStop.headers.get('retry-after')) > 0);
+  // A text meanwhile is queued durably on the node that got it; the node that takes over sends it.
+  const queued = await on(a!, 'POST', '/v2/send/text', { chatId: CONTACT, message: 'while the owner was lost' });
+  assert.equal(queued.status, 201, queued.text);
   const seenStatuses = new Set<string>();
   await eventually(
     async () => {
@@ -194,6 +197,17 @@ test('three nodes: every call through any node gets the owner answer; forged for
     60_000,
   );
   for (const s of seenStatuses) assert.match(s, /^(STARTING\/node_lost|WORKING\/connected)$/, 'never a stale WORKING');
+  await eventually(
+    () => (sim.receivedMessages(CONTACT).length >= 3 ? true : undefined),
+    'the text queued while the owner was lost',
+    30_000,
+  );
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(
+    sim.receivedMessages(CONTACT).map((m) => m.text),
+    ['through node B', 'through node C', 'while the owner was lost'],
+    'once',
+  );
 
   // logout through the node that does not hold it.
   const owner = await holder(id);

@@ -50,6 +50,14 @@ const FORWARD_HOOK = Symbol('switchboard.forward');
 /** Outgoing request headers never copied: the forwarding headers are ours to set. */
 const OWN_HEADERS: ReadonlySet<string> = new Set(Object.values(FORWARD_HEADERS));
 
+/** Calls whose instance's owner is lost, with the status stored for it (what it was when the owner was lost). */
+const lostOwner = new WeakMap<FastifyRequest, string>();
+
+/** The stored status of the call's instance when its owner is lost (node_lost), else undefined. */
+export function ownerLostWhile(request: FastifyRequest): string | undefined {
+  return lostOwner.get(request);
+}
+
 /** Calls that arrived forwarded and verified, with the sending node. */
 const forwardedBy = new WeakMap<FastifyRequest, string>();
 
@@ -80,6 +88,7 @@ export function registerForwarding(app: FastifyInstance, deps: ForwardingDeps): 
   const seeLost = (request: FastifyRequest): void => {
     const auth = request.auth!;
     if (!RUNNING.has(auth.instance!.status)) return;
+    lostOwner.set(request, auth.instance!.status);
     request.auth = { ...auth, instance: { ...auth.instance!, status: 'STARTING', reason: 'node_lost' } };
   };
 

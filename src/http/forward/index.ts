@@ -2,7 +2,7 @@
  * Forwarding calls between the nodes of a cluster (docs/multi-node.md "Forwarding"): the signature of the internal
  * channel, the HTTP client that relays, and the hooks that decide, for every instance route, where a call runs.
  */
-export { registerForwarding, forwardedFrom, type ForwardingDeps } from './forwarding.ts';
+export { registerForwarding, forwardedFrom, ownerLostWhile, type ForwardingDeps } from './forwarding.ts';
 export {
   FORWARD_HEADERS,
   FORWARD_WINDOW_MS,

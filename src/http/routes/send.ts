@@ -4,6 +4,7 @@ import { parseChatId } from '../../messaging/index.ts';
 import type { MessagingService } from '../../messaging/index.ts';
 import { requestInstance } from '../auth.ts';
 import { errors } from '../api-errors.ts';
+import { ownerLostWhile } from '../forward/index.ts';
 import { Nullable, SECURITY, errorResponses, instanceQuery } from '../schemas.ts';
 
 /**
@@ -93,7 +94,12 @@ export function sendRoutes(messaging: MessagingService): FastifyPluginAsyncTypeb
           if (!chat) throw errors.invalidParameter('chatId', undefined, CHAT_ID_RULE);
           const text = params.message ?? params.text;
           if (text === undefined) throw errors.missingParameter('message');
-          const answer = await messaging.send(instance, { chat, text, replyTo: params.reply_to ?? null });
+          const input = { chat, text, replyTo: params.reply_to ?? null };
+          // Several nodes, the node running it lost: queued here for the node that takes it over.
+          const answer =
+            ownerLostWhile(request) === 'WORKING'
+              ? await messaging.queueForLostOwner(instance, input)
+              : await messaging.send(instance, input);
           reply.code(201);
           return answer;
         },

@@ -87,4 +87,9 @@ export class SqlOutboundStore implements OutboundStore {
     );
     return Number(rows[0]?.n ?? 0);
   }
+
+  async queuedInstances(): Promise<string[]> {
+    const rows = await this.db.all("SELECT DISTINCT instance_id FROM outbound_messages WHERE status = 'queued'");
+    return rows.map((r) => String(r.instance_id));
+  }
 }
