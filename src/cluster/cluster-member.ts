@@ -31,6 +31,8 @@ export interface ClusterMember {
   nodes(): Promise<NodeRecord[]>;
   /** Who holds an instance's lease, for forwarding (cached briefly, dropped on the instance's lease notices). */
   holderOf(instanceId: string): Promise<LeaseHolder | null>;
+  /** Among these instances, those whose holder is lost (lease expired unclaimed, or heartbeat past the renew deadline). */
+  lostOwners(instanceIds: readonly string[]): Promise<ReadonlySet<string>>;
   /** Starts renewing and claiming (call once the session manager follows the node's leases). */
   start(): Promise<void>;
   /** Graceful: releases every lease at once (close the sessions first). Otherwise only stops the loops. */
@@ -61,6 +63,7 @@ export function clusterMember(config: ClusterMemberConfig): ClusterMember {
     node,
     nodes: () => store.listNodes(),
     holderOf: (id) => holders.get(id, listener.version()),
+    lostOwners: async (ids) => new Set(await store.lostHolders(ids, node.options.renewDeadlineMs)),
     async start() {
       await listener.start();
       await node.start();

@@ -184,7 +184,10 @@ export async function createSessionServices(input: SessionServicesInput): Promis
       })
     : undefined;
   await allEvents?.start();
-  const registry = new InstanceRegistry(input.store, lifecycleRegistryHooks(manager));
+  const registry = new InstanceRegistry(input.store, {
+    ...lifecycleRegistryHooks(manager),
+    ...(cluster ? { lostOwners: (ids: string[]) => cluster.lostOwners(ids) } : {}),
+  });
   const plugins: FastifyPluginAsync[] = [
     sessionLifecycleRoutes(manager),
     sessionMeRoutes(manager, sharedIdentity),

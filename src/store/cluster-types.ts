@@ -107,6 +107,11 @@ export interface ClusterStore {
   getLease(instanceId: string): Promise<LeaseRecord | null>;
   /** The node holding (or, expired, last holding) the instance's lease, joined with its node row; null: released/none. */
   leaseHolder(instanceId: string): Promise<LeaseHolder | null>;
+  /**
+   * Among these instances, those whose lease holder is lost: the lease expired without anyone taking it, or the
+   * holder's heartbeat is older than `lostAfterMs` (it gave its leases up by its own rule, docs/multi-node.md).
+   */
+  lostHolders(instanceIds: readonly string[], lostAfterMs: number): Promise<string[]>;
   listNodes(): Promise<NodeRecord[]>;
   close(): Promise<void>;
 }

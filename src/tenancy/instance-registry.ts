@@ -8,7 +8,7 @@ import type {
   IdentityStore,
   StatusHistoryStore,
 } from '../store/index.ts';
-import { SESSION_STATUSES, type SessionStatus, type StatusReason } from '../domain/index.ts';
+import { SESSION_STATUSES, needsConnection, type SessionStatus, type StatusReason } from '../domain/index.ts';
 import { PLATFORMS, type Platform, meSummary, normalizePlatform } from '../identity/index.ts';
 
 /**
@@ -22,6 +22,11 @@ export interface RegistryHooks {
   beforeDelete?: (instance: InstanceRecord) => Promise<void>;
   /** Live fields merged into /v2/session/info (e.g. `qr` while SCAN_QR_CODE). */
   liveInfo?: (instance: InstanceRecord) => Promise<Record<string, unknown> | null>;
+  /**
+   * Several nodes: among these (running) instances, those whose owning node is lost; lists show them
+   * STARTING/node_lost (docs/multi-node.md "Status while the owner is lost").
+   */
+  lostOwners?: (instanceIds: string[]) => Promise<ReadonlySet<string>>;
 }
 
 export interface MeSummary {
@@ -149,14 +154,17 @@ export class InstanceRegistry {
 
   async summaries(accountId: string): Promise<InstanceSummary[]> {
     const instances = await this.store.listInstances(accountId);
+    const running = instances.filter((i) => needsConnection(i.status)).map((i) => i.id);
+    const lost = this.hooks.lostOwners && running.length > 0 ? await this.hooks.lostOwners(running) : new Set();
     return Promise.all(
       instances.map(async (instance) => {
         const identity = await this.store.getIdentity(instance.id);
+        const ownerLost = lost.has(instance.id);
         return {
           instance_id: instance.id,
           name: instance.name,
-          status: instance.status,
-          reason: instance.reason,
+          status: ownerLost ? 'STARTING' : instance.status,
+          reason: ownerLost ? 'node_lost' : instance.reason,
           updatedAt: instance.statusChangedAt,
           createdAt: instance.createdAt,
           me: meSummary(identity),

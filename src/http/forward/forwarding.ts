@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import { needsConnection } from '../../domain/index.ts';
 import type { LeaseHolder } from '../../store/index.ts';
 import { errors } from '../api-errors.ts';
 import { rawBody } from '../body.ts';
@@ -44,7 +45,6 @@ declare module 'fastify' {
   }
 }
 
-const RUNNING = new Set(['STARTING', 'SCAN_QR_CODE', 'WORKING']);
 const EMPTY = Buffer.alloc(0);
 const FORWARD_HOOK = Symbol('switchboard.forward');
 /** Outgoing request headers never copied: the forwarding headers are ours to set. */
@@ -87,7 +87,7 @@ export function registerForwarding(app: FastifyInstance, deps: ForwardingDeps): 
   /** The instance's owner is lost: this call sees the status readers should see until a takeover. */
   const seeLost = (request: FastifyRequest): void => {
     const auth = request.auth!;
-    if (!RUNNING.has(auth.instance!.status)) return;
+    if (!needsConnection(auth.instance!.status)) return;
     lostOwner.set(request, auth.instance!.status);
     request.auth = { ...auth, instance: { ...auth.instance!, status: 'STARTING', reason: 'node_lost' } };
   };

@@ -178,6 +178,18 @@ export class PgClusterStore implements ClusterStore {
     };
   }
 
+  async lostHolders(instanceIds: readonly string[], lostAfterMs: number): Promise<string[]> {
+    if (instanceIds.length === 0) return [];
+    const rows = await this.#driver.conn.all(
+      `SELECT l.instance_id FROM instance_leases l LEFT JOIN cluster_nodes n ON n.id = l.node_id
+        WHERE l.instance_id = ANY(CAST(? AS text[])) AND l.node_id IS NOT NULL
+          AND (l.expires_at <= clock_timestamp() OR n.heartbeat_at IS NULL
+               OR n.heartbeat_at < clock_timestamp() - CAST(? AS integer) * interval '1 millisecond')`,
+      [instanceIds, lostAfterMs],
+    );
+    return rows.map((r) => String(r.instance_id));
+  }
+
   async listNodes(): Promise<NodeRecord[]> {
     const rows = await this.#driver.conn.all(
       `SELECT n.id, n.address, n.started_at, n.heartbeat_at, n.expires_at, n.left_at,
