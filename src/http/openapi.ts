@@ -67,6 +67,7 @@ export function registerOpenApi(app: FastifyInstance, version: string): void {
     transform: ({ schema, url, route }) => {
       let out = schema && isWawpRoute(route as RouteOptions) ? wawpParameters(schema, String(route.method)) : schema;
       if (out && url.includes(':')) out = withLongIdStatus(out);
+      if (out && (route as RouteOptions).config?.auth === 'instance') out = withClusterStatuses(out);
       return { schema: out, url };
     },
     transformObject: (documentObject) => {
@@ -119,6 +120,16 @@ function optionalWawpBodies(doc: OpenApiDocument): OpenApiDocument {
 function withLongIdStatus(schema: FastifySchema): FastifySchema {
   const response = (schema.response ?? {}) as Record<string, unknown>;
   return response['400'] || response[400] ? schema : { ...schema, response: { ...response, ...errorResponses(400) } };
+}
+
+/**
+ * Several nodes (docs/multi-node.md "Forwarding"): any instance route may answer 503 owner_unavailable (the node
+ * running the instance cannot take the call now) and 403 forward_refused (a call claiming to be forwarded by another
+ * node whose signature does not verify).
+ */
+function withClusterStatuses(schema: FastifySchema): FastifySchema {
+  const response = (schema.response ?? {}) as Record<string, unknown>;
+  return { ...schema, response: { ...errorResponses(403, 503), ...response } };
 }
 
 type Content = Record<string, { schema?: unknown }>;
