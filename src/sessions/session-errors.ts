@@ -41,8 +41,9 @@ export class ManagerClosedError extends Error {
 }
 
 /**
- * Clustered (docs/multi-node.md): another node holds the instance's lease, so only it may run commands for it.
- * Until calls are forwarded to the owner, the caller gets 409 with the owner's answer to come from that node.
+ * Clustered (docs/multi-node.md): another node holds the instance's lease, so only it may run commands for it. Calls
+ * are forwarded to the holder before they get here; this is what a call that could not be forwarded meets (HTTP: 503
+ * owner_unavailable with Retry-After: a forwarded call that arrived after the lease moved, a lost holder's lease).
  */
 export class OwnedElsewhereError extends Error {
   constructor(readonly instanceId: string) {

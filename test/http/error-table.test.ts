@@ -7,6 +7,7 @@ import {
   EngineRequestError,
   InvalidStateError,
   ManagerClosedError,
+  OwnedElsewhereError,
   SessionNotFoundError,
 } from '../../src/sessions/index.ts';
 import { QuotaReachedError } from '../../src/store/index.ts';
@@ -38,6 +39,12 @@ describe('domain errors → HTTP', () => {
       details: undefined,
     });
     assert.equal(answer(new EngineRequestError('pairing code', new Error('boom'))).status, 502);
+    // Several nodes: another node holds the instance and this call was not forwarded to it (docs/multi-node.md).
+    const owned = fromDomain(new OwnedElsewhereError('x'))!;
+    assert.deepEqual(
+      [owned.statusCode, owned.code, owned.details, owned.headers],
+      [503, 'owner_unavailable', { reason: 'owned_elsewhere', retry_after: 2 }, { 'Retry-After': '2' }],
+    );
   });
 
   test('messaging, quota and webhook input errors', () => {
