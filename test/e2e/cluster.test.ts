@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { startSimulator, type Simulator } from '../../sim/index.ts';
 import { eventually } from '../cluster/helpers.ts';
-import { freePort } from '../harness/gateway.ts';
-import { PG_URL, dropSchema, pgQuery, randomSchema } from '../store/pg.ts';
+import { type NodeProcess, callNode, killNode, startNode } from '../harness/cluster-nodes.ts';
+import { dropSchema, pgQuery, randomSchema } from '../store/pg.ts';
 
 /**
  * Three real gateway processes (`node bin/switchboard.mjs serve`) on one PostgreSQL schema, against a standalone
@@ -15,74 +14,18 @@ import { PG_URL, dropSchema, pgQuery, randomSchema } from '../store/pg.ts';
  *   recorded as STOPPED, the instances stay WORKING on their new owner.
  */
 
-const ADMIN = 'cluster-admin-token-0123456789abcdef';
 const schema = randomSchema();
 let sim: Simulator;
-const gateways = new Map<string, Gateway>();
+const gateways = new Map<string, NodeProcess>();
 
-interface Gateway {
-  id: string;
-  url: string;
-  child: ChildProcess;
-  exited: Promise<void>;
-  /** Its log (LOG_LEVEL=warn) so far. */
-  log(): string;
-}
-
-async function startGateway(id: string): Promise<Gateway> {
-  const port = await freePort();
-  const db = new URL(PG_URL);
-  db.searchParams.set('options', `-c search_path=${schema}`);
-  const child = spawn(process.execPath, ['bin/switchboard.mjs', 'serve'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: db.toString(),
-      SWITCHBOARD_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
-      SWITCHBOARD_ADMIN_TOKEN: ADMIN,
-      SWITCHBOARD_WA_URL: sim.url,
-      SWITCHBOARD_WA_ROOT_KEY: sim.rootPublicKey.toString('hex'),
-      SWITCHBOARD_NODE_ID: id,
-      SWITCHBOARD_NODE_ADDRESS: `http://127.0.0.1:${port}`,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr?.on('data', (d) => (err += d));
-  child.stdout?.on('data', (d) => (err += d)); // the pino log
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`gateway ${id} exited: ${err}`);
-    if (Date.now() > deadline) throw new Error(`gateway ${id} did not start: ${err}`);
-    if (
-      await fetch(`${url}/health`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const g = { id, url, child, exited, log: () => err };
+async function startGateway(id: string): Promise<NodeProcess> {
+  const g = await startNode(id, schema, sim);
   gateways.set(id, g);
   return g;
 }
 
-async function call(g: Gateway, method: string, path: string, opts: { body?: unknown; token?: string } = {}) {
-  const res = await fetch(`${g.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${opts.token ?? ADMIN}`,
-      ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-  });
-  return { status: res.status, body: (await res.json().catch(() => null)) as any };
-}
+const call = (g: NodeProcess, method: string, path: string, opts: { body?: unknown; token?: string } = {}) =>
+  callNode(g, method, path, opts);
 
 /** Status history of an instance from the database, oldest first, as "STATUS/reason". */
 async function history(id: string): Promise<string[]> {
@@ -105,11 +48,7 @@ before(async () => {
   await pgQuery(`CREATE SCHEMA "${schema}"`);
 });
 after(async () => {
-  for (const g of gateways.values()) {
-    g.child.kill('SIGCONT');
-    g.child.kill('SIGKILL');
-    await g.exited;
-  }
+  for (const g of gateways.values()) await killNode(g);
   await sim.stop();
   await dropSchema(schema);
 });
@@ -124,7 +63,8 @@ test('three gateway processes: no steals on join, kill -9 failover without QR, a
     const created = await call(a, 'POST', '/v2/session/create', { token, body: { name: `c${i}` } });
     const id = created.body.instance_id as string;
     ids.push(id);
-    assert.equal((await call(a, 'POST', `/v2/session/start?instance_id=${id}`, { token })).status, 200);
+    const started = await call(a, 'POST', `/v2/session/start?instance_id=${id}`, { token });
+    assert.equal(started.status, 200, `${started.text}\n${a.log().slice(-3000)}`);
     const qr = await eventually(
       async () => {
         const r = await call(a, 'GET', `/v2/auth/qr?instance_id=${id}`, { token });

@@ -26,6 +26,17 @@ function fakeSession(instanceId: string) {
   });
 }
 
+/** A sender of one node: its session for the instance, and the lease token it believes it holds. */
+const senderFor = (session: ReturnType<typeof fakeSession>, lease: LeaseToken) =>
+  new OutboundSender(
+    f.store,
+    () => session,
+    silent,
+    {},
+    Date.now,
+    () => lease,
+  );
+
 const queue = (instanceId: string, body: string) =>
   f.store.outbound.enqueue({
     id: `FENCE${body}${Date.now()}`,
@@ -46,14 +57,7 @@ test('a node whose lease was taken over cannot mark the row; the new owner sends
   const row = await queue(id!, 'fenced');
 
   const oldSession = fakeSession(id!);
-  const old = new OutboundSender(
-    f.store,
-    () => oldSession,
-    silent,
-    {},
-    Date.now,
-    () => stale as LeaseToken,
-  );
+  const old = senderFor(oldSession, stale!);
   old.kick(id!);
   await new Promise((r) => setTimeout(r, 300));
   await old.close();
@@ -62,14 +66,7 @@ test('a node whose lease was taken over cannot mark the row; the new owner sends
   assert.deepEqual([after?.status, after?.attempts], ['queued', 0], 'but its mark was refused, no attempt counted');
 
   const newSession = fakeSession(id!);
-  const owner = new OutboundSender(
-    f.store,
-    () => newSession,
-    silent,
-    {},
-    Date.now,
-    () => current as LeaseToken,
-  );
+  const owner = senderFor(newSession, current!);
   owner.kick(id!);
   assert.equal((await owner.settled(row.id, 5_000))?.status, 'sent');
   assert.deepEqual(
@@ -84,14 +81,7 @@ test('the sweep sends rows another node queued, with no kick', async () => {
   const [id] = await f.instances(1, 'WORKING');
   const [token] = await f.node().acquire('node-c', [id!], 60_000);
   const session = fakeSession(id!);
-  const sender = new OutboundSender(
-    f.store,
-    () => session,
-    silent,
-    {},
-    Date.now,
-    () => token as LeaseToken,
-  );
+  const sender = senderFor(session, token!);
   sender.sweepEvery(50);
   const row = await queue(id!, 'swept'); // as another node would: a row, and no kick here
   await new Promise((r) => setTimeout(r, 500));

@@ -100,7 +100,15 @@ export function registerForwarding(app: FastifyInstance, deps: ForwardingDeps): 
 
   /** True when the call was answered (forwarded); false: run it here. */
   const dispatch = async (request: FastifyRequest, reply: FastifyReply, instanceId: string): Promise<boolean> => {
-    const holder = await deps.holderOf(instanceId);
+    let holder: LeaseHolder | null;
+    try {
+      holder = await deps.holderOf(instanceId);
+    } catch (err) {
+      // The lease pool could not answer (database busy or away): run here, as before forwarding existed; a command
+      // then meets the lease itself (taken if free, 503 if held elsewhere).
+      request.log.warn({ err, instanceId }, 'lease holder lookup failed; answering here');
+      return false;
+    }
     if (!holder || holder.nodeId === deps.nodeId) return false;
     if (!holder.live || holder.heartbeatAgeMs > deps.lostAfterMs) {
       seeLost(request);
