@@ -57,7 +57,8 @@ test('three nodes: every call through any node gets the owner answer; forged for
     );
 
   // Started through node A: A takes the free lease. The QR is asked for through B (forwarded to A).
-  assert.equal((await on(a!, 'POST', '/v2/session/start')).status, 200);
+  const startedOnA = await on(a!, 'POST', '/v2/session/start');
+  assert.equal(startedOnA.status, 200, `${startedOnA.text}\n${a!.log().slice(-3000)}`);
   assert.equal(await holder(id), 'fw-a');
   const qr = await eventually(
     async () => {
@@ -159,7 +160,8 @@ test('three nodes: every call through any node gets the owner answer; forged for
   const stopped = await on(b!, 'POST', '/v2/session/stop');
   assert.deepEqual([stopped.status, stopped.body.status], [200, 'STOPPED']);
   await eventually(async () => ((await holder(id)) === null ? true : undefined), 'lease released');
-  assert.equal((await on(c!, 'POST', '/v2/session/start')).status, 200);
+  const startedOnC = await on(c!, 'POST', '/v2/session/start');
+  assert.equal(startedOnC.status, 200, `${startedOnC.text}\n${c!.log().slice(-3000)}`);
   assert.equal(await holder(id), 'fw-c');
   await working(a!);
   const restarted = await on(a!, 'POST', '/v2/session/restart');
