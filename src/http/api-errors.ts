@@ -35,7 +35,7 @@ export const MESSAGES = {
   too_many_requests: 'Too Many Requests - Limit Reached',
   internal_error: 'Internal Server Error - Unexpected Failure',
   wawp_upstream_error: 'Bad Gateway - Connection Failed to Upstream',
-  owner_unavailable: 'Service Unavailable - Instance Owner Not Reachable',
+  owner_unavailable: 'Service Unavailable - Owner Not Reachable',
 } as const;
 
 export type ErrorCode = keyof typeof MESSAGES;

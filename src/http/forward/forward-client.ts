@@ -49,14 +49,21 @@ export interface RelayedAnswer {
   body: Buffer;
 }
 
-/** The holder could not be reached (refused, reset, timed out): it is treated as lost, not as an answer. */
+/** Failures that happen before a byte of the request can have reached the holder. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** The holder could not be reached (refused, reset, timed out): no answer to relay. */
 export class ForwardUnreachableError extends Error {
+  /** The holder may have received (and acted on) the call: reset or timed out after connecting. */
+  readonly mayHaveArrived: boolean;
+
   constructor(
     readonly target: string,
     override readonly cause: unknown,
   ) {
     super(`forwarding to ${target} failed: ${(cause as Error)?.message ?? String(cause)}`);
     this.name = 'ForwardUnreachableError';
+    this.mayHaveArrived = !NOT_SENT.has((cause as NodeJS.ErrnoException)?.code ?? '');
   }
 }
 

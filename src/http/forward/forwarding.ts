@@ -46,6 +46,8 @@ declare module 'fastify' {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Methods that change nothing: safe to answer here after a forward that may have reached the holder. */
+const SAFE = new Set(['GET', 'HEAD']);
 const FORWARD_HOOK = Symbol('switchboard.forward');
 /** Outgoing request headers never copied: the forwarding headers are ours to set. */
 const OWN_HEADERS: ReadonlySet<string> = new Set(Object.values(FORWARD_HEADERS));
@@ -126,7 +128,9 @@ export function registerForwarding(app: FastifyInstance, deps: ForwardingDeps): 
       return true;
     } catch (err) {
       if (!(err instanceof ForwardUnreachableError)) throw err;
-      request.log.warn({ err, instanceId, holder: holder.nodeId }, 'lease holder unreachable; answering as node_lost');
+      request.log.warn({ err, instanceId, holder: holder.nodeId }, 'lease holder unreachable');
+      // A command the holder may have received and acted on is not run a second time here: the client retries.
+      if (err.mayHaveArrived && !SAFE.has(request.method)) throw errors.ownerUnavailable('owner_unreachable');
       seeLost(request);
       return false;
     }
