@@ -7,11 +7,12 @@
  *   npm run bench -- sessions                  # one bench (names: file names without .ts; several allowed)
  *   npm run bench -- sessions --sessions 500   # anything that is not a bench name is passed to the benches
  *   npm run bench -- --list | --help
+ *   npm run bench -- --out BENCH-RUN.md        # also writes the report to that file (stdout still gets it)
  *
  * Figures are medians and ratios measured in one run on whatever machine this is; they are not pass/fail tests.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,7 @@ const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const repoDir = join(benchDir, '..');
 
 /** Run order: cheapest and most fundamental first; benches not listed here run after these, alphabetically. */
-const ORDER = ['sim-pairing', 'sessions', 'http', 'webhooks'];
+const ORDER = ['sim-pairing', 'sessions', 'http', 'scale', 'webhooks'];
 
 interface Bench {
   name: string;
@@ -57,7 +58,8 @@ if (argv.includes('--help') || argv.includes('-h') || argv.includes('--list')) {
       'flags go to every selected bench (name one to target it); each bench reads the flags it knows, e.g.\n' +
       '  sim-pairing: --runs N · sessions: --sessions N --runs N --concurrency N --settle-ms N --restore-concurrency N[,M] --late-ms N --cpu-prof\n' +
       '  http: --connections N --duration S --rounds N --pair N --callers N --pg --cpu-prof · webhooks: --instances N --events N --concurrency N --pg\n' +
-      'run.ts itself: --timeout-min N (per bench, default 30)\n',
+      '  scale: --sessions N --batch N --settle-ms N --connections N --duration S --poll-ms N --cpu-prof\n' +
+      'run.ts itself: --timeout-min N (per bench, default 30), --out FILE (the report, also written there)\n',
   );
   process.exit(0);
 }
@@ -71,11 +73,18 @@ if (strayName) {
   process.stderr.write(`unknown bench "${strayName}"; available: ${benches.map((b) => b.name).join(', ')}\n`);
   process.exit(2);
 }
-// --timeout-min is run.ts's own; everything else that is not a bench name goes to the benches.
-const timeoutIdx = argv.indexOf('--timeout-min');
-const timeoutRaw = timeoutIdx >= 0 ? Number(argv[timeoutIdx + 1]) : 30;
+// --timeout-min and --out are run.ts's own; everything else that is not a bench name goes to the benches.
+const ownFlag = (name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const own = new Set(
+  ['--timeout-min', '--out'].flatMap((f) => (argv.includes(f) ? [argv.indexOf(f), argv.indexOf(f) + 1] : [])),
+);
+const timeoutRaw = Number(ownFlag('--timeout-min') ?? 30);
 const timeoutMin = Number.isFinite(timeoutRaw) && timeoutRaw > 0 ? timeoutRaw : 30;
-const flags = argv.filter((a, i) => !known.has(a) && i !== timeoutIdx && !(timeoutIdx >= 0 && i === timeoutIdx + 1));
+const outFile = ownFlag('--out');
+const flags = argv.filter((a, i) => !known.has(a) && !own.has(i));
 const selected = selectedNames.length ? benches.filter((b) => selectedNames.includes(b.name)) : benches;
 
 function git(...args: string[]): string {
@@ -151,5 +160,14 @@ for (const o of outcomes) {
   if (o.code !== 0) report.push('', `**failed** (exit ${o.code}); its stderr above says why.`);
   if (o.stdout) report.push('', o.stdout);
 }
+const totalS = outcomes.reduce((sum, o) => sum + o.ms, 0) / 1000;
+report.push(
+  '',
+  `Total: ${(totalS / 60).toFixed(1)} min (${outcomes.map((o) => `${o.bench.name} ${(o.ms / 1000).toFixed(0)} s`).join(', ')}); ` +
+    `load average at the end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}.`,
+);
 process.stdout.write(`${report.join('\n')}\n`);
+if (outFile) writeFileSync(outFile, `${report.join('\n')}\n`);
 process.exitCode = outcomes.some((o) => o.code !== 0) ? 1 : 0;

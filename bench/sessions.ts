@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RemoteSimInfo } from './lib/remote-sim.ts';
 import type { Load, PairResult, RestoreResult, WorkerParams } from './lib/sessions-worker.ts';
+import { benchTempDir, killWithBench } from './lib/processes.ts';
 import { profileSummary } from './lib/profile-summary.ts';
 import { boolFlag, cell, intFlag, kib, mib, ms, procUsage, sec, stringFlag, summarize } from './lib/stats.ts';
 
@@ -68,7 +69,7 @@ function forkTs(file: string, execArgv: string[], args: string[] = []): ChildPro
   });
   children.add(child);
   child.once('exit', () => children.delete(child));
-  return child;
+  return killWithBench(child); // SIGKILLed by PID if this bench ends any other way than its finally block
 }
 
 function nextMessage<T>(child: ChildProcess, type: string, timeoutMs: number): Promise<T> {
@@ -104,7 +105,8 @@ async function runWorker<R>(params: WorkerParams, timeoutMs: number): Promise<R>
   return result;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'sb-bench-sessions-'));
+// --keep: a plain temp dir left in place; otherwise one removed however this process exits.
+const dir = opts.keep ? mkdtempSync(join(tmpdir(), 'sb-bench-sessions-')) : benchTempDir('sb-bench-sessions-');
 const profDir = join(dir, 'profiles');
 let lives = 0;
 const masterKey = randomBytes(32).toString('base64');

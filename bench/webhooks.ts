@@ -10,10 +10,9 @@
  * --pg runs against PostgreSQL (SWITCHBOARD_TEST_PG_URL or postgres://127.0.0.1:5432/test, throwaway schema).
  */
 import { fork } from 'node:child_process';
+import { benchTempDir, killWithBench } from './lib/processes.ts';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { WebhookDispatcher } from '../src/webhooks/index.ts';
@@ -30,10 +29,12 @@ const concurrency = intFlag(argv, 'concurrency', 128);
 const pg = argv.includes('--pg');
 const log = (s: string) => process.stderr.write(`[webhooks] ${s}\n`);
 
-const receiver = fork(fileURLToPath(new URL('./lib/webhook-receiver.ts', import.meta.url)), [], {
-  execArgv: ['--import', 'tsx'],
-  stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-});
+const receiver = killWithBench(
+  fork(fileURLToPath(new URL('./lib/webhook-receiver.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  }),
+);
 const ask = <T>(msg: object): Promise<T> =>
   new Promise((resolve) => {
     receiver.once('message', (m) => resolve(m as T));
@@ -43,7 +44,7 @@ const { port } = await new Promise<{ port: number }>((resolve) =>
   receiver.once('message', (m) => resolve(m as { port: number })),
 );
 
-const dir = mkdtempSync(join(tmpdir(), 'sb-bench-webhooks-'));
+const dir = benchTempDir('sb-bench-webhooks-');
 const schema = `sb_bench_${randomBytes(4).toString('hex')}`;
 const store: Store = await openStore({
   dataDir: dir,

@@ -4,7 +4,8 @@
  * autocannon in a third. Nothing of the gateway is imported here: what is measured is what a user runs.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -77,6 +78,7 @@ export async function startGatewayProcess(opts: {
     },
     stdio: ['ignore', fd, fd],
   });
+  killWithBench(child);
   closeSync(fd);
   const url = `http://127.0.0.1:${port}`;
   await untilAnswers(`${url}/health`, child, 60_000);
@@ -95,6 +97,7 @@ export async function startBareProcess(body: unknown): Promise<Served> {
       stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
+  killWithBench(child);
   const url = `http://127.0.0.1:${port}`;
   await untilAnswers(`${url}/me`, child, 30_000);
   return { child, url, stop: stopper(child) };
@@ -132,4 +135,69 @@ export function autocannon(url: string, connections: number, seconds: number): P
       });
     });
   });
+}
+
+const tracked = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+let reaperInstalled = false;
+
+function installReaper(): void {
+  if (reaperInstalled) return;
+  reaperInstalled = true;
+  process.once('exit', () => {
+    for (const c of tracked) if (c.pid && c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`bench: ${signal}, stopping ${tracked.size} child process(es)\n`);
+      process.exit(130); // the exit hook above kills them and removes the temp dirs
+    });
+  }
+}
+
+/**
+ * Makes sure `child` dies with this bench process, whatever ends it: a normal exit, an uncaught failure, or run.ts's
+ * SIGTERM on timeout (SIGKILL by PID, on exit, to every tracked child still running). Without it a bench that
+ * fails half-way leaves a gateway with hundreds of sessions running on the machine.
+ */
+export function killWithBench<C extends ChildProcess>(child: C): C {
+  installReaper();
+  tracked.add(child);
+  child.once('exit', () => tracked.delete(child));
+  return child;
+}
+
+/** A temp dir removed when this bench process exits, however it exits. */
+export function benchTempDir(prefix: string): string {
+  installReaper();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+/** The standalone simulator (bench/lib/sim-child.ts) in a process of its own; resolves once it listens. */
+export async function startSimProcess(dataDir?: string): Promise<{
+  child: ChildProcess;
+  url: string;
+  rootKey: string;
+  control: string;
+  stop(): Promise<void>;
+}> {
+  const child = killWithBench(
+    fork(fileURLToPath(new URL('./sim-child.ts', import.meta.url)), dataDir ? [dataDir] : [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
+  const ready = await new Promise<{ url: string; rootKey: string; control: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('simulator: not ready within 60 s')), 60_000);
+    child.once('exit', (code) => reject(new Error(`simulator exited with ${code} before it was ready`)));
+    child.on('message', (m: { type?: string; url: string; rootKey: string; control: string }) => {
+      if (m?.type !== 'ready') return;
+      clearTimeout(timer);
+      resolve(m);
+    });
+  });
+  return { child, ...ready, stop: stopper(child) };
 }

@@ -10,6 +10,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -76,6 +77,64 @@ function summarizeOne(name: string, p: CpuProfile): string[] {
     out.push(`| ${a} | | ${b} |`);
   }
   return out;
+}
+
+/** A named slice of CPU: a sample belongs to it when a frame of its stack matches `frame`. */
+export interface Category {
+  name: string;
+  frame: (fn: string, url: string) => boolean;
+}
+
+/**
+ * Where a process's CPU went by what it was doing, from whole stacks (not self time): each busy sample goes to the
+ * first category in `categories` (priority order) any of whose frames is on its stack, else to "other". Answers
+ * "how much of a restore is the Noise handshake, the pre-key upload, …" where self time only says "crypto".
+ * `per` divides the figures (e.g. by the number of sessions restored) for a per-unit column.
+ */
+export function categoryBreakdown(file: string, categories: readonly Category[], per: number, unit: string): string {
+  const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const memo = new Map<number, string | null>();
+  const categoryOf = (leaf: number): string | null => {
+    if (memo.has(leaf)) return memo.get(leaf)!;
+    const frames: ProfileNode['callFrame'][] = [];
+    for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) frames.push(byId.get(id)!.callFrame);
+    if (frames[0]?.functionName === '(idle)') return (memo.set(leaf, null), null);
+    const hit = categories.find((c) => frames.some((f) => c.frame(f.functionName, f.url)));
+    const name = hit?.name ?? 'other';
+    memo.set(leaf, name);
+    return name;
+  };
+  const totals = new Map<string, number>();
+  let busy = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    const cat = categoryOf(p.samples[i]);
+    if (cat === null) continue;
+    const us = p.timeDeltas[i] ?? 0;
+    busy += us;
+    totals.set(cat, (totals.get(cat) ?? 0) + us);
+  }
+  const rows = [...totals.entries()].sort((a, b) => b[1] - a[1]);
+  return [
+    `| ${(busy / 1e6).toFixed(1)} s busy | share | per ${unit} |`,
+    '|---|---|---|',
+    ...rows.map(
+      ([name, us]) => `| ${name} | ${((100 * us) / busy).toFixed(1)} % | ${(us / 1000 / per).toFixed(1)} ms |`,
+    ),
+  ].join('\n');
+}
+
+/** The main thread's profile among those Node wrote into `dir` (tsx's loader thread writes one too). */
+export function mainProfile(dir: string): string | null {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(dir, f));
+  const busiest = files
+    .map((f) => ({ f, busy: busyUs(JSON.parse(readFileSync(f, 'utf8')) as CpuProfile) }))
+    .sort((a, b) => b.busy - a.busy)[0];
+  return busiest?.f ?? null;
 }
 
 const busyUs = (p: CpuProfile) => {

@@ -10,10 +10,25 @@ export interface Reply {
   body: any;
 }
 
+/** What a simulated phone is told when it scans a QR (the body of `/sandbox/scan` and of the simulator's `/scan`). */
+export interface ScanRequest {
+  qr: string;
+  phone: string;
+  push_name: string;
+  platform: string;
+}
+
 export class SandboxClient {
+  /**
+   * `scan` defaults to the gateway's own `/sandbox/scan` (sandbox mode); a gateway pointed at a standalone simulator
+   * has no such route, so its bench hands the scan to the simulator's control API instead.
+   */
   constructor(
     readonly base: string,
     private readonly adminToken: string,
+    private readonly scan: (body: ScanRequest) => Promise<void> = async (body) => {
+      await this.expect(200, 'scan', 'POST', '/sandbox/scan', { admin: true, body });
+    },
   ) {}
 
   async call(method: string, path: string, opts: { admin?: boolean; body?: unknown } = {}): Promise<Reply> {
@@ -37,34 +52,43 @@ export class SandboxClient {
     return a.body;
   }
 
-  /** A new account's access token. */
-  async account(name: string): Promise<string> {
-    return (await this.expect(201, 'account', 'POST', '/admin/accounts', { admin: true, body: { name } })).access_token;
+  /** A new account's access token (`maxInstances`: its quota, the gateway's default if not given). */
+  async account(name: string, maxInstances?: number): Promise<string> {
+    const body = maxInstances === undefined ? { name } : { name, max_instances: maxInstances };
+    return (await this.expect(201, 'account', 'POST', '/admin/accounts', { admin: true, body })).access_token;
   }
 
-  /** Creates, starts and scans an instance; resolves with its `/me` path once /me answers with the synced name. */
-  async pair(token: string, phone: string, pushName: string): Promise<{ id: string; mePath: string; body: unknown }> {
+  /**
+   * Creates, starts and scans an instance; resolves with its `/me` path once /me answers with the synced name.
+   * `timeoutMs` bounds the wait for the QR and, separately, for the synced name (a loaded machine needs more).
+   */
+  async pair(
+    token: string,
+    phone: string,
+    pushName: string,
+    timeoutMs = 60_000,
+  ): Promise<{ id: string; mePath: string; body: unknown }> {
     const q = (extra: Record<string, string> = {}) => new URLSearchParams({ access_token: token, ...extra });
     const { instance_id: id } = await this.expect(201, 'create', 'POST', `/v2/session/create?${q()}`);
     await this.expect(200, 'start', 'POST', `/v2/session/start?${q({ instance_id: id })}`);
     let qr: string | null = null;
-    for (let i = 0; i < 600 && !qr; i++) {
+    for (const deadline = Date.now() + timeoutMs; !qr && Date.now() < deadline;) {
       const a = await this.call('GET', `/v2/auth/qr?${q({ instance_id: id })}`);
       if (a.status === 200) qr = a.body.value;
       else await sleep(50);
     }
-    if (!qr) throw new Error(`${id}: no QR`);
-    await this.expect(200, 'scan', 'POST', '/sandbox/scan', {
-      admin: true,
-      body: { qr, phone, push_name: pushName, platform: 'android' },
-    });
+    if (!qr) throw new Error(`${id}: no QR within ${timeoutMs} ms`);
+    await this.scan({ qr, phone, push_name: pushName, platform: 'android' });
     const mePath = `/v2/session/me?${q({ instance_id: id })}`;
-    for (let i = 0; i < 1200; i++) {
-      const a = await this.call('GET', mePath);
-      if (a.status === 200 && a.body.pushName === pushName) return { id, mePath, body: a.body };
+    let last: Reply | null = null;
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
+      last = await this.call('GET', mePath);
+      if (last.status === 200 && last.body.pushName === pushName) return { id, mePath, body: last.body };
       await sleep(50);
     }
-    throw new Error(`${id}: /me never answered with the synced name`);
+    throw new Error(
+      `${id}: /me did not answer with the synced name within ${timeoutMs} ms (last: HTTP ${last?.status} ${JSON.stringify(last?.body)})`,
+    );
   }
 
   /** Gauges from one scrape of the gateway's /metrics (prom-client resets the event-loop histogram at each scrape). */
