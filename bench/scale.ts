@@ -287,6 +287,7 @@ try {
   if (!Number.isFinite(restoredMs)) say(`restore did not complete (${lastCount}/${live} WORKING)`);
   await sleep(Math.min(settleMs, 5000));
   const restored = await gatewayMemory(client, gw.child.pid!, 3);
+  const gatewayLifeCpuMs = procUsage(gw.child.pid!)?.cpuMs ?? Number.NaN; // boot + restore + settle, for the profile
   if (cpuProf) await gw.stop(); // writes the profile
 
   const pair = summarize(perSession);
@@ -324,7 +325,8 @@ try {
   if (cpuProf) {
     const main = mainProfile(join(profileDir, 'restore'));
     console.log(`\nCPU profile of the restarted gateway (boot, restore, the bench's list polls, ~5 s settled):\n`);
-    if (main) console.log(`${categoryBreakdown(main, RESTORE_CATEGORIES, N, 'restored session')}\n`);
+    if (main)
+      console.log(`${categoryBreakdown(main, RESTORE_CATEGORIES, live, 'restored session', gatewayLifeCpuMs)}\n`);
     console.log(profileSummary(profileDir));
   }
 } catch (err) {

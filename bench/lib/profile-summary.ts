@@ -89,9 +89,17 @@ export interface Category {
  * Where a process's CPU went by what it was doing, from whole stacks (not self time): each busy sample goes to the
  * first category in `categories` (priority order) any of whose frames is on its stack, else to "other". Answers
  * "how much of a restore is the Noise handshake, the pre-key upload, …" where self time only says "crypto".
- * `per` divides the figures (e.g. by the number of sessions restored) for a per-unit column.
+ * `per` divides the figures (e.g. by the number of sessions restored) for a per-unit column. On a loaded machine the
+ * profiler's "busy" time overstates CPU (a preempted thread still has a JS stack to sample), so `cpuMs`, the process's
+ * CPU time from /proc over the profiled life, if given, is what the shares are applied to.
  */
-export function categoryBreakdown(file: string, categories: readonly Category[], per: number, unit: string): string {
+export function categoryBreakdown(
+  file: string,
+  categories: readonly Category[],
+  per: number,
+  unit: string,
+  cpuMs?: number,
+): string {
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -117,11 +125,14 @@ export function categoryBreakdown(file: string, categories: readonly Category[],
     totals.set(cat, (totals.get(cat) ?? 0) + us);
   }
   const rows = [...totals.entries()].sort((a, b) => b[1] - a[1]);
+  const totalMs = cpuMs ?? busy / 1000;
+  const basis = cpuMs === undefined ? 'profiler busy time' : 'process CPU time from /proc';
   return [
-    `| ${(busy / 1e6).toFixed(1)} s busy | share | per ${unit} |`,
+    `| ${(busy / 1e6).toFixed(1)} s busy in the profile, ${(totalMs / 1000).toFixed(1)} s of ${basis} | share | per ${unit} |`,
     '|---|---|---|',
     ...rows.map(
-      ([name, us]) => `| ${name} | ${((100 * us) / busy).toFixed(1)} % | ${(us / 1000 / per).toFixed(1)} ms |`,
+      ([name, us]) =>
+        `| ${name} | ${((100 * us) / busy).toFixed(1)} % | ${((totalMs * us) / busy / per).toFixed(1)} ms |`,
     ),
   ].join('\n');
 }
