@@ -4,19 +4,20 @@
  * pointed at the simulator through SWITCHBOARD_WA_URL + SWITCHBOARD_WA_ROOT_KEY) in another, autocannon in a third,
  * and this process driving everything over real HTTP. In order:
  *
- *  1. one session paired; the gateway settles: its RSS and heap are the baseline ("idle gateway, 1 session");
- *     `/me` throughput with that 1 live session;
+ *  1. one session paired; the gateway settles: its RSS and heap are the baseline ("idle gateway, 1 session"); a
+ *     second gateway process of the same build gets exactly one session, the "/me with one" reference;
  *  2. N−1 more sessions paired `--batch` at a time (a sliding window: a new pairing starts as soon as one ends);
- *     per session, create → `/me` answers with the synced push name;
+ *     per session, create → `/me` answers (WORKING); a failed pairing is reported and its instance deleted;
  *  3. settle `--settle-ms`, then RSS (from /proc/<pid>/status VmRSS) and V8 heap used (from the gateway's /metrics,
  *     `switchboard_nodejs_heap_size_used_bytes`, lowest of a few scrapes: no forced GC is possible from outside),
- *     per session = (figure − baseline) ÷ (N − 1); the simulator's RSS too;
- *  4. `/me` throughput with N live sessions (same gateway process and build as in 1);
+ *     per session = (figure − baseline) ÷ (paired − 1); the simulator's RSS too; push names synced so far;
+ *  4. idle CPU of both gateways, then `/me` on both in interleaved autocannon rounds, with CPU per request;
  *  5. `kill -9` of the gateway, a new gateway process on the same data dir: time from the kill until the account's
- *     instance list (`GET /v2/account/instances`) shows all N WORKING with a status change after the kill.
+ *     instance list (`GET /v2/account/instances`) shows every paired instance WORKING with a status change after
+ *     the kill.
  *
  *   npm run bench -- scale [--sessions 1000] [--batch 20] [--settle-ms 15000] [--connections 50] [--duration 5]
- *                          [--poll-ms 500] [--cpu-prof] [--cpu-prof-dir DIR]
+ *                          [--poll-ms 500] [--pair-timeout-ms 180000] [--cpu-prof] [--cpu-prof-dir DIR]
  * --cpu-prof: the restarted gateway runs with `--cpu-prof`; the profile of the restore is summarised at the end.
  */
 import { join } from 'node:path';
