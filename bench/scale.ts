@@ -74,7 +74,7 @@ const RESTORE_CATEGORIES: Category[] = [
   { name: 'SQLite (better-sqlite3) and the store', frame: (_, url) => /better-sqlite3|\/src\/store\//.test(url) },
   { name: 'logging (pino)', frame: (_, url) => /node_modules\/(pino|sonic-boom|thread-stream)/.test(url) },
   {
-    name: 'HTTP (Fastify: the bench polls the list)',
+    name: "HTTP (Fastify: the bench's list polls and /metrics scrapes)",
     frame: (_, url) => /node_modules\/(fastify|find-my-way|light-my-request)/.test(url),
   },
   { name: 'WebSocket (ws)', frame: (_, url) => url.includes('node_modules/ws/') },
@@ -303,7 +303,7 @@ try {
   console.log('| measure | figure | target |');
   console.log('|---|---|---|');
   console.log(
-    `| pair ${N - 1} sessions ${batch} at a time (create → \`/me\` with the synced name)${failures.length ? `: **${failures.length} failed** (first: ${failures[0]})` : ''} | ${sec(pairWall)} total; per session median ${ms(pair.median)}, p90 ${ms(pair.p90)}, max ${ms(pair.max)}; gateway CPU ${ms(pairCpuPerSession)} per session; push name synced for ${namesSynced} of ${live} once settled | |`,
+    `| pair ${N - 1} sessions ${batch} at a time (create → \`/me\` answers: WORKING)${failures.length ? `: **${failures.length} failed** (first: ${failures[0]})` : ''} | ${sec(pairWall)} total; per session median ${ms(pair.median)}, p90 ${ms(pair.p90)}, max ${ms(pair.max)}; gateway CPU ${ms(pairCpuPerSession)} per session; push name synced for ${namesSynced} of ${live} once settled | |`,
   );
   console.log(
     `| gateway RSS per session, settled (/proc VmRSS, ${sec(settleMs)} after the last pairing) | **${kib(rssPer)}** (${mib(base.rss)} with 1 session → ${mib(full.rss)} with ${live}) | ≤ 1 MiB: ${target(rssPer <= 2 ** 20)} |`,
