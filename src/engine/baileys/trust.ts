@@ -1,6 +1,7 @@
 import { Curve, WA_CERT_DETAILS, generateSignalPubKey, proto } from 'baileys';
 import * as libsignalCurve from 'libsignal/src/curve.js';
 import { checkServerCertificate } from './server-cert.ts';
+import { VerifiedSignatures } from './verified-signatures.ts';
 
 /**
  * The ONE place where Switchboard changes how Baileys decides whom to trust (docs/whatsapp-protocol.md §3 and §11).
@@ -44,8 +45,17 @@ export interface TrustResult {
   rootChanged: boolean;
 }
 
-/** A strict verify: libsignal's boolean, and false for anything malformed (wrong key/signature size, missing message). */
+const verified = new VerifiedSignatures();
+
+/**
+ * A strict verify: libsignal's boolean, and false for anything malformed (wrong key/signature size, missing message).
+ * A triple found valid before answers from memory (verified-signatures.ts: the server's certificates on every handshake).
+ */
 export function strictVerify(pubKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  return verified.check(pubKey, message, signature, libsignalVerify);
+}
+
+function libsignalVerify(pubKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   try {
     const key = Buffer.from(generateSignalPubKey(pubKey)); // libsignal insists on a Buffer, 33 bytes with 0x05
     return libsignalCurve.verifySignature(key, Buffer.from(message), Buffer.from(signature)) === true;
