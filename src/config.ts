@@ -1,7 +1,14 @@
+import { availableParallelism } from 'node:os';
+
 /**
  * Runtime configuration from the environment and `--kebab-case` flags (flags win). Every problem is a
  * ConfigError whose message is one line naming the variable, so main.ts can print it without a stack trace.
  */
+
+/** Default engine threads: every core but the HTTP thread's, at least one, at most four. */
+export function defaultEngineThreads(cores: number = availableParallelism()): number {
+  return Math.min(4, Math.max(1, cores - 1));
+}
 
 export class ConfigError extends Error {
   constructor(
@@ -49,6 +56,11 @@ export interface Config {
   nodeAddress: string | null;
   /** Shared secret of forwarded calls (SWITCHBOARD_CLUSTER_SECRET); null: derived from the master key. */
   clusterSecret: string | null;
+  /**
+   * Worker threads hosting the WhatsApp sessions (SWITCHBOARD_ENGINE_THREADS); 0: in the HTTP thread. Default: the
+   * cores but one, at least 1, at most 4.
+   */
+  engineThreads: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -195,6 +207,13 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     meaning: 'signs calls forwarded between nodes (same on every node)',
     fallback: 'derived from the master key',
   },
+  {
+    variable: 'SWITCHBOARD_ENGINE_THREADS',
+    flag: 'engine-threads',
+    value: '<n>',
+    meaning: 'worker threads running the WhatsApp sessions (0: in the HTTP thread)',
+    fallback: 'cores - 1, 1 to 4',
+  },
 ];
 
 /** Flag name (without `--`) for each variable, e.g. SWITCHBOARD_DATA_DIR ↔ --data-dir. */
@@ -320,6 +339,11 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     );
   }
 
+  const threadsRaw = optional(merged.SWITCHBOARD_ENGINE_THREADS);
+  if (threadsRaw !== null && (!/^\d{1,2}$/.test(threadsRaw) || Number(threadsRaw) > 64)) {
+    throw new ConfigError('SWITCHBOARD_ENGINE_THREADS', 'must be an integer from 0 (in the HTTP thread) to 64');
+  }
+
   const logLevel = (optional(merged.LOG_LEVEL) ?? 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
@@ -353,6 +377,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     nodeId,
     nodeAddress,
     clusterSecret,
+    engineThreads: threadsRaw === null ? defaultEngineThreads() : Number(threadsRaw),
   };
 }
 

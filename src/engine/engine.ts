@@ -107,6 +107,14 @@ export interface EngineSessionEvents {
   close: [EngineClose];
 }
 
+/** A command to a session that is not (or no longer) open. */
+export class EngineSessionClosedError extends Error {
+  constructor(message = 'engine session is closed') {
+    super(message);
+    this.name = 'EngineSessionClosedError';
+  }
+}
+
 export abstract class EngineSession extends EventEmitter<EngineSessionEvents> {
   /** Phone-number pairing; only valid while the session shows a QR. Returns "ABCD-1234". */
   abstract requestPairingCode(phone: string): Promise<string>;

@@ -2,7 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { startSimulator, type Simulator } from '../../sim/index.ts';
 import { STREAM_DEFAULTS, type Config } from '../config.ts';
-import { createBaileysEngine } from '../engine/baileys/index.ts';
+import type { Engine } from '../engine/index.ts';
+import { createThreadedEngine, type ThreadedEngine } from '../engine/threads/index.ts';
 import { ClusterEventSource, EventBus } from '../events/index.ts';
 import { SharedIdentityCache } from '../identity/index.ts';
 import { WebhookDispatcher, type DispatcherOptions } from '../webhooks/index.ts';
@@ -57,6 +58,8 @@ export interface SessionServices {
   cluster: ClusterMember | null;
   /** How instance calls reach their lease holder (for buildApp's `forwarding`); null when not clustered. */
   forwarding: ForwardingDeps | null;
+  /** The engine's worker threads, or null when the engine runs in this thread (engineThreads 0). */
+  engineThreads: ThreadedEngine | null;
   /**
    * Ends sessions (keeping them restorable: nothing recorded), the sender, the dispatcher and the embedded simulator
    * unless `keepSimulator` (tests of a second life against the same simulator). Idempotent.
@@ -70,6 +73,7 @@ export interface SessionServicesInput {
       Pick<
         Config,
         | 'nodeId'
+        | 'engineThreads'
         | 'waRootKey'
         | 'webhookAllowPrivate'
         | 'webhookRetryHorizonMs'
@@ -115,14 +119,17 @@ export async function createSessionServices(input: SessionServicesInput): Promis
   }
   // Messaging taps the engine's sessions (message/ack events, the open session to send through); the manager
   // starts sessions through the tap without knowing about messages.
-  const tap = new EngineTap(
-    createBaileysEngine({
-      waUrl: sim?.url ?? config.waUrl ?? undefined,
-      rootPublicKey: sim?.rootPublicKey ?? config.waRootKey ?? undefined,
-      qrTimeoutMs: input.qrTimeoutMs,
-      logger,
-    }),
-  );
+  const engineOptions = {
+    waUrl: sim?.url ?? config.waUrl ?? undefined,
+    rootPublicKey: sim?.rootPublicKey ?? config.waRootKey ?? undefined,
+    qrTimeoutMs: input.qrTimeoutMs,
+    logger,
+  };
+  // Threads (the default): sessions run off the HTTP thread. 0: in this thread, Baileys loaded only then.
+  const threads = config.engineThreads ?? 0;
+  const threaded: ThreadedEngine | null = threads > 0 ? createThreadedEngine({ ...engineOptions, threads }) : null;
+  const engine: Engine = threaded ?? (await import('../engine/baileys/index.ts')).createBaileysEngine(engineOptions);
+  const tap = new EngineTap(engine);
   const bus = new EventBus();
   const cluster =
     input.cluster && input.store.kind === 'postgres'
@@ -228,6 +235,7 @@ export async function createSessionServices(input: SessionServicesInput): Promis
     messaging,
     cluster,
     forwarding,
+    engineThreads: threaded,
     close(opts: { keepSimulator?: boolean } = {}) {
       closing ??= (async () => {
         // Sends in flight finish and are marked before the connections go; queued ones stay for the next start.
@@ -236,6 +244,7 @@ export async function createSessionServices(input: SessionServicesInput): Promis
         sharedIdentity?.close();
         await messaging.close().catch((err) => logger.error({ err }, 'messaging close failed'));
         await manager.shutdown().catch((err) => logger.error({ err }, 'session shutdown failed'));
+        await threaded?.close().catch((err) => logger.error({ err }, 'engine threads close failed'));
         // Connections are down: hand the instances over to the other nodes at once (graceful leave).
         await cluster?.close({ leave: true }).catch((err) => logger.error({ err }, 'leaving the cluster failed'));
         // Deliveries in flight finish (bounded by their timeout); whatever is left stays queued in the store.

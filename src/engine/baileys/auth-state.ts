@@ -11,6 +11,7 @@ import {
 } from 'baileys';
 import type { Logger } from 'pino';
 import type { AuthKeyValue } from '../../domain/index.ts';
+import { CREDS_ID, CREDS_TYPE, isLinkedCreds } from '../creds.ts';
 
 /**
  * Baileys' auth state (credentials + Signal keys) over Switchboard's per-instance AuthKeyValue.
@@ -21,8 +22,7 @@ import type { AuthKeyValue } from '../../domain/index.ts';
  *   (`seal`) so a finished session never touches the auth state again (a new session may already own it).
  */
 
-export const CREDS_TYPE = 'creds';
-export const CREDS_ID = 'creds';
+export { CREDS_TYPE, CREDS_ID, isLinkedCreds };
 
 export function encodeValue(value: unknown): string {
   return JSON.stringify(value, BufferJSON.replacer);
@@ -39,16 +39,6 @@ export async function readCreds(auth: AuthKeyValue): Promise<AuthenticationCreds
   const found = await auth.get(CREDS_TYPE, [CREDS_ID]);
   const raw = found[CREDS_ID];
   return raw === undefined ? null : (decodeValue(CREDS_TYPE, raw) as AuthenticationCreds);
-}
-
-/**
- * A completed pairing. `creds.account` (the signed device identity) is set by pair-success in both the QR and the
- * code flow; `creds.me` alone is not enough, because requestPairingCode sets a provisional `me` (name "~") long
- * before — and whether or not — pairing succeeds (docs/whatsapp-protocol.md §13.1, §13.6). `registered` is only set by the code
- * flow, so it cannot be the marker either.
- */
-export function isLinkedCreds(creds: AuthenticationCreds | null | undefined): boolean {
-  return Boolean(creds?.me?.id && creds.account);
 }
 
 /** A pairing-code attempt that never completed: `me` set, no account. Logging in with it gets 401 (13.6). */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AuthKeyValue } from '../../domain/index.ts';
 import {
   EngineSession,
+  EngineSessionClosedError,
   type EngineClose,
   type EngineIdentity,
   type EngineSent,
@@ -17,20 +18,13 @@ import { isPhoneJid, textContent, wireMessageEvents } from './messages.ts';
 import { releasePendingQueries } from './pending-queries.ts';
 import { APP_STATE_MAC_VERIFICATION, type BaileysSessionConfig } from './session-config.ts';
 
-export { APP_STATE_MAC_VERIFICATION, type BaileysSessionConfig };
+export { APP_STATE_MAC_VERIFICATION, EngineSessionClosedError, type BaileysSessionConfig };
 
 type Intent = 'stopped' | 'logged_out';
 
 interface Waiter {
   resolve: () => void;
   reject: (err: Error) => void;
-}
-
-export class EngineSessionClosedError extends Error {
-  constructor(message = 'engine session is closed') {
-    super(message);
-    this.name = 'EngineSessionClosedError';
-  }
 }
 
 /**

@@ -1,8 +1,7 @@
-import { generateMessageIDV2 } from 'baileys';
 import type { Logger } from 'pino';
 import type { Engine, EngineSession, EngineStartOptions } from '../engine.ts';
 import type { AuthKeyValue } from '../../domain/index.ts';
-import { isLinkedCreds, readCreds } from './auth-state.ts';
+import { hasLinkedCreds, newMessageId } from '../creds.ts';
 import { BaileysSession, type BaileysSessionConfig } from './baileys-session.ts';
 import { applyTrust } from './trust.ts';
 import { quietLibsignal } from './libsignal-console.ts';
@@ -62,9 +61,7 @@ export function createBaileysEngine(opts: BaileysEngineOptions): Engine {
       };
       return new BaileysSession(cfg, instanceId, auth);
     },
-    async isLinked(auth: AuthKeyValue): Promise<boolean> {
-      return isLinkedCreds(await readCreds(auth));
-    },
-    newMessageId: () => generateMessageIDV2(),
+    isLinked: (auth: AuthKeyValue): Promise<boolean> => hasLinkedCreds(auth),
+    newMessageId,
   };
 }
