@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig, secretsInFlags } from '../src/config.ts';
+import { availableParallelism } from 'node:os';
+import { ConfigError, defaultEngineThreads, loadConfig, secretsInFlags } from '../src/config.ts';
 
 describe('loadConfig', () => {
   test('defaults', () => {
@@ -28,7 +29,19 @@ describe('loadConfig', () => {
       nodeId: null,
       nodeAddress: null,
       clusterSecret: null,
+      engineThreads: Math.min(4, Math.max(1, availableParallelism() - 1)),
     });
+  });
+
+  test('SWITCHBOARD_ENGINE_THREADS: 0 runs the engine in the HTTP thread; the default leaves one core to HTTP, 1 to 4 threads', () => {
+    assert.equal(loadConfig({ SWITCHBOARD_ENGINE_THREADS: '0' }, []).engineThreads, 0);
+    assert.equal(loadConfig({}, ['--engine-threads', '3']).engineThreads, 3);
+    assert.deepEqual(
+      [1, 2, 3, 8, 64].map((cores) => defaultEngineThreads(cores)),
+      [1, 1, 2, 4, 4],
+    );
+    for (const bad of ['-1', 'two', '65', '1.5'])
+      assert.throws(() => loadConfig({ SWITCHBOARD_ENGINE_THREADS: bad }, []), /SWITCHBOARD_ENGINE_THREADS/);
   });
 
   test('SWITCHBOARD_ACCESS_LOG=0 (or --access-log=false) turns the access lines off', () => {

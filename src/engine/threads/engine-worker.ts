@@ -4,25 +4,13 @@ import type { AuthKeyValue } from '../../domain/index.ts';
 import type { EngineIdentity } from '../engine.ts';
 import { toWireError, type EngineWorkerData, type FromWorker, type SessionMethod, type ToWorker } from './protocol.ts';
 import { fromWireError, RemoteSession, type SessionLink } from './remote-session.ts';
+import { relog } from './worker-log.ts';
 
 const BOOTSTRAP = new URL('./worker.mjs', import.meta.url);
 
 interface PendingCall {
   resolve: (answer: { value: unknown; identity: EngineIdentity | null }) => void;
   reject: (err: Error) => void;
-}
-
-/** A worker line back through the main logger: its level, redaction and destination apply as to any other line. */
-function relog(logger: Logger, line: string): void {
-  let record: Record<string, unknown>;
-  try {
-    record = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return;
-  }
-  const { level, msg, ...fields } = record;
-  const label = logger.levels.labels[level as number] ?? 'info';
-  (logger as unknown as Record<string, (o: object, m?: unknown) => void>)[label]!(fields, msg);
 }
 
 /**

@@ -1,7 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { pino } from 'pino';
 import type { AuthKeyValue } from '../../domain/index.ts';
-import { createBaileysEngine } from '../baileys/index.ts';
 import type { EngineSession, EngineSessionEvents } from '../engine.ts';
 import {
   toWireError,
@@ -11,6 +9,7 @@ import {
   type SessionMethod,
   type ToWorker,
 } from './protocol.ts';
+import { hostEngine } from './host-engine.ts';
 
 /**
  * The worker side of the threaded engine: one Baileys engine hosting the sessions the main thread places here. Its
@@ -23,17 +22,7 @@ const port = parentPort!;
 const data = workerData as EngineWorkerData;
 const post = (message: FromWorker): void => port.postMessage(message);
 
-// No time, pid or hostname: the main logger adds its own when it re-logs the line.
-const logger = pino(
-  { level: data.logLevel, base: null, timestamp: false },
-  { write: (line: string) => post({ t: 'log', line }) },
-);
-const { rootPublicKey, ...rest } = data.engine;
-const engine = createBaileysEngine({
-  ...rest,
-  ...(rootPublicKey ? { rootPublicKey: Buffer.from(rootPublicKey) } : {}),
-  logger,
-});
+const engine = hostEngine(port, data);
 
 const sessions = new Map<number, EngineSession>();
 const asks = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();

@@ -44,7 +44,7 @@ test('libsignal lines become debug log entries without their objects; other cons
 const run = promisify(execFile);
 
 /** Runs the pruning child; returns what it printed, what it logged and the session secrets it saw. */
-async function pruning(mode: 'filtered' | 'unfiltered') {
+async function pruning(mode: 'filtered' | 'unfiltered' | 'threaded') {
   const dir = await mkdtemp(join(tmpdir(), 'libsignal-'));
   try {
     const [log, keys] = [join(dir, 'log'), join(dir, 'keys')];
@@ -66,30 +66,37 @@ function leaks(text: string, secrets: string[]): string[] {
   });
 }
 
-test('a peer forcing libsignal to prune closed sessions (45 pre-key messages) gets no key byte onto stdout/stderr or into the log', async () => {
-  const { printed, logged, secrets, kept } = await pruning('filtered');
-  assert.equal(kept, 40, 'libsignal pruned the closed sessions down to its limit');
-  assert.ok(secrets.length >= 80, 'root keys and ephemeral private keys of every session collected');
-  const lines = logged
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { level: number; msg: string; module: string });
-  assert.ok(
-    lines.some((l) => l.msg === 'Removing old closed session:'),
-    'the pruning line was logged, as text',
-  );
-  assert.ok(
-    lines.every((l) => l.level === 20 && l.module === 'libsignal'),
-    'every libsignal line at debug',
-  );
-  assert.equal(printed, '', 'nothing of libsignal on stdout/stderr');
-  assert.deepEqual(leaks(logged, secrets), []);
-  assert.ok(!logged.includes('privKey') && !logged.includes('rootKey'), 'no session object in the log');
+for (const mode of ['filtered', 'threaded'] as const) {
+  test(`a peer forcing libsignal to prune closed sessions (45 pre-key messages) gets no key byte onto stdout/stderr or into the log (${mode === 'threaded' ? 'in an engine worker thread' : 'in-process'})`, async () => {
+    const { printed, logged, secrets, kept } = await pruning(mode);
+    assert.equal(kept, 40, 'libsignal pruned the closed sessions down to its limit');
+    assert.ok(secrets.length >= 80, 'root keys and ephemeral private keys of every session collected');
+    const lines = logged
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { level: number; msg: string; module: string });
+    assert.ok(
+      lines.some((l) => l.msg === 'Removing old closed session:'),
+      'the pruning line was logged, as text',
+    );
+    assert.ok(
+      lines.every((l) => l.level === 20 && l.module === 'libsignal'),
+      'every libsignal line at debug',
+    );
+    assert.equal(printed, '', 'nothing of libsignal on stdout/stderr');
+    assert.deepEqual(leaks(logged, secrets), []);
+    assert.ok(!logged.includes('privKey') && !logged.includes('rootKey'), 'no session object in the log');
 
-  // Control: the same run without the filter prints the keys (so the assertions above can see a leak).
-  const control = await pruning('unfiltered');
-  assert.ok(leaks(control.printed, control.secrets).length > 0, 'without the filter libsignal prints session keys');
-});
+    if (mode === 'threaded') {
+      // Through the engine thread's logger and across to this thread's: the engine's lines, filtered in the worker.
+      assert.ok(lines.every((l) => (l as { engine?: string }).engine === 'baileys'));
+      return;
+    }
+    // Control: the same run without the filter prints the keys (so the assertions above can see a leak).
+    const control = await pruning('unfiltered');
+    assert.ok(leaks(control.printed, control.secrets).length > 0, 'without the filter libsignal prints session keys');
+  });
+}
 
 test('any console method called from code inside a libsignal package is caught, whatever its text (future lines too)', async () => {
   const printed: unknown[][] = [];
