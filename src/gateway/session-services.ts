@@ -128,6 +128,7 @@ export async function createSessionServices(input: SessionServicesInput): Promis
   // Threads (the default): sessions run off the HTTP thread. 0: in this thread, Baileys loaded only then.
   const threads = config.engineThreads ?? 0;
   const threaded: ThreadedEngine | null = threads > 0 ? createThreadedEngine({ ...engineOptions, threads }) : null;
+  await threaded?.ready;
   const engine: Engine = threaded ?? (await import('../engine/baileys/index.ts')).createBaileysEngine(engineOptions);
   const tap = new EngineTap(engine);
   const bus = new EventBus();

@@ -98,7 +98,9 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     schema: opts.postgres?.schema,
   });
   await bootstrapAdminToken(store, adminToken);
-  const config = { ...loadConfig({}, []), ...opts.config, dataDir: dir, sandbox: opts.config?.sandbox ?? true };
+  // The engine as users run it (threads, the default) unless SWITCHBOARD_ENGINE_THREADS says otherwise (0: in-process).
+  const engineEnv = { SWITCHBOARD_ENGINE_THREADS: process.env.SWITCHBOARD_ENGINE_THREADS };
+  const config = { ...loadConfig(engineEnv, []), ...opts.config, dataDir: dir, sandbox: opts.config?.sandbox ?? true };
   const masterKey = opts.masterKey ?? randomBytes(32);
   const short = opts.shortTimers ?? true;
   const { app, sessions } = await createGateway({

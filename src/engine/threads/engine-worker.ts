@@ -28,6 +28,9 @@ export class EngineWorker implements SessionLink {
   #stopping = false;
   #exited = false;
   readonly exited: Promise<number>;
+  /** Resolves once the thread has loaded its engine (or has exited trying). */
+  readonly ready: Promise<void>;
+  #ready!: () => void;
 
   constructor(data: EngineWorkerData, logger: Logger, onExit: (worker: EngineWorker, code: number) => void) {
     this.#logger = logger;
@@ -37,6 +40,7 @@ export class EngineWorker implements SessionLink {
     this.threadId = this.#worker.threadId;
     this.#worker.on('message', (msg: FromWorker) => this.#onMessage(msg));
     this.#worker.on('error', (err) => logger.error({ err }, 'engine worker failed'));
+    this.ready = new Promise((resolve) => (this.#ready = resolve));
     this.exited = new Promise((resolve) =>
       this.#worker.once('exit', (code) => {
         this.#onExit(code);
@@ -113,6 +117,8 @@ export class EngineWorker implements SessionLink {
         return void this.#answerAuth(msg.id, msg.sid, msg.op, msg.args);
       case 'log':
         return relog(this.#logger, msg.line);
+      case 'ready':
+        return this.#ready();
     }
   }
 
@@ -129,6 +135,7 @@ export class EngineWorker implements SessionLink {
 
   #onExit(code: number): void {
     this.#exited = true;
+    this.#ready();
     if (!this.#stopping)
       this.#logger.error({ code, threadId: this.threadId }, 'engine worker exited; its sessions are lost');
     const sessions = [...this.#sessions.values()];

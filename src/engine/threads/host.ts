@@ -23,6 +23,7 @@ const data = workerData as EngineWorkerData;
 const post = (message: FromWorker): void => port.postMessage(message);
 
 const engine = hostEngine(port, data);
+post({ t: 'ready' });
 
 const sessions = new Map<number, EngineSession>();
 const asks = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();

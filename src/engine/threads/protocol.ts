@@ -54,6 +54,8 @@ export type FromWorker =
   | { t: 'result'; id: number; ok: true; value: unknown; identity: EngineIdentity | null }
   | { t: 'result'; id: number; ok: false; error: WireError; identity: EngineIdentity | null }
   | { t: 'auth'; id: number; sid: number; op: AuthOp; args: unknown[] }
+  /** The worker's engine is built (Baileys loaded): sent once, before anything else. */
+  | { t: 'ready' }
   /** One pino JSON line of the worker's logger (without time, pid, hostname), re-logged by the main logger. */
   | { t: 'log'; line: string };
 

@@ -13,6 +13,12 @@ export interface ThreadedEngineOptions extends EngineWorkerOptions {
 }
 
 export interface ThreadedEngine extends Engine {
+  /**
+   * Resolves when the first workers have loaded their engine. Sessions may start before (their messages wait in the
+   * port), but a gateway awaits it so that, as in-process, Baileys is loaded before it listens, and the first QRs do
+   * not wait for a thread's start-up.
+   */
+  readonly ready: Promise<void>;
   /** Thread ids of the live engine workers and how many sessions each hosts. */
   workers(): Array<{ threadId: number; sessions: number }>;
   /** Ends one worker as if it had crashed (operators' and tests' handle on the crash path); a new one replaces it. */
@@ -57,6 +63,7 @@ export function createThreadedEngine(opts: ThreadedEngineOptions): ThreadedEngin
     setTimeout(() => closed || pool.length >= threads || spawn(), RESPAWN_DELAY_MS).unref();
   }
   for (let i = 0; i < threads; i++) spawn();
+  const ready = Promise.all(pool.map((w) => w.ready)).then(() => undefined);
 
   const leastLoaded = (): EngineWorker => {
     const live = pool.filter((w) => !w.stopping);
@@ -66,6 +73,7 @@ export function createThreadedEngine(opts: ThreadedEngineOptions): ThreadedEngin
 
   return {
     name: 'BAILEYS',
+    ready,
     start({ instanceId, auth }: EngineStartOptions): EngineSession {
       if (closed) throw new Error('the engine is closed');
       return leastLoaded().start(nextSid++, instanceId, auth);
