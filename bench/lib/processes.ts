@@ -72,6 +72,10 @@ export async function startGatewayProcess(opts: {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
+      // A/B of the engine's threads (0: in-process) across a whole bench: `SWITCHBOARD_ENGINE_THREADS=0 npm run bench …`.
+      ...(process.env.SWITCHBOARD_ENGINE_THREADS === undefined
+        ? {}
+        : { SWITCHBOARD_ENGINE_THREADS: process.env.SWITCHBOARD_ENGINE_THREADS }),
       ...opts.env,
       PORT: String(port),
       HOST: '127.0.0.1',
