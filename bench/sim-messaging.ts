@@ -7,7 +7,7 @@
 import { rm } from 'node:fs/promises';
 import { startSimulator } from '../sim/index.ts';
 import { newAuth, pairByQr, silent, within } from '../test/sim/helpers.ts';
-import { quietLibsignal } from '../src/engine/baileys/libsignal-console.ts';
+import { quietLibsignal } from '../src/engine/libsignal-console.ts';
 
 // libsignal prints whole session records on the console; keep the report clean (the gateway's engine does the same).
 quietLibsignal(silent);

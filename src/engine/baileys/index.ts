@@ -4,7 +4,7 @@ import type { AuthKeyValue } from '../../domain/index.ts';
 import { hasLinkedCreds, newMessageId } from '../creds.ts';
 import { BaileysSession, type BaileysSessionConfig } from './baileys-session.ts';
 import { applyTrust } from './trust.ts';
-import { quietLibsignal } from './libsignal-console.ts';
+import { quietLibsignal } from '../libsignal-console.ts';
 import { demoteExpectedNoise } from './expected-noise.ts';
 
 export { BaileysSession, EngineSessionClosedError } from './baileys-session.ts';

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AuthKeyValue } from '../../domain/index.ts';
 import { hasLinkedCreds, newMessageId } from '../creds.ts';
 import type { Engine, EngineSession, EngineStartOptions } from '../engine.ts';
+import { quietLibsignal } from '../libsignal-console.ts';
 import { EngineWorker } from './engine-worker.ts';
 import type { EngineWorkerOptions } from './protocol.ts';
 
@@ -43,6 +44,9 @@ export function createThreadedEngine(opts: ThreadedEngineOptions): ThreadedEngin
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError('threads must be a positive integer');
   const data = { engine, logLevel: logger.level };
   const log = logger.child({ module: 'engine-threads' });
+  // The workers filter their own consoles; this one is the main thread's, where libsignal may still run (the sandbox's
+  // embedded simulator), as the in-process engine filtered it.
+  quietLibsignal(logger.child({ engine: 'baileys' }));
   const pool: EngineWorker[] = [];
   const born = new Map<EngineWorker, number>();
   let nextSid = 1;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
-import { isLibsignalLine, quietLibsignal } from '../../../src/engine/baileys/libsignal-console.ts';
+import { isLibsignalLine, quietLibsignal } from '../../../src/engine/libsignal-console.ts';
 
 /** libsignal's "Closing session:" line carries a session record with private keys: it must never reach stdout. */
 test('libsignal lines become debug log entries without their objects; other console output passes through', () => {

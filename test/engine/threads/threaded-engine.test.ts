@@ -100,6 +100,14 @@ test('sessions go to the least-loaded worker; a worker that dies closes its sess
   await Promise.all([replacement.end(), ...sessions.map(({ s }) => s.end())]);
 });
 
+test('the main thread’s console is filtered too (the sandbox’s simulator runs libsignal there)', () => {
+  const secret = 'c0ffee'.repeat(8);
+  console.info('Closing session:', { currentRatchet: { ephemeralKeyPair: { privKey: secret } } });
+  const line = lines.find((l) => l.module === 'libsignal' && l.msg === 'Closing session:');
+  assert.ok(line, 'the libsignal line became a debug log entry');
+  assert.ok(!JSON.stringify(lines).includes(secret), 'without its object');
+});
+
 test('newMessageId: the format of Baileys’ generateMessageIDV2, chosen on the main thread', () => {
   const ids = new Set(Array.from({ length: 100 }, () => engine.newMessageId()));
   assert.equal(ids.size, 100);
