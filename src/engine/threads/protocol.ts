@@ -1,3 +1,4 @@
+import type { BaileysEngineOptions } from '../baileys/index.ts';
 import type { EngineIdentity, EngineSessionEvents } from '../engine.ts';
 
 /**
@@ -7,17 +8,14 @@ import type { EngineIdentity, EngineSessionEvents } from '../engine.ts';
  * always arrives before the answer of the end()/logout() that caused it.
  */
 
-/** What the worker needs to build its Baileys engine (the logger is made in the worker, see WorkerLog). */
-export interface EngineWorkerOptions {
-  waUrl?: string;
+/**
+ * What the worker needs to build its Baileys engine: its options without the logger (made in the worker, see
+ * worker-log.ts) and with the root key as the Uint8Array a Buffer becomes in transit. A type-only import: nothing of
+ * ../baileys is loaded on the main thread.
+ */
+export type EngineWorkerOptions = Omit<BaileysEngineOptions, 'logger' | 'rootPublicKey'> & {
   rootPublicKey?: Uint8Array;
-  qrTimeoutMs?: number;
-  keepAliveIntervalMs?: number;
-  connectTimeoutMs?: number;
-  pairingCodeTimeoutMs?: number;
-  registrationWaitMs?: number;
-  baileysLogLevel?: string;
-}
+};
 
 export interface EngineWorkerData {
   engine: EngineWorkerOptions;
