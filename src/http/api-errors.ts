@@ -36,6 +36,7 @@ export const MESSAGES = {
   internal_error: 'Internal Server Error - Unexpected Failure',
   wawp_upstream_error: 'Bad Gateway - Connection Failed to Upstream',
   owner_unavailable: 'Service Unavailable - Owner Not Reachable',
+  database_unavailable: 'Service Unavailable - Database Unreachable',
 } as const;
 
 export type ErrorCode = keyof typeof MESSAGES;
@@ -107,6 +108,8 @@ export const errors = {
       { 'Retry-After': String(retryAfterS) },
       `the node running this instance cannot take the call now (${reason}); retry in ${retryAfterS} s`,
     ),
+  /** Nothing was written; retry once the database is back (several nodes: PostgreSQL restarting or out of reach). */
+  databaseUnavailable: () => make(503, 'database_unavailable', undefined, { 'Retry-After': '5' }),
 };
 
 /** The JSON body of an error (the other renditions are derived from it in renditions.ts). */

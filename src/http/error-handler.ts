@@ -8,7 +8,7 @@ import {
   OwnedElsewhereError,
   SessionNotFoundError,
 } from '../sessions/index.ts';
-import { QuotaReachedError } from '../store/index.ts';
+import { DatabaseUnavailableError, QuotaReachedError } from '../store/index.ts';
 import { WebhookInputError } from '../webhooks/index.ts';
 import { notFoundPreValidation } from './auth.ts';
 import { ApiError, errors } from './api-errors.ts';
@@ -74,6 +74,7 @@ export const DOMAIN_ERRORS: readonly DomainError[] = [
   domain(SendFailedError, () => errors.upstream()),
   domain(EngineUnreachableError, () => errors.upstream()),
   domain(QuotaReachedError, (err) => errors.quotaReached(err.limit)),
+  domain(DatabaseUnavailableError, () => errors.databaseUnavailable()),
   domain(WebhookInputError, (err) => errors.invalidParameter(err.parameter, { reason: err.reason })),
   domain(SimError, simToApi),
 ];

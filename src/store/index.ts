@@ -8,3 +8,4 @@ export * from './auth-vault.ts';
 export * from './store-logger.ts';
 export * from './file-modes.ts';
 export * from './cluster-types.ts';
+export * from './database-unavailable.ts';

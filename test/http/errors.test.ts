@@ -3,6 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyPluginAsync, InjectOptions } from 'fastify';
 import { ApiError, errors, MESSAGES } from '../../src/http/api-errors.ts';
+import { DatabaseUnavailableError, asUnavailable } from '../../src/store/index.ts';
 import { ACCEPTS, createAccount, setup, type TestApp } from './helpers.ts';
 
 /** Test-only routes that provoke what real routes cannot (yet): 500, 502, 409, session_not_connected, hostile text. */
@@ -14,6 +15,12 @@ const testRoutes: FastifyPluginAsync = async (app) => {
   });
   app.get('/test/upstream', none, async () => {
     throw errors.upstream();
+  });
+  app.get('/test/database', none, async () => {
+    // What the PostgreSQL driver throws when a connection is refused (the real case: test/e2e/cluster-outage.test.ts).
+    throw asUnavailable(
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432 secret internals'), { code: 'ECONNREFUSED' }),
+    );
   });
   app.get('/test/state', none, async () => {
     throw errors.invalidState('WORKING');
@@ -128,7 +135,31 @@ const cases: Case[] = [
     code: 'wawp_upstream_error',
     request: () => ({ method: 'GET', url: '/test/upstream' }),
   },
+  {
+    name: 'database unreachable',
+    status: 503,
+    code: 'database_unavailable',
+    request: () => ({ method: 'GET', url: '/test/database' }),
+  },
 ];
+
+test('database errors: only unreachability is database_unavailable', () => {
+  const err = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
+  for (const e of [
+    err('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'),
+    err('read ECONNRESET', 'ECONNRESET'),
+    err('terminating connection due to administrator command', '57P01'),
+    err('the database system is starting up', '57P03'),
+    err('connection failure', '08006'),
+    err('Connection terminated unexpectedly'),
+    err('timeout exceeded when trying to connect'),
+  ]) {
+    assert.ok(asUnavailable(e) instanceof DatabaseUnavailableError, e.message);
+  }
+  for (const e of [err('duplicate key value', '23505'), err('syntax error', '42601'), err('boom')]) {
+    assert.equal(asUnavailable(e), e, e.message);
+  }
+});
 
 describe('every error status in every rendition', () => {
   for (const c of cases) {

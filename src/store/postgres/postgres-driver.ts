@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { asUnavailable } from '../database-unavailable.ts';
 import type { StoreLogger } from '../store-logger.ts';
 import type { StoreChange } from '../store.ts';
 import { TransactionClosedError, type SqlConn, type SqlDriver } from '../sql/sql-driver.ts';
@@ -51,14 +52,18 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 function connOf(client: Queryable, open: () => boolean = () => true): SqlConn {
   const query = (sql: string, params: readonly unknown[]) => {
     if (!open()) throw new TransactionClosedError();
-    return client.query(toNumbered(sql), params as unknown[]);
+    return client.query(toNumbered(sql), params as unknown[]).catch((err: unknown) => {
+      throw asUnavailable(err);
+    });
   };
   return {
     all: async <R>(sql: string, params: readonly unknown[] = []) => (await query(sql, params)).rows as R[],
     run: async (sql: string, params: readonly unknown[] = []) => (await query(sql, params)).rowCount ?? 0,
     exec: async (sql: string) => {
       if (!open()) throw new TransactionClosedError();
-      await client.query(sql);
+      await client.query(sql).catch((err: unknown) => {
+        throw asUnavailable(err);
+      });
     },
   };
 }
@@ -106,7 +111,9 @@ export class PostgresDriver implements SqlDriver {
   }
 
   async transaction<T>(fn: (conn: SqlConn) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
+    const client = await this.#pool.connect().catch((err: unknown) => {
+      throw asUnavailable(err);
+    });
     let active = true;
     let broken: Error | undefined;
     // The server may end the session mid-transaction (idle_in_transaction_session_timeout, a restart): pg reports it
@@ -128,7 +135,7 @@ export class PostgresDriver implements SqlDriver {
         // The connection is unusable (e.g. the server went away): destroy it rather than return it to the pool.
         broken = rollbackErr as Error;
       }
-      throw err;
+      throw asUnavailable(err);
     } finally {
       active = false;
       client.off('error', onError);
