@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { ClusterNode, clusterMember, clusterOptions, type AcquiredLease } from '../../src/cluster/index.ts';
 import { PG_URL } from '../store/pg.ts';
 import { pgQuery } from '../store/pg.ts';
-import { Blackhole, FAST, clusterFixture, eventually, type ClusterFixture } from './helpers.ts';
+import { PgRelay, FAST, clusterFixture, eventually, type ClusterFixture } from './helpers.ts';
 
 /**
  * ClusterNode's loops against the real PostgreSQL: renewal keeps leases, a crashed node's instances move, a node cut off
@@ -131,7 +131,7 @@ describe('ClusterNode', () => {
 
   test('cut off from the database: loss is reported while the database still counts the leases, then they move', async () => {
     const ids = await f.instances(4, 'WORKING');
-    const hole = await Blackhole.open();
+    const hole = await PgRelay.open();
     try {
       const a = makeNode('cut-a', { url: hole.url, claim: false });
       await a.node.start();

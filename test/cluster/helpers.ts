@@ -1,10 +1,11 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createPostgresClusterStore, createPostgresStore } from '../../src/store/postgres/index.ts';
 import type { ClusterStore } from '../../src/store/cluster-types.ts';
 import type { ClusterOptions } from '../../src/cluster/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import type { SessionStatus } from '../../src/domain/index.ts';
 import { PG_URL, dropSchema, randomSchema } from '../store/pg.ts';
+
+export { PgRelay } from '../harness/pg-relay.ts';
 
 /** The default timings' proportions, shortened: tests wait on them, never measure them. */
 export const FAST: Partial<ClusterOptions> = {
@@ -66,72 +67,6 @@ export async function clusterFixture(): Promise<ClusterFixture> {
       await dropSchema(schema);
     },
   };
-}
-
-/**
- * A TCP relay in front of PostgreSQL that can black-hole traffic: while cut, bytes are held unread in both directions
- * (queries hang, as over a dead network, rather than failing fast); restore() drops the held connections so clients
- * reconnect cleanly.
- */
-export class Blackhole {
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
-  #cut = false;
-
-  private constructor(server: Server) {
-    this.#server = server;
-  }
-
-  static async open(): Promise<Blackhole> {
-    const pgUrl = new URL(PG_URL);
-    const target = { host: pgUrl.hostname, port: Number(pgUrl.port || 5432) };
-    const holder: { self?: Blackhole } = {};
-    const server = createServer((client) => {
-      const self = holder.self!;
-      const upstream = connect(target.port, target.host);
-      for (const s of [client, upstream]) {
-        self.#sockets.add(s);
-        s.on('close', () => self.#sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-      if (self.#cut) {
-        client.pause();
-        return;
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    const self = (holder.self = new Blackhole(server));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return self;
-  }
-
-  get url(): string {
-    const url = new URL(PG_URL);
-    url.hostname = '127.0.0.1';
-    url.port = String((this.#server.address() as { port: number }).port);
-    return url.toString();
-  }
-
-  cut(): void {
-    this.#cut = true;
-    for (const s of this.#sockets) {
-      s.unpipe();
-      s.pause();
-    }
-  }
-
-  restore(): void {
-    this.#cut = false;
-    for (const s of this.#sockets) s.destroy();
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-  }
 }
 
 /** Polls `check` until it returns a value other than undefined (tests wait on real timers, never assert durations). */
