@@ -30,7 +30,7 @@ export async function onClientPayload(state: SimState, conn: Connection, payload
   // One connection per device: a newer login replaces the older one, as on the real service (440 for the old socket).
   const previous = device.conn;
   if (previous && previous !== conn && !previous.closed) {
-    conn.log.info({ phone, deviceId }, 'login replaced an open connection');
+    conn.log.warn({ phone, deviceId }, 'login replaced an open connection');
     previous.streamError({}, { tag: 'conflict', attrs: { type: 'replaced' } });
   }
   device.conn = conn;
