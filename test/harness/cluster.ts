@@ -68,10 +68,13 @@ export class ClusterHarness {
     child.stdout?.on('data', (d) => (out += d)); // the pino log
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 120_000; // a loaded 2-core machine starting several nodes at once is slow
     for (;;) {
       if (child.exitCode !== null) throw new Error(`node ${id} exited: ${out}`);
-      if (Date.now() > deadline) throw new Error(`node ${id} did not start: ${out}`);
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`node ${id} did not start: ${out}`);
+      }
       if (
         await fetch(`${url}/health`).then(
           (r) => r.ok,
@@ -112,6 +115,29 @@ export class ClusterHarness {
     return rows.map((r) => `${r.status}/${r.reason}`);
   }
 
+  /**
+   * Waits until the instance's history after its first `from` entries ends in WORKING/connected; returns that tail.
+   * On timeout the error carries the tail, the owners and the nodes' last log lines.
+   */
+  async workingAgain(id: string, from: number, ms = 60_000): Promise<string[]> {
+    let tail: string[] = [];
+    try {
+      return await eventually(
+        async () => {
+          tail = (await this.history(id)).slice(from);
+          return tail.at(-1) === 'WORKING/connected' ? tail : undefined;
+        },
+        `${id} WORKING again`,
+        ms,
+      );
+    } catch (err) {
+      const logs = [...this.nodes.values()].map((n) => `--- ${n.id}\n${n.log().slice(-1500)}`).join('\n');
+      throw new Error(
+        `${(err as Error).message}; tail ${tail.join(', ')}; owners ${JSON.stringify(await this.owners())}\n${logs}`,
+      );
+    }
+  }
+
   /** Live leases: instance id → node id. */
   async owners(): Promise<Record<string, string>> {
     const rows = await pgQuery<{ instance_id: string; node_id: string }>(
@@ -130,15 +156,18 @@ export class ClusterHarness {
   }
 
   /** Waits until every one of `ids` is stored WORKING. */
-  allWorking(ids: string[], ms = 60_000): Promise<true> {
+  async allWorking(ids: string[], ms = 60_000): Promise<true> {
+    let last: Record<string, string> = {};
     return eventually(
       async () => {
-        const s = await this.statuses(ids);
-        return ids.every((id) => s[id] === 'WORKING') ? true : undefined;
+        last = await this.statuses(ids);
+        return ids.every((id) => last[id] === 'WORKING') ? true : undefined;
       },
       'all WORKING',
       ms,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(last)}`);
+    });
   }
 
   /** Creates an account (admin): its id and access token. */
@@ -190,6 +219,7 @@ export async function clusterCall(
   opts: { body?: unknown; token?: string } = {},
 ): Promise<ClusterCall> {
   const res = await fetch(`${node.url}${path}`, {
+    signal: AbortSignal.timeout(30_000),
     method,
     headers: {
       authorization: `Bearer ${opts.token ?? CLUSTER_ADMIN}`,

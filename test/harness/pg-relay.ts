@@ -1,4 +1,6 @@
+import { type ChildProcess, fork } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { PG_URL } from '../store/pg.ts';
 
 /**
@@ -77,5 +79,41 @@ export class PgRelay {
   async close(): Promise<void> {
     for (const s of this.#sockets) s.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+/** The same relay in a child process (pg-relay-child.ts), driven over IPC. */
+export class RemotePgRelay {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  static async open(): Promise<RemotePgRelay> {
+    const child = fork(fileURLToPath(new URL('./pg-relay-child.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const { url } = await new Promise<{ url: string }>((resolve) =>
+      child.once('message', (m) => resolve(m as { url: string })),
+    );
+    return new RemotePgRelay(child, url);
+  }
+
+  #send(cmd: 'cut' | 'drop' | 'restore'): Promise<void> {
+    return new Promise((resolve) => {
+      this.child.once('message', () => resolve());
+      this.child.send({ cmd });
+    });
+  }
+
+  cut = (): Promise<void> => this.#send('cut');
+  drop = (): Promise<void> => this.#send('drop');
+  restore = (): Promise<void> => this.#send('restore');
+
+  async close(): Promise<void> {
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.disconnect();
+    await exited;
   }
 }
