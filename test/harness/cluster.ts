@@ -184,24 +184,32 @@ export class ClusterHarness {
     const created = await clusterCall(node, 'POST', '/v2/session/create', { token, body: { name } });
     if (created.status !== 201 && created.status !== 200) throw new Error(`create: ${JSON.stringify(created.body)}`);
     const id = created.body.instance_id as string;
-    // 503 database_unavailable is documented as retryable: on a loaded machine the lease pool's 2 s query timeout can
-    // pass; a lease acquired anyway is released by the node's next renewal, so a later attempt gets it.
-    const started = await eventually(
+    // On a loaded machine a start can fail half-way (503 database_unavailable: the lease pool's 2 s query timeout
+    // passed; 500: the node gave its leases up meanwhile), leaving the instance STARTING with no live lease; another node's claim scan may then take it, and this
+    // node answers 502 (calls are not forwarded to the owner yet). Either way, whoever holds the lease runs it: ask
+    // that node for the QR.
+    let owner: NodeProcess = node;
+    await eventually(
       async () => {
-        const r = await clusterCall(node, 'POST', `/v2/session/start?instance_id=${id}`, { token });
-        if (r.status === 503 || r.status === 502) return undefined;
-        return r;
+        const r = await clusterCall(owner, 'POST', `/v2/session/start?instance_id=${id}`, { token });
+        if (r.status === 200) return true;
+        // 500: the lease was lost mid-command (LeaseLostError: renewals timed out on a starved machine).
+        if (r.status < 500) {
+          throw new Error(`start: ${JSON.stringify(r.body)}\n${owner.id} log: ${owner.log().slice(-4000)}`);
+        }
+        const held = this.nodes.get((await this.owners())[id] ?? '');
+        if (held && held !== owner) owner = held;
+        return undefined;
       },
-      `start of ${name} (still 503/502)`,
+      `start of ${name}`,
       30_000,
     );
-    if (started.status !== 200) {
-      throw new Error(`start: ${JSON.stringify(started.body)}\n${node.id} log: ${node.log().slice(-4000)}`);
-    }
     const qr = await eventually(
       async () => {
-        const r = await clusterCall(node, 'GET', `/v2/auth/qr?instance_id=${id}`, { token });
-        return r.status === 200 ? (r.body.value as string) : undefined;
+        const r = await clusterCall(owner, 'GET', `/v2/auth/qr?instance_id=${id}`, { token });
+        if (r.status === 200) return r.body.value as string;
+        owner = this.nodes.get((await this.owners())[id] ?? '') ?? owner; // it may have moved meanwhile
+        return undefined;
       },
       'QR',
       60_000,
