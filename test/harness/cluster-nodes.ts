@@ -20,9 +20,21 @@ export interface NodeProcess {
   log(): string;
 }
 
-export async function startNode(id: string, schema: string, sim: Simulator): Promise<NodeProcess> {
+export interface NodeOptions {
+  /** The database URL the node uses (default PG_URL; e.g. a relay's). */
+  databaseUrl?: string;
+  /** More environment (e.g. SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE). */
+  env?: Record<string, string>;
+}
+
+export async function startNode(
+  id: string,
+  schema: string,
+  sim: Simulator,
+  opts: NodeOptions = {},
+): Promise<NodeProcess> {
   const port = await freePort();
-  const db = new URL(PG_URL);
+  const db = new URL(opts.databaseUrl ?? PG_URL);
   db.searchParams.set('options', `-c search_path=${schema}`);
   const child = spawn(process.execPath, ['bin/switchboard.mjs', 'serve'], {
     env: {
@@ -37,6 +49,7 @@ export async function startNode(id: string, schema: string, sim: Simulator): Pro
       SWITCHBOARD_NODE_ID: id,
       SWITCHBOARD_NODE_ADDRESS: `http://127.0.0.1:${port}`,
       LOG_LEVEL: 'warn',
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -45,10 +58,13 @@ export async function startNode(id: string, schema: string, sim: Simulator): Pro
   child.stdout?.on('data', (d) => (out += d)); // the pino log
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000; // a loaded 2-core machine starting several nodes at once is slow
   for (;;) {
     if (child.exitCode !== null) throw new Error(`gateway ${id} exited: ${out}`);
-    if (Date.now() > deadline) throw new Error(`gateway ${id} did not start: ${out}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`gateway ${id} did not start: ${out}`);
+    }
     const up = await fetch(`${url}/health`).then(
       (r) => r.ok,
       () => false,

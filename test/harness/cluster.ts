@@ -1,36 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import type { Simulator } from '../../sim/index.ts';
 import { eventually } from '../cluster/helpers.ts';
-import { PG_URL, pgQuery } from '../store/pg.ts';
-import { freePort } from './gateway.ts';
+import { pgQuery } from '../store/pg.ts';
+import { type NodeOptions, type NodeProcess, callNode, startNode } from './cluster-nodes.ts';
+
+export { CLUSTER_ADMIN, type NodeProcess } from './cluster-nodes.ts';
 
 /**
- * Real gateway processes (`node bin/switchboard.mjs serve`, default lease timings) on one PostgreSQL schema against a
- * standalone simulator in the test process: the harness of the multi-node e2e tests (docs/multi-node.md) and of
- * bench/cluster.ts. Each process is one node; the database is read directly to check leases and status history.
+ * A set of gateway processes (cluster-nodes.ts, default lease timings) on one PostgreSQL schema against a standalone
+ * simulator in the test process, with the database read directly to check leases and status history: the harness of
+ * the outage and webhook e2e tests and of bench/cluster.ts (docs/multi-node.md).
  */
-
-export const CLUSTER_ADMIN = 'cluster-admin-token-0123456789abcdef';
-
-export interface NodeProcess {
-  id: string;
-  url: string;
-  child: ChildProcess;
-  exited: Promise<void>;
-  /** Its log (LOG_LEVEL=warn) so far, stdout and stderr. */
-  log(): string;
-}
 
 export interface ClusterCall {
   status: number;
   body: any;
-}
-
-export interface NodeOptions {
-  /** The database URL the node uses (default: PG_URL; e.g. a relay's). */
-  databaseUrl?: string;
-  /** More environment (e.g. SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE). */
-  env?: Record<string, string>;
 }
 
 export class ClusterHarness {
@@ -43,48 +26,7 @@ export class ClusterHarness {
 
   /** Spawns one node and waits for its /health. */
   async start(id: string, opts: NodeOptions = {}): Promise<NodeProcess> {
-    const port = await freePort();
-    const db = new URL(opts.databaseUrl ?? PG_URL);
-    db.searchParams.set('options', `-c search_path=${this.schema}`);
-    const child = spawn(process.execPath, ['bin/switchboard.mjs', 'serve'], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: db.toString(),
-        SWITCHBOARD_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
-        SWITCHBOARD_ADMIN_TOKEN: CLUSTER_ADMIN,
-        SWITCHBOARD_WA_URL: this.sim.url,
-        SWITCHBOARD_WA_ROOT_KEY: this.sim.rootPublicKey.toString('hex'),
-        SWITCHBOARD_NODE_ID: id,
-        SWITCHBOARD_NODE_ADDRESS: `http://127.0.0.1:${port}`,
-        LOG_LEVEL: 'warn',
-        ...opts.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stderr?.on('data', (d) => (out += d));
-    child.stdout?.on('data', (d) => (out += d)); // the pino log
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 120_000; // a loaded 2-core machine starting several nodes at once is slow
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`node ${id} exited: ${out}`);
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`node ${id} did not start: ${out}`);
-      }
-      if (
-        await fetch(`${url}/health`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const node = { id, url, child, exited, log: () => out };
+    const node = await startNode(id, this.schema, this.sim, opts);
     this.nodes.set(id, node);
     return node;
   }
@@ -185,9 +127,9 @@ export class ClusterHarness {
     if (created.status !== 201 && created.status !== 200) throw new Error(`create: ${JSON.stringify(created.body)}`);
     const id = created.body.instance_id as string;
     // On a loaded machine a start can fail half-way (503 database_unavailable: the lease pool's 2 s query timeout
-    // passed; 500: the node gave its leases up meanwhile), leaving the instance STARTING with no live lease; another node's claim scan may then take it, and this
-    // node answers 502 (calls are not forwarded to the owner yet). Either way, whoever holds the lease runs it: ask
-    // that node for the QR.
+    // passed; 500: the node gave its leases up meanwhile), leaving the instance STARTING with no live lease; another
+    // node's claim scan may then take it (a forwarded call can answer 503 owner_unavailable while it moves). Either
+    // way, whoever holds the lease runs it: ask that node for the QR.
     let owner: NodeProcess = node;
     await eventually(
       async () => {
@@ -219,21 +161,17 @@ export class ClusterHarness {
   }
 }
 
-/** Calls a node's API (admin token unless `token`). */
+/** Calls a node's API (admin token unless `token`), giving up after 30 s. */
 export async function clusterCall(
   node: NodeProcess,
   method: string,
   path: string,
   opts: { body?: unknown; token?: string } = {},
 ): Promise<ClusterCall> {
-  const res = await fetch(`${node.url}${path}`, {
-    signal: AbortSignal.timeout(30_000),
-    method,
-    headers: {
-      authorization: `Bearer ${opts.token ?? CLUSTER_ADMIN}`,
-      ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-  });
-  return { status: res.status, body: (await res.json().catch(() => null)) as any };
+  const signal = AbortSignal.timeout(30_000);
+  const { status, body } = await Promise.race([
+    callNode(node, method, path, opts),
+    new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+  ]);
+  return { status, body };
 }
