@@ -8,7 +8,7 @@ import {
   OwnedElsewhereError,
   SessionNotFoundError,
 } from '../sessions/index.ts';
-import { DatabaseUnavailableError, QuotaReachedError } from '../store/index.ts';
+import { DatabaseUnavailableError, LeaseLostError, QuotaReachedError } from '../store/index.ts';
 import { WebhookInputError } from '../webhooks/index.ts';
 import { notFoundPreValidation } from './auth.ts';
 import { ApiError, errors } from './api-errors.ts';
@@ -71,6 +71,8 @@ export const DOMAIN_ERRORS: readonly DomainError[] = [
   // Another node holds the instance and this call was not forwarded to it: a forwarded call that arrived after the
   // lease moved (never forwarded twice), or a holder with no address (docs/multi-node.md "Forwarding").
   domain(OwnedElsewhereError, () => errors.ownerUnavailable('owned_elsewhere')),
+  // This node's lease ended while the call ran (taken over after a missed renewal): the new owner answers a retry.
+  domain(LeaseLostError, () => errors.ownerUnavailable('lease_lost')),
   domain(SendFailedError, () => errors.upstream()),
   domain(EngineUnreachableError, () => errors.upstream()),
   domain(QuotaReachedError, (err) => errors.quotaReached(err.limit)),

@@ -10,7 +10,7 @@ import {
   OwnedElsewhereError,
   SessionNotFoundError,
 } from '../../src/sessions/index.ts';
-import { QuotaReachedError } from '../../src/store/index.ts';
+import { LeaseLostError, QuotaReachedError } from '../../src/store/index.ts';
 import { WebhookInputError } from '../../src/webhooks/index.ts';
 
 /** The one table from domain errors to HTTP answers (src/http/error-handler.ts DOMAIN_ERRORS). */
@@ -44,6 +44,12 @@ describe('domain errors → HTTP', () => {
     assert.deepEqual(
       [owned.statusCode, owned.code, owned.details, owned.headers],
       [503, 'owner_unavailable', { reason: 'owned_elsewhere', retry_after: 2 }, { 'Retry-After': '2' }],
+    );
+    // A lease lost while the call ran (fenced write refused): the same 503, not a 500.
+    const lost = fromDomain(new LeaseLostError({ instanceId: 'x', nodeId: 'n', fence: 3 }))!;
+    assert.deepEqual(
+      [lost.statusCode, lost.code, lost.details],
+      [503, 'owner_unavailable', { reason: 'lease_lost', retry_after: 2 }],
     );
   });
 
