@@ -16,6 +16,7 @@ import { describeError, mapDisconnect } from './close-reasons.ts';
 import { formatPairingCode, identityFromCreds, normalizePhone, sameIdentity } from './baileys-identity.ts';
 import { isPhoneJid, textContent, wireMessageEvents } from './messages.ts';
 import { releasePendingQueries } from './pending-queries.ts';
+import { recoverNameAfterInitialSync } from './initial-sync.ts';
 import { APP_STATE_MAC_VERIFICATION, type BaileysSessionConfig } from './session-config.ts';
 
 export { APP_STATE_MAC_VERIFICATION, EngineSessionClosedError, type BaileysSessionConfig };
@@ -193,6 +194,7 @@ export class BaileysSession extends EngineSession {
       if (sock === this.#sock) this.#onCredsUpdate();
     });
     sock.ev.on('connection.update', (update) => this.#onConnectionUpdate(sock, update));
+    recoverNameAfterInitialSync(sock, () => this.identity()?.pushName != null, this.#log);
     wireMessageEvents(sock.ev, (lid) => sock.signalRepository.lidMapping.getPNForLID(lid), {
       me: () => {
         const identity = this.identity();
