@@ -121,11 +121,15 @@ test(`graceful restart with ${N} linked sandbox instances: all WORKING without Q
   const masterKey = randomBytes(32);
   const first = await startGateway({ masterKey });
   let second: Gateway | null = null;
+  let firstOpen = true;
   t.after(async () => {
+    // A failure before the first gateway's close must not leave it (and its engine threads) holding the process open.
+    if (firstOpen) await first.close();
     await second?.close();
     rmSync(first.dir, { recursive: true, force: true });
   });
   const linked = await linkMany(first);
+  firstOpen = false;
   await first.close({ keepData: true }); // HTTP, sessions (restorable), embedded simulator, store
   assert.ok(existsSync(join(first.dir, 'sandbox.db')), 'the simulator state lives in the data dir, in its own file');
 
