@@ -99,3 +99,25 @@ export interface Simulator {
   activity(phone: string): ActivityEntry[];
   stop(): Promise<void>;
 }
+
+type SimMethod = Exclude<keyof Simulator, 'url' | 'rootPublicKey' | 'faults'>;
+type Flag = 'ignorePings' | 'foreignRoot' | 'refuseConnections' | 'forgeAccountSignature';
+export type FaultFlags = Pick<SimFaults, Flag>;
+
+/**
+ * The simulator's surface with every call asynchronous: what a simulator in a worker thread offers (thread.ts), and
+ * what an in-process one offers through asyncSimulator(). `url` and `rootPublicKey` are known once started.
+ */
+export type SimulatorClient = {
+  readonly url: string;
+  readonly rootPublicKey: Buffer<ArrayBuffer>;
+  readonly faults: {
+    inject(input: { fault: ConnectionFault; connections?: number }): Promise<{ pending: number }>;
+    clear(): Promise<void>;
+    pending(): Promise<ConnectionFault[]>;
+    /** Switches flags on or off (the others stay as they are). */
+    set(flags: Partial<FaultFlags>): Promise<void>;
+  };
+} & {
+  [K in SimMethod]: (...args: Parameters<Simulator[K]>) => Promise<Awaited<ReturnType<Simulator[K]>>>;
+};

@@ -10,6 +10,7 @@ import type { SessionServices } from '../../src/gateway/index.ts';
 import type { SessionManagerDeps } from '../../src/sessions/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { startGateway } from '../../test/harness/gateway.ts';
+import { asyncSimulator } from '../../sim/index.ts';
 import { remoteSimulator, type RemoteSimInfo } from './remote-sim.ts';
 
 export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -107,7 +108,7 @@ export async function startBenchGateway(opts: {
     dir: opts.dir,
     postgres: opts.postgres,
     masterKey: opts.masterKey,
-    simulator: remoteSimulator(opts.sim),
+    simulator: asyncSimulator(remoteSimulator(opts.sim)),
     managerOptions: opts.managerOptions,
     shortTimers: false,
     adminToken: ADMIN_TOKEN,

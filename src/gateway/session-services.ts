@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
-import { startSimulator, type Simulator } from '../../sim/index.ts';
+import { startSimulatorThread, type SimulatorClient } from '../../sim/index.ts';
 import { STREAM_DEFAULTS, type Config } from '../config.ts';
 import type { Engine } from '../engine/index.ts';
 import { createThreadedEngine, type ThreadedEngine } from '../engine/threads/index.ts';
@@ -43,8 +43,8 @@ export interface SessionServices {
   nodeId: string;
   bus: EventBus;
   manager: SessionManager;
-  /** The embedded simulator in sandbox mode, else null. */
-  sim: Simulator | null;
+  /** The embedded simulator in sandbox mode (in its own worker thread unless the input gave one), else null. */
+  sim: SimulatorClient | null;
   /** The instance registry with the manager's hooks (stop before delete, live fields of /v2/session/info). */
   registry: InstanceRegistry;
   /** The route plugins of the session side, given their services (for buildApp's `plugins`). */
@@ -89,8 +89,9 @@ export interface SessionServicesInput {
   /** Tests: shorter QR lifetime, watchdog, backoff. */
   qrTimeoutMs?: number;
   managerOptions?: SessionManagerDeps['options'];
-  /** Sandbox with a simulator someone else owns (tests that outlive one gateway); not stopped on close. */
-  simulator?: Simulator;
+  /** Sandbox with a simulator someone else owns (tests that outlive one gateway); not stopped on close. An in-process
+   * Simulator is handed over through asyncSimulator(). */
+  simulator?: SimulatorClient;
   /** Tests: faster webhook retries, shorter timeouts. */
   webhookOptions?: Partial<DispatcherOptions>;
   /** Tests: send wait, retry pacing (the rate comes from config.sendRatePerMin unless given here). */
@@ -104,14 +105,15 @@ export interface SessionServicesInput {
 
 export async function createSessionServices(input: SessionServicesInput): Promise<SessionServices> {
   const { config, logger } = input;
-  let sim: Simulator | null = null;
+  let sim: SimulatorClient | null = null;
   const ownSim = config.sandbox && !input.simulator;
   if (config.sandbox) {
     // The simulated network keeps its state (keys, phones, links, Signal sessions, queued texts) in its own file,
-    // <dataDir>/sandbox.db, apart from the tenants' data: a gateway restart finds every linked device again.
+    // <dataDir>/sandbox.db, apart from the tenants' data: a gateway restart finds every linked device again. Its own
+    // worker thread: its crypto (Noise, Signal, app state) would otherwise stall this HTTP thread in a pairing storm.
     sim =
       input.simulator ??
-      (await startSimulator({ port: 0, dataDir: config.dataDir, logger: logger.child({ module: 'sim' }) }));
+      (await startSimulatorThread({ port: 0, dataDir: config.dataDir, logger: logger.child({ module: 'sim' }) }));
     logger.warn(
       { simulator: sim.url },
       '*** SANDBOX MODE: sessions connect to the embedded WhatsApp SIMULATOR, not to WhatsApp. Do not use in production. ***',

@@ -48,5 +48,8 @@ test('restart required (515) is absorbed: the engine reconnects (a new login on 
   );
   const after = await i.waitStatus('WORKING', 'connected');
   assert.deepEqual(history(after), history(before), 'absorbed: no status change recorded');
-  assert.ok(own.sessions.sim!.listPhones().find((p) => p.phone === phone)?.devices[0]?.connected, 'connected again');
+  assert.ok(
+    (await own.sessions.sim!.listPhones()).find((p) => p.phone === phone)?.devices[0]?.connected,
+    'connected again',
+  );
 });

@@ -114,10 +114,10 @@ test('sandbox routes: faults, devices, activity, reset', async () => {
   assert.deepEqual((await g.admin('POST', '/sandbox/faults', { fault: 'cert_expired' })).body, { pending: 3 });
   assert.equal((await g.admin('POST', '/sandbox/faults', { fault: 'cert_revoked', connections: 1 })).status, 400);
   assert.equal((await g.admin('POST', '/sandbox/faults', { fault: 'cert_expired', connections: 0 })).status, 400);
-  assert.deepEqual(g.sessions.sim!.faults.pending, ['cert_key_mismatch', 'cert_key_mismatch', 'cert_expired']);
+  assert.deepEqual(await g.sessions.sim!.faults.pending(), ['cert_key_mismatch', 'cert_key_mismatch', 'cert_expired']);
   const cleared = await g.admin('DELETE', '/sandbox/faults');
   assert.equal(cleared.status, 204);
-  assert.deepEqual(g.sessions.sim!.faults.pending, []);
+  assert.deepEqual(await g.sessions.sim!.faults.pending(), []);
 
   const reset = await g.admin('POST', '/sandbox/reset');
   assert.equal(reset.status, 204);

@@ -59,7 +59,7 @@ test('queued sends survive a restart and are delivered once, in order', async (t
   await first.store.close();
   firstClosed = true;
   assert.deepEqual(
-    sim.receivedMessages(contact).map((m) => m.text),
+    (await sim.receivedMessages(contact)).map((m) => m.text),
     ['one'],
     'nothing more left while stopped',
   );

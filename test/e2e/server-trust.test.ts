@@ -14,7 +14,7 @@ test('an impersonating server (leaf key ≠ static key, expired leaf) → FAILED
   const sim = gw.sessions.sim!;
 
   for (const fault of ['cert_key_mismatch', 'cert_expired'] as const) {
-    sim.faults.inject({ fault, connections: 1 });
+    await sim.faults.inject({ fault, connections: 1 });
     const inst = await gw.newInstance(fault);
     assert.equal((await inst.call('POST', '/v2/session/start')).status, 200);
     const failed = await inst.waitStatus('FAILED', 'certificate_invalid');

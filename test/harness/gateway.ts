@@ -13,7 +13,7 @@ import { createGateway, type SessionServices } from '../../src/gateway/index.ts'
 import type { SessionManagerDeps } from '../../src/sessions/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
-import type { Simulator } from '../../sim/index.ts';
+import type { SimulatorClient } from '../../sim/index.ts';
 import { bootstrapAdminToken } from '../../src/tenancy/index.ts';
 
 /**
@@ -70,7 +70,7 @@ export interface GatewayOptions {
   managerOptions?: SessionManagerDeps['options'];
   masterKey?: Buffer;
   /** Reuse a running simulator (not stopped on close). */
-  simulator?: Simulator;
+  simulator?: SimulatorClient;
   /** Configuration over the defaults (e.g. webhookAllowPrivate, sendRatePerMin). */
   config?: Partial<Config>;
   /** Send wait and retry pacing. */

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Simulator } from '../../../sim/index.ts';
+import type { SimulatorClient } from '../../../sim/index.ts';
 import { SECURITY, errorResponses } from '../schemas.ts';
 
 /**
@@ -57,7 +57,7 @@ const pairInput = (body: PairBody) => ({
   businessName: body.business_name,
 });
 
-export function sandboxRoutes(sim: Simulator): FastifyPluginAsyncTypebox {
+export function sandboxRoutes(sim: SimulatorClient): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       '/sandbox/scan',
@@ -161,7 +161,7 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsyncTypebox {
           },
         },
       },
-      async () => sim.listPhones(),
+      async () => await sim.listPhones(),
     );
 
     app.patch(
@@ -234,7 +234,7 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const { phone } = request.params;
-        return sim.receivedMessages(phone);
+        return await sim.receivedMessages(phone);
       },
     );
 
@@ -255,7 +255,7 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsyncTypebox {
           response: { 200: Type.Object({ pending: Type.Integer() }), ...errorResponses(400, 401) },
         },
       },
-      async (request) => sim.faults.inject(request.body),
+      async (request) => await sim.faults.inject(request.body),
     );
 
     app.delete(
@@ -269,7 +269,7 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsyncTypebox {
         },
       },
       async (_request, reply) => {
-        sim.faults.clear();
+        await sim.faults.clear();
         return reply.code(204).send(null);
       },
     );
@@ -310,7 +310,7 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsyncTypebox {
           },
         },
       },
-      async (request) => sim.devices(request.params.phone),
+      async (request) => await sim.devices(request.params.phone),
     );
 
     app.get(
@@ -324,7 +324,7 @@ export function sandboxRoutes(sim: Simulator): FastifyPluginAsyncTypebox {
           response: { 200: Type.Array(Activity), ...errorResponses(400, 401) },
         },
       },
-      async (request) => sim.activity(request.params.phone),
+      async (request) => await sim.activity(request.params.phone),
     );
   };
 }
