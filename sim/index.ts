@@ -16,7 +16,7 @@ export type {
 export { FaultSet } from './fault-set.ts';
 export { SimError } from './errors.ts';
 export { asyncSimulator } from './client.ts';
-export { startSimulatorThread, type SimulatorThread } from './thread.ts';
+export { startSimulatorThread } from './thread.ts';
 
 /** In this thread. The server (and Baileys' modules, which it uses) loads only then: importing sim/ stays light for a
  * caller that runs the simulator in its own thread (startSimulatorThread). */

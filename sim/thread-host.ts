@@ -3,7 +3,7 @@
  * log lines go to the parent, whose logger writes them (the parent's level filters here first, so what would be
  * dropped never crosses).
  */
-import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { asyncSimulator } from './client.ts';
 import { createSimulator } from './server.ts';
@@ -31,7 +31,7 @@ try {
       post({ t: 'result', id, ok: false, error: toWireError(err) });
     }
   });
-  post({ t: 'ready', url: sim.url, rootPublicKey: sim.rootPublicKey, threadId });
+  post({ t: 'ready', url: sim.url, rootPublicKey: sim.rootPublicKey });
 } catch (err) {
   post({ t: 'failed', error: toWireError(err) });
 }

@@ -21,7 +21,7 @@ export interface WireError {
 }
 
 export type FromSimThread =
-  | { t: 'ready'; url: string; rootPublicKey: Uint8Array; threadId: number }
+  | { t: 'ready'; url: string; rootPublicKey: Uint8Array }
   | { t: 'failed'; error: WireError }
   | { t: 'result'; id: number; ok: true; value: unknown }
   | { t: 'result'; id: number; ok: false; error: WireError }

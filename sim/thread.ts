@@ -9,18 +9,14 @@ import { SimError } from './errors.ts';
 import type { FromSimThread, SimCall, SimThreadData, WireError } from './thread-protocol.ts';
 import type { SimulatorClient, SimulatorOptions } from './types.ts';
 
-export type SimulatorThread = SimulatorClient & {
-  /** The worker's thread id (never the caller's). */
-  readonly threadId: number;
-};
-
 /** A simulator error keeps its class and code across the thread, so callers map it exactly as in-process. */
 function fromWire(error: WireError): Error {
   if (error.name === 'SimError' && error.code) return new SimError(error.code, error.message);
   return Object.assign(new Error(error.message), { name: error.name });
 }
 
-/** One line of the thread's logger, logged again by `logger` at the same level (its destination and fields apply). */
+/** One line of the thread's logger, logged again by `logger` at the same level (its destination and fields apply).
+ * The engine's threads do the same (src/engine/threads/worker-log.ts); sim/ shares no code with the gateway. */
 function relog(logger: Logger, line: string): void {
   let record: Record<string, unknown>;
   try {
@@ -33,7 +29,7 @@ function relog(logger: Logger, line: string): void {
   logger[label](fields, msg as string);
 }
 
-export async function startSimulatorThread(opts: SimulatorOptions = {}): Promise<SimulatorThread> {
+export async function startSimulatorThread(opts: SimulatorOptions = {}): Promise<SimulatorClient> {
   const { logger = pino({ level: 'silent' }), ...options } = opts;
   const workerData: SimThreadData = { options, logLevel: logger.level };
   const worker = new Worker(new URL('./thread-worker.mjs', import.meta.url), { workerData });
@@ -80,7 +76,6 @@ export async function startSimulatorThread(opts: SimulatorOptions = {}): Promise
   return {
     url: started.url,
     rootPublicKey: Buffer.from(started.rootPublicKey),
-    threadId: started.threadId,
     faults: {
       inject: call('faults.inject'),
       clear: call('faults.clear'),
