@@ -4,7 +4,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import { type ApiError, errors } from './api-errors.ts';
-import { convertParams } from './wawp-params.ts';
+import { paramConverter } from './wawp-params.ts';
 
 /**
  * Schema validation with TypeBox's compiler: the route schemas that generate OpenAPI also validate. Bodies are
@@ -36,14 +36,10 @@ function ruleOf(schema: unknown): string | undefined {
 export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = TypeCompiler.Compile(schema);
   const part = httpPart ?? 'body';
+  const convertQuery = part === 'querystring' ? paramConverter(schema) : null;
   return (input: unknown) => {
     // No body (or JSON `null`) is an empty object: every route's body is optional unless a field is required.
-    const value =
-      part === 'body'
-        ? (input ?? {})
-        : part === 'querystring'
-          ? convertParams(schema, input)
-          : Value.Convert(schema, input);
+    const value = part === 'body' ? (input ?? {}) : convertQuery ? convertQuery(input) : Value.Convert(schema, input);
     if (check.Check(value)) return { value };
     const all = [...check.Errors(value)];
     const missing = all.find((e) => e.type === ValueErrorType.ObjectRequiredProperty);

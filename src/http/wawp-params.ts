@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { TSchema } from '@sinclair/typebox';
+import { Kind, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { errors } from './api-errors.ts';
 
@@ -58,10 +58,21 @@ export function mergeWawpParams(request: FastifyRequest): void {
     throw errors.invalidParameter('body', { reason: 'the body must be a JSON object or a form' });
   }
   const query = isPlainObject(request.query) ? request.query : {};
-  const merged = { ...unflatten(body ?? {}), ...unflatten(query) };
+  // A query alone with plain keys (a GET as Wawp's samples send it): unflatten has nothing to do, a copy is the answer.
+  const merged =
+    body === undefined && plainKeys(query) ? { ...query } : { ...unflatten(body ?? {}), ...unflatten(query) };
   request.query = merged;
   // Routes that still read their body see the same parameters (a GET has no body).
   if (body !== undefined || (request.method !== 'GET' && request.method !== 'HEAD')) request.body = merged;
+}
+
+/**
+ * No key that unflatten would treat apart: bracketed ones, and `__proto__`, which its assignment turns into the
+ * prototype where a copy would keep it as a key.
+ */
+function plainKeys(source: Params): boolean {
+  for (const key of Object.keys(source)) if (key.includes('[') || key === '__proto__') return false;
+  return true;
 }
 
 interface SchemaNode {
@@ -75,10 +86,9 @@ function accepts(schema: SchemaNode, type: string): boolean {
 }
 
 /** One value shaped toward its schema: a one-element array for a string, a string (or JSON text) for an array. */
-function shape(schema: SchemaNode, value: unknown): unknown {
-  if (Array.isArray(value) && value.length === 1 && !accepts(schema, 'array') && accepts(schema, 'string'))
-    return value[0];
-  if (typeof value === 'string' && accepts(schema, 'array') && !accepts(schema, 'string')) {
+function shape(p: PropertyPlan, value: unknown): unknown {
+  if (Array.isArray(value) && value.length === 1 && !p.array && p.string) return value[0];
+  if (typeof value === 'string' && p.array && !p.string) {
     if (value.trimStart().startsWith('[')) {
       try {
         const parsed: unknown = JSON.parse(value);
@@ -95,18 +105,41 @@ function shape(schema: SchemaNode, value: unknown): unknown {
 const isText = (v: unknown): boolean =>
   typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
 
+/** A property of a Wawp schema, with what shape() asks of it worked out once. */
+interface PropertyPlan {
+  key: string;
+  schema: TSchema;
+  array: boolean;
+  string: boolean;
+  /** A plain string schema: a string value is already what Value.Convert would return. */
+  plainString: boolean;
+}
+
 /**
  * Query/form values arrive as text and are converted to the schema's types; values that came typed from a JSON
  * body are left as they are, so `{"chatId": 5}` stays a number and is refused rather than guessed at.
+ * The per-property work that depends only on the schema is done here, once per route, not per request.
  */
-export function convertParams(schema: TSchema, input: unknown): unknown {
+export function paramConverter(schema: TSchema): (input: unknown) => unknown {
   const node = schema as SchemaNode;
-  if (!isPlainObject(input) || node.type !== 'object' || !node.properties) return Value.Convert(schema, input);
-  const out: Params = { ...input };
-  for (const [key, prop] of Object.entries(node.properties)) {
-    if (!Object.hasOwn(out, key)) continue;
-    const shaped = shape(prop as SchemaNode, out[key]);
-    out[key] = isText(shaped) ? Value.Convert(prop, shaped) : shaped;
-  }
-  return out;
+  if (node.type !== 'object' || !node.properties) return (input) => Value.Convert(schema, input);
+  const plans: PropertyPlan[] = Object.entries(node.properties).map(([key, prop]) => ({
+    key,
+    schema: prop,
+    array: accepts(prop as SchemaNode, 'array'),
+    string: accepts(prop as SchemaNode, 'string'),
+    plainString: prop[Kind] === 'String',
+  }));
+  return (input) => {
+    if (!isPlainObject(input)) return Value.Convert(schema, input);
+    const out: Params = { ...input };
+    for (const p of plans) {
+      if (!Object.hasOwn(out, p.key)) continue;
+      const value = out[p.key];
+      if (p.plainString && typeof value === 'string') continue;
+      const shaped = shape(p, value);
+      out[p.key] = isText(shaped) ? Value.Convert(p.schema, shaped) : shaped;
+    }
+    return out;
+  };
 }
