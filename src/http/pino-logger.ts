@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { BatchedDestination } from './batched-destination.ts';
+import { BatchedDestination, type LineSink } from './batched-destination.ts';
 
 /**
  * The process logger. Tokens never reach a log line (docs/http-api.md "Authentication"): `access_token` is cut out of logged URLs (Fastify's
@@ -66,7 +66,7 @@ export const REDACT_PATHS = [
 ];
 
 /** A batch of log lines goes out at this size… */
-export const LOG_BATCH_CHARS = 16 * 1024;
+export const LOG_BATCH_BYTES = 16 * 1024;
 /** …or this long after its first line (what a quiet server's lines may wait). */
 export const LOG_BATCH_DELAY_MS = 100;
 
@@ -77,8 +77,10 @@ export const LOG_BATCH_DELAY_MS = 100;
  * write (a round trip through libuv's thread pool) per line or two. Pending lines are written synchronously on exit.
  */
 export function asyncStdout(): DestinationStream {
-  return new BatchedDestination(pino.destination({ dest: 1, sync: false }), {
-    maxChars: LOG_BATCH_CHARS,
+  // In buffer mode SonicBoom takes Buffers (its typings only describe the string mode).
+  const sink = pino.destination({ dest: 1, sync: false, contentMode: 'buffer' }) as unknown as LineSink;
+  return new BatchedDestination(sink, {
+    maxBytes: LOG_BATCH_BYTES,
     maxDelayMs: LOG_BATCH_DELAY_MS,
   });
 }
