@@ -11,8 +11,9 @@ import { hashToken } from './tokens.ts';
  *   the store (Store.changes.subscribe) synchronously: a revoke drops every token entry, an instance change drops
  *   that instance's entry.
  * - Writes by another connection (the offline CLI `tokens revoke`, another process on the same SQLite file, a manual
- *   DELETE of an account) are seen through Store.changes.externalVersion() (SQLite `PRAGMA data_version`), read on
- *   EVERY lookup: when it moved, everything is dropped before answering.
+ *   DELETE of an account) are seen through Store.changes.externalVersion() (SQLite `PRAGMA data_version`), read once
+ *   per event-loop turn, before the turn's first lookup (see #current): when it moved, everything is dropped before
+ *   answering.
  * - On PostgreSQL, other nodes' (and anyone's) commits are announced by LISTEN/NOTIFY and arrive through subscribe like
  *   local ones; externalVersion() moves when the listener reconnects and is null while it is down: then nothing is
  *   cached and every request reads the database (docs/multi-node.md "Change feed").
@@ -95,18 +96,20 @@ export class AuthCache {
   /**
    * The generation entries may be used under, after catching up with other connections' commits; null: no caching.
    *
-   * The external version (~2 µs on SQLite: the pragma takes and drops a read lock) is read at most once per
-   * synchronous run: until the next microtask checkpoint the answer is reused (a request's token and instance lookups,
-   * pipelined requests of one read). That keeps it exact: every request served in a run arrived before the run
-   * started (Node reads a socket, then runs its callbacks and drains microtasks before any other I/O), so a write
-   * another process committed before such a request was sent was committed before the check was made.
+   * The external version (one pread of SQLite's WAL-index header: ~1 µs idle, 5–7 µs of a /me under load) is read at
+   * most once per event-loop turn: the first lookup of a turn reads it and the answer holds until that turn's check
+   * phase (setImmediate). That keeps revocation exact for requests from the network: a request Node serves in a
+   * turn was readable when the turn's poll for I/O returned, and the first lookup comes after that poll, so a commit
+   * made before such a request was sent is seen. (The window left is a second request pipelined on one connection
+   * behind a request that was already waiting, read in the same turn; Wawp clients do not pipeline.) Under load one
+   * turn serves many requests, which is what this saves; one per microtask run cost a pread per request.
    */
   #current(): number | null {
     if (!this.#checked) {
       const version = this.#store.changes?.externalVersion() ?? null;
       if (version === null) return null;
       this.#checked = true;
-      queueMicrotask(this.#uncheck);
+      setImmediate(this.#uncheck).unref();
       if (version !== this.#externalVersion) {
         this.#externalVersion = version;
         this.clear();

@@ -78,8 +78,12 @@ async function warm(token: string, instanceId: string): Promise<void> {
   assert.deepEqual(reads, before, 'a warm /me reads neither the token nor the instance');
 }
 
-/** A write by another connection, as another process would make it. */
-function otherConnection(fn: (db: Database.Database) => void): void {
+/**
+ * A write by another connection, as another process would make it, then the next event-loop turn: a request from the
+ * network sent after that commit is read in a later turn (inject would run it in this one), and the cache checks for
+ * other connections' commits once per turn.
+ */
+async function otherConnection(fn: (db: Database.Database) => void): Promise<void> {
   const db = new Database(join(t.dir, SQLITE_FILE_NAME));
   try {
     db.pragma('foreign_keys = ON');
@@ -87,6 +91,7 @@ function otherConnection(fn: (db: Database.Database) => void): void {
   } finally {
     db.close();
   }
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
 describe('auth cache: revocations and deletions take effect on the next request', () => {
@@ -131,7 +136,7 @@ describe('auth cache: revocations and deletions take effect on the next request'
     const acc = await createAccount(t, 'raw-revoke');
     const id = await createInstance(t, acc.token);
     await warm(acc.token, id);
-    otherConnection((db) =>
+    await otherConnection((db) =>
       db
         .prepare('UPDATE tokens SET revoked_at = ? WHERE token_hash = ?')
         .run(new Date().toISOString(), hashToken(acc.token)),
@@ -144,7 +149,7 @@ describe('auth cache: revocations and deletions take effect on the next request'
     const id = await createInstance(t, acc.token);
     await warm(acc.token, id);
     // There is no account deletion in the API or the CLI; an operator could still do it in SQL.
-    otherConnection((db) => {
+    await otherConnection((db) => {
       db.prepare('DELETE FROM instances WHERE account_id = ?').run(acc.id);
       db.prepare('DELETE FROM accounts WHERE id = ?').run(acc.id);
     });
@@ -167,7 +172,7 @@ describe('auth cache: revocations and deletions take effect on the next request'
     assert.equal(gone.statusCode, 404);
     assert.equal(gone.json().code, 'invalid_instance');
     assert.equal((await me(acc.token, second)).statusCode, 200);
-    otherConnection((db) => db.prepare('DELETE FROM instances WHERE id = ?').run(second));
+    await otherConnection((db) => db.prepare('DELETE FROM instances WHERE id = ?').run(second));
     assert.equal((await me(acc.token, second)).statusCode, 404);
   });
 
@@ -255,10 +260,12 @@ describe('auth cache: unit rules', () => {
     assert.ok(hit && !(hit instanceof Promise), 'a hit is not a promise');
     assert.equal(f.calls.tokens, 1);
     v = 2;
-    // The version is read once per synchronous run (every request of a run arrived before it started).
-    assert.ok(!(cache.authenticate('sb_x') instanceof Promise), 'same run: the version read before still holds');
+    // The version is read once per event-loop turn (every request of a turn was readable before its first lookup).
+    assert.ok(!(cache.authenticate('sb_x') instanceof Promise), 'same turn: the version read before still holds');
     await Promise.resolve();
-    assert.ok(cache.authenticate('sb_x') instanceof Promise, 'next run: the new version drops the entry');
+    assert.ok(!(cache.authenticate('sb_x') instanceof Promise), 'same turn, after a microtask: still holds');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(cache.authenticate('sb_x') instanceof Promise, 'next turn: the new version drops the entry');
     assert.equal(f.calls.tokens, 2);
   });
 
