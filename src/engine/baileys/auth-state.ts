@@ -12,11 +12,13 @@ import {
 import type { Logger } from 'pino';
 import type { AuthKeyValue } from '../../domain/index.ts';
 import { CREDS_ID, CREDS_TYPE, isLinkedCreds } from '../creds.ts';
+import { SignalKeyCache } from './signal-key-cache.ts';
 
 /**
  * Baileys' auth state (credentials + Signal keys) over Switchboard's per-instance AuthKeyValue.
  * - creds live under type `creds`, id `creds`; Signal keys under their Baileys type and id.
  * - values are JSON made with Baileys' BufferJSON (Buffers survive the round trip); encryption is the vault's job.
+ * - Signal keys are cached in memory for a few minutes, except one-time pre-keys (signal-key-cache.ts).
  * - every keys.set batch becomes exactly ONE auth.set call, so the store writes it atomically.
  * - writes are tracked so a session can wait for them before it reports its close, and can be switched off
  *   (`seal`) so a finished session never touches the auth state again (a new session may already own it).
@@ -122,7 +124,7 @@ export async function loadAuthState(auth: AuthKeyValue, logger: Logger): Promise
   };
 
   const persisted: PersistedAuthState = {
-    state: { creds: liveCreds, keys: makeCacheableSignalKeyStore(rawKeys, logger) },
+    state: { creds: liveCreds, keys: makeCacheableSignalKeyStore(rawKeys, logger, new SignalKeyCache()) },
     saveCreds,
     flush,
     seal: () => {

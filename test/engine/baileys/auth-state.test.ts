@@ -118,3 +118,19 @@ test('isLinked: only a completed pairing counts', async () => {
   await paired.set([{ type: CREDS_TYPE, id: CREDS_ID, value: encodeValue(linked) }]);
   assert.equal(await engine.isLinked(paired), true);
 });
+
+test('pre-keys are not held in the key cache: read from the store every time; other keys are cached', async () => {
+  const auth = new MemoryAuth();
+  const a = await loadAuthState(auth, logger);
+  await a.state.keys.set({
+    session: { 'x_1.0': Buffer.from([1]) },
+    'pre-key': { '7': { private: Buffer.alloc(32, 1), public: Buffer.alloc(32, 2) } },
+  });
+  // Changed behind the cache's back: a cached key keeps its cached value, a pre-key shows the store's.
+  await auth.set([
+    { type: 'session', id: 'x_1.0', value: encodeValue(Buffer.from([9])) },
+    { type: 'pre-key', id: '7', value: null },
+  ]);
+  assert.deepEqual(Buffer.from((await a.state.keys.get('session', ['x_1.0']))['x_1.0']!), Buffer.from([1]));
+  assert.deepEqual(await a.state.keys.get('pre-key', ['7']), {});
+});
