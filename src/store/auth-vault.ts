@@ -50,10 +50,13 @@ export class AuthVault implements AuthKeyValue {
 
   /** One store.writeAuth call per batch: the store applies it in one transaction, all or nothing. */
   async set(writes: Array<{ type: string; id: string; value: string | null }>): Promise<void> {
-    const sealed: AuthWrite[] = writes.map((w) => ({
+    // One draw of random IVs for the whole batch (a registration writes 812 pre-keys at once), not one per value.
+    const ivs = randomBytes(IV_BYTES * writes.length);
+    const sealed: AuthWrite[] = writes.map((w, i) => ({
       type: w.type,
       id: w.id,
-      value: w.value === null ? null : this.#seal(w.type, w.id, w.value),
+      value:
+        w.value === null ? null : this.#seal(w.type, w.id, w.value, ivs.subarray(i * IV_BYTES, (i + 1) * IV_BYTES)),
     }));
     if (!this.#lease) return this.#store.writeAuth(this.#instanceId, sealed);
     await this.#store.tx((tx) => tx.writeAuth(this.#instanceId, sealed), { lease: this.#lease() });
@@ -68,8 +71,7 @@ export class AuthVault implements AuthKeyValue {
     return Buffer.from(`${this.#instanceId}|${type}|${id}`, 'utf8');
   }
 
-  #seal(type: string, id: string, plaintext: string): Buffer {
-    const iv = randomBytes(IV_BYTES);
+  #seal(type: string, id: string, plaintext: string, iv: Buffer): Buffer {
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     cipher.setAAD(this.#aad(type, id));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
