@@ -6,7 +6,9 @@
  *                                       [--settle-ms 5000] [--restore-concurrency 5[,20…]] [--late-ms 0]
  *                                       [--cpu-prof] [--keep] [--sim-restart]
  * --restore-concurrency with a list runs one restore process per value, one after the other, on the same store.
- * --late-ms: one more memory reading that long after the first (≥ 620000 to see Baileys' key cache purged).
+ * --late-ms: one more memory reading that long after the first (the Signal key cache holds a key for 5 min and drops it
+ *   when read or at the session's next key write after that: src/engine/baileys/signal-key-cache.ts; one-time
+ *   pre-keys are never cached).
  * --cpu-prof: V8 CPU profiles of both gateway lives, summarised by package and function (timings suffer).
  * --sim-restart: before each restore the simulator is killed (SIGKILL) and a new one loads its data dir, as in
  *   sandbox mode where a gateway restart restarts the embedded simulator; reports its reload time and disk use.
