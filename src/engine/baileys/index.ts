@@ -6,6 +6,7 @@ import { BaileysSession, type BaileysSessionConfig } from './baileys-session.ts'
 import { applyTrust } from './trust.ts';
 import { quietLibsignal } from '../libsignal-console.ts';
 import { demoteExpectedNoise } from './expected-noise.ts';
+import { shareAsyncLocalStorage } from './shared-async-storage.ts';
 
 export { BaileysSession, EngineSessionClosedError } from './baileys-session.ts';
 export { mapDisconnect, CLOSE_RULES } from './close-reasons.ts';
@@ -40,6 +41,8 @@ function baileysLogger(logger: Logger, level: string | undefined): Logger {
 export function createBaileysEngine(opts: BaileysEngineOptions): Engine {
   const logger = opts.logger.child({ engine: 'baileys' });
   quietLibsignal(logger);
+  // Baileys' per-socket AsyncLocalStorage would otherwise make every promise in this thread O(sessions).
+  shareAsyncLocalStorage();
   const { rootChanged } = applyTrust(opts.rootPublicKey ? { rootPublicKey: opts.rootPublicKey } : {});
   if (rootChanged) logger.warn('trusted WhatsApp root key replaced by another engine in this process');
   const bLogger = baileysLogger(logger, opts.baileysLogLevel);
