@@ -16,7 +16,7 @@
  *     instance list (`GET /v2/account/instances`) shows every paired instance WORKING with a status change after
  *     the kill.
  *
- *   npm run bench -- scale [--sessions 300] [--batch 20] [--settle-ms 15000] [--connections 50] [--duration 5]
+ *   npm run bench -- scale [--sessions 1000] [--batch 20] [--settle-ms 15000] [--connections 50] [--duration 5]
  *                          [--poll-ms 500] [--pair-timeout-ms 180000] [--cpu-prof] [--cpu-prof-dir DIR]
  * --cpu-prof: the restarted gateway runs with `--cpu-prof`; the profile of the restore is summarised at the end.
  */
@@ -36,9 +36,10 @@ import { SandboxClient } from './lib/sandbox-pairing.ts';
 import { boolFlag, intFlag, kib, mib, ms, procUsage, sec, sleep, stringFlag, summarize } from './lib/stats.ts';
 
 const argv = process.argv.slice(2);
-// 300 by default so that `npm run bench` (every bench) stays within its 15 minutes on 2 cores: pairing is CPU-bound,
-// and 1,000 sessions take over 13 minutes to pair alone here. The 1,000-session targets: `--sessions 1000`.
-const N = Math.max(2, intFlag(argv, 'sessions', 300));
+// 1,000 by default: issue 16's targets are for 1,000 sessions, and since the engine threads share one native
+// AsyncLocalStorage (src/engine/baileys/shared-async-storage.ts) pairing and restoring cost the same per session at
+// 1,000 as at 100, so the whole `npm run bench` fits its 15 minutes on 2 cores. Smaller runs: `--sessions 300`.
+const N = Math.max(2, intFlag(argv, 'sessions', 1000));
 const batch = Math.max(1, intFlag(argv, 'batch', 20));
 const settleMs = intFlag(argv, 'settle-ms', 15_000);
 const connections = intFlag(argv, 'connections', 50);
