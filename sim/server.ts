@@ -19,6 +19,7 @@ import { SimState } from './state.ts';
 import { handleControl } from './control.ts';
 import { setPushName } from './app-state.ts';
 import { receivedMessages, requeueInflight, sendText } from './messaging.ts';
+import { silenceLibsignal } from './quiet-libsignal.ts';
 import type { Simulator, SimulatorOptions } from './types.ts';
 
 export const WS_PATH = '/ws/chat';
@@ -43,6 +44,8 @@ function serverKeys(
 }
 
 export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  // Before any simulated phone has a Signal session: libsignal prints session records (keys) on the console.
+  silenceLibsignal();
   const logger = opts.logger ?? pino({ level: 'silent' });
   const store = new SimStore(opts.dataDir);
   const state = new SimState(logger, store);
