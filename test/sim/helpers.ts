@@ -18,7 +18,6 @@ import makeWASocket, {
   type UserFacingSocketConfig,
 } from 'baileys';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/index.ts';
-import { quietLibsignal } from '../../src/engine/libsignal-console.ts';
 
 /**
  * Two Baileys rc14 timer leaks keep a test process alive long after its sockets are gone:
@@ -37,9 +36,6 @@ globalThis.setTimeout = ((fn: (...args: unknown[]) => void, ms?: number, ...args
 }) as typeof setTimeout;
 
 export const silent = pino({ level: process.env.SIM_TEST_LOG ?? 'silent' });
-// These tests run Baileys (and so libsignal) in the test process: its console lines print whole session records, keys
-// included, into the test output, as they would in the gateway without the same filter.
-quietLibsignal(silent);
 
 export type WASocket = ReturnType<typeof makeWASocket>;
 
