@@ -7,7 +7,7 @@ import { onChatstate, onPresence, onReceipt } from './activity.ts';
 import { answerSync, scheduleBootstrap } from './app-state.ts';
 import type { Connection } from './connection.ts';
 import { keyFetch, storeUpload, usyncResult } from './keys.ts';
-import { flushQueue, onClientMessage, onDelivered } from './messaging.ts';
+import { flushQueue, onClientMessage, onDelivered, onRetryReceipt } from './messaging.ts';
 import { onCompanionFinish, onCompanionHello } from './pairing-code.ts';
 import type { SimState } from './state.ts';
 
@@ -20,6 +20,7 @@ export async function onNode(state: SimState, conn: Connection, node: BinaryNode
       return onIq(state, conn, node);
     case 'receipt':
       conn.send({ tag: 'ack', attrs: ackAttrs(node, 'receipt') });
+      if (node.attrs.type === 'retry') return onRetryReceipt(state, conn, node); // not delivered: asks again
       onDelivered(state, conn, node);
       return onReceipt(state, conn, node);
     case 'ack':

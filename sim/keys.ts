@@ -76,20 +76,26 @@ export function companionBundle(state: SimState, device: Device): PreKeyBundle |
   return { registrationId: k.registrationId, identity: k.identity, signedPreKey: k.signedPreKey, preKey };
 }
 
-/** Encrypts `message` from `party` (a phone or a contact) to one companion: the `<enc>` node, or null if impossible. */
+/**
+ * Encrypts `message` from `party` (a phone or a contact) to one companion: the `<enc>` node, or null if impossible.
+ * A new session starts from `bundle` when given (the keys of a retry receipt), else from one of the uploaded pre-keys.
+ */
 export async function encryptForCompanion(
   state: SimState,
   from: Person,
   device: Device,
   message: proto.IMessage,
+  bundle?: PreKeyBundle,
 ): Promise<BinaryNode | null> {
-  const enc = await state.directory.party(from).encrypt(device.jid, message, () => companionBundle(state, device));
+  const enc = await state.directory
+    .party(from)
+    .encrypt(device.jid, message, () => bundle ?? companionBundle(state, device));
   return enc && { tag: 'enc', attrs: { v: '2', type: enc.type }, content: enc.ciphertext };
 }
 
-function bundleNode(jid: string, b: PreKeyBundle): BinaryNode {
+/** A bundle's keys as the wire carries them, in a key fetch's `<user>` and in a retry receipt's `<keys>`. */
+export function bundleKeyNodes(b: PreKeyBundle): BinaryNode[] {
   const content: BinaryNode[] = [
-    { tag: 'registration', attrs: {}, content: encodeBigEndian(b.registrationId, 4) },
     { tag: 'type', attrs: {}, content: Buffer.from([5]) },
     { tag: 'identity', attrs: {}, content: b.identity },
     {
@@ -112,7 +118,12 @@ function bundleNode(jid: string, b: PreKeyBundle): BinaryNode {
       ],
     });
   }
-  return { tag: 'user', attrs: { jid }, content };
+  return content;
+}
+
+function bundleNode(jid: string, b: PreKeyBundle): BinaryNode {
+  const registration = { tag: 'registration', attrs: {}, content: encodeBigEndian(b.registrationId, 4) };
+  return { tag: 'user', attrs: { jid }, content: [registration, ...bundleKeyNodes(b)] };
 }
 
 /** The linked devices other clients may encrypt to: only those that uploaded keys can be given out. */

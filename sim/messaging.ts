@@ -11,6 +11,8 @@ import type { Connection } from './connection.ts';
 import { SimError } from './errors.ts';
 import { encryptForCompanion, newMessageId, unix } from './keys.ts';
 import { normalizePhone } from './phone-number.ts';
+import { askAgain, bundleFromRetry, decrypted, MAX_RETRIES, retryCount } from './retry.ts';
+import type { PreKeyBundle } from './signal-party.ts';
 import type { Device, Phone, QueuedText } from './phone-types.ts';
 import type { SimState } from './state.ts';
 import type { SendTextInput } from './types.ts';
@@ -25,11 +27,21 @@ const READ_RECEIPT_MS = 300;
 const MAX_TEXT = 65_536;
 
 const flushing = new WeakSet<Device>();
+/** Texts a companion asked for again: its nack (`<ack error>`, sent right after the retry receipt) is not a delivery. */
+const askedAgain = new WeakSet<QueuedText>();
 
-/** The stanza for a queued contact text, encrypted now with the contact's session of this moment (null: no keys). */
-async function textStanza(state: SimState, device: Device, item: QueuedText): Promise<BinaryNode | null> {
+/**
+ * The stanza for a queued contact text, encrypted now with the contact's session of this moment (null: no keys);
+ * a new session starts from `bundle` when given (a retry receipt's keys).
+ */
+async function textStanza(
+  state: SimState,
+  device: Device,
+  item: QueuedText,
+  bundle?: PreKeyBundle,
+): Promise<BinaryNode | null> {
   const sender = state.directory.getOrCreate(item.from);
-  const enc = await encryptForCompanion(state, sender, device, { conversation: item.text });
+  const enc = await encryptForCompanion(state, sender, device, { conversation: item.text }, bundle);
   if (!enc) return null;
   // PN-addressed with sender_lid, so the client maps PN→LID and keeps the session under the LID (14.3).
   return {
@@ -79,10 +91,33 @@ export function onDelivered(state: SimState, conn: Connection, node: BinaryNode)
   const items = getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item');
   for (const id of [node.attrs.id, ...items.map((i) => i.attrs.id)]) {
     const item = id ? device.inflight.get(id) : undefined;
-    if (!item) continue;
+    if (!item || (node.attrs.error && askedAgain.has(item))) continue;
     device.inflight.delete(id);
     state.phones.delivered(item);
   }
+}
+
+/**
+ * A companion could not decrypt a contact's text and asks again (`<receipt type="retry">`, retry.ts): the contact
+ * drops its session and sends the text again in a new one, started from the receipt's keys when it has them, else
+ * from one of the companion's uploaded pre-keys. After MAX_RETRIES asks the text is given up.
+ */
+export async function onRetryReceipt(state: SimState, conn: Connection, node: BinaryNode): Promise<void> {
+  const device =
+    conn.phone && conn.deviceId != null ? state.phones.findDevice(conn.phone, conn.deviceId)?.device : undefined;
+  const item = device?.inflight.get(node.attrs.id);
+  if (!device || !item) return; // not a text the simulator sent, or already settled
+  const count = retryCount(node);
+  if (count > MAX_RETRIES) {
+    device.inflight.delete(item.id);
+    state.phones.delivered(item);
+    conn.log.warn({ id: item.id, count }, 'text given up after retries');
+    return;
+  }
+  askedAgain.add(item);
+  await state.directory.party(state.directory.getOrCreate(item.from)).dropSession(device.jid);
+  const stanza = await textStanza(state, device, item, bundleFromRetry(node));
+  if (stanza && device.conn === conn && !conn.closed) conn.send(stanza);
 }
 
 /** The companion's connection ended: what it never receipted goes back to the front of its queue, oldest first. */
@@ -161,9 +196,14 @@ export async function onClientMessage(state: SimState, conn: Connection, node: B
     try {
       msg = await state.directory.party(person).decrypt(device.jid, type, enc.content);
     } catch (err) {
-      conn.log.warn({ err, jid }, 'message copy did not decrypt');
+      // A contact's phone asks the sender again (retry.ts); the account's own phone just drops the copy.
+      const ask =
+        person === phone.person ? null : await askAgain(state.directory.party(person), person.number, device, node);
+      conn.log.warn({ err, jid, retry: ask ? retryCount(ask) : null }, 'message copy did not decrypt');
+      if (ask) conn.send(ask);
       continue;
     }
+    decrypted(device, node.attrs.id);
     if (person === phone.person) {
       await onOwnPhoneCopy(state, conn, phone, device, msg);
       continue;
@@ -172,7 +212,8 @@ export async function onClientMessage(state: SimState, conn: Connection, node: B
       delivered = true;
       state.phones.addContact(phone, person.number);
       const text = msg.conversation || msg.extendedTextMessage?.text;
-      if (text != null)
+      const again = person.received.some((m) => m.id === node.attrs.id && m.from === phone.phone); // a resend
+      if (text != null && !again)
         state.directory.addReceived(person, {
           id: node.attrs.id,
           from: phone.phone,

@@ -166,6 +166,13 @@ export class SignalParty {
     });
   }
 
+  /** Drops the session with the device `jid` (it could not decrypt it): the next encrypt starts a new one. */
+  dropSession(jid: string): Promise<void> {
+    return this.run(async () => {
+      await this.keys.set({ session: { [this.repo.jidToSignalProtocolAddress(jid)]: null } });
+    });
+  }
+
   /** Forgets the session and identity held for the device `jid` (it was unlinked: a new companion may get its id). */
   forget(jid: string): Promise<void> {
     return this.run(async () => {

@@ -171,6 +171,33 @@ describe('send and receive', () => {
     assert.equal(delivered.headers['x-switchboard-event'], 'message');
   });
 
+  test('texts crossing both ways at once all arrive at both ends, once each (retry receipts heal the sessions)', async () => {
+    // Each side starts a session while the other does: each then holds a session the other replaced, and the next
+    // message matches nothing until the receiver asks again (sim/retry.ts; Baileys' retry receipts).
+    const i = await g.newInstance('crossing');
+    const phone = await link(i, 'John Doe');
+    const contact = newPhone();
+    const rounds = 5;
+    for (let n = 0; n < rounds; n++) {
+      const [hi, back] = await Promise.all([
+        g.admin('POST', `/sandbox/phones/${contact}/messages`, { to: phone, text: `hi ${n}` }),
+        i.call('POST', '/v2/send/text', { chatId: `${contact}@c.us`, message: `back ${n}` }),
+      ]);
+      assert.equal(hi.status, 200, String(hi.raw));
+      assert.ok(back.status < 300, String(back.raw));
+    }
+    const wanted = (prefix: string) => Array.from({ length: rounds }, (_, n) => `${prefix} ${n}`);
+    const inbound = () => events(i.id, 'message').map((e) => (e.payload as any).body as string);
+    const outbound = async () => (await received(contact)).map((m) => m.text);
+    await until(
+      'every text at both ends',
+      async () => inbound().length >= rounds && (await outbound()).length >= rounds,
+    );
+    await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive by now
+    assert.deepEqual([...inbound()].sort(), wanted('hi'), 'the account got each contact text once');
+    assert.deepEqual([...(await outbound())].sort(), wanted('back'), 'the contact got each account text once');
+  });
+
   test('sending needs WORKING (409); chatId and message are checked (400)', async () => {
     const i = await g.newInstance('stopped');
     const stopped = await i.call('POST', '/v2/send/text', { chatId: '201099999999', message: 'hi' });
