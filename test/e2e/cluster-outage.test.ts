@@ -164,9 +164,18 @@ test('database outage: short changes nothing, long ends in one owner each withou
   }
   const counts = Object.values(moved).reduce<Record<string, number>>((m, n) => ({ ...m, [n]: (m[n] ?? 0) + 1 }), {});
   const shares = Object.values(counts);
+  const balanced = shares.length === 2 && Math.max(...shares) - Math.min(...shares) <= 1;
+  // When it is not, say why: which nodes the database counted live, and what each held before the leave.
+  const view = balanced
+    ? []
+    : await pgQuery(
+        `SELECT id, clock_timestamp() - heartbeat_at AS since_heartbeat, expires_at > clock_timestamp() AS live, left_at
+           FROM "${schema}".cluster_nodes ORDER BY id`,
+      );
   assert.ok(
-    shares.length === 2 && Math.max(...shares) - Math.min(...shares) <= 1,
-    `balanced: ${JSON.stringify(counts)}`,
+    balanced,
+    `balanced: ${JSON.stringify(counts)}; before the leave: ${JSON.stringify(reowned)}; nodes: ${JSON.stringify(view)}` +
+      nodes.map((n) => `\n--- ${n.id}\n${n.log().slice(-3000)}`).join(''),
   );
   await cluster.allWorking(ids);
   for (const id of ofLeaving) {
