@@ -1,8 +1,14 @@
 /**
  * HTTP throughput as users run Switchboard: the gateway started as `npm start` starts it (its own process, default
- * settings), a second gateway with `LOG_LEVEL=warn`, a bare Fastify server in its own process returning the same
- * JSON as /v2/session/me, and autocannon in a third process. Interleaved rounds (bare, then each gateway route),
- * so a noisy neighbour hurts every target alike; the ratios within one run are the figures that count.
+ * settings), and again with `LOG_LEVEL=warn`, a bare Fastify server in its own process returning the same JSON as
+ * /v2/session/me, and autocannon in a third process. Interleaved rounds (bare, then each gateway route), so a noisy
+ * neighbour hurts every target alike; the ratios within one run are the figures that count.
+ *
+ * Every round starts fresh processes, and only one gateway runs at a time (as on a user's server), next to the bare
+ * server. Why: on this 2-vCPU VM the same build measured 28 to 42 µs of CPU per /me request depending on the process
+ * (faster or slower for its whole life, in kernel and V8 code alike, so not our code), and a second gateway idling
+ * next to the measured one cost it more. With one process per round, the median over rounds is a typical process,
+ * not one lucky or unlucky one; the per-round figures show the spread.
  *
  * Both gateways run in sandbox mode (SWITCHBOARD_SANDBOX=1): /me answers 200 only for a WORKING session, and the
  * embedded simulator is the only way to get one without a phone. The session is idle while measured.
@@ -38,10 +44,10 @@ const storm = intFlag(argv, 'pair', 10);
 const callers = Math.max(1, intFlag(argv, 'callers', 4));
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const pgUrl = boolFlag(argv, 'pg') ? (process.env.SWITCHBOARD_TEST_PG_URL ?? 'postgres://127.0.0.1:5432/test') : null;
-const pgSchema = `sb_bench_http_${Date.now().toString(36)}`;
+const pgSchemaPrefix = `sb_bench_http_${Date.now().toString(36)}`;
 
-/** Creates or drops the throwaway schema of the PostgreSQL gateway. */
-async function pgSchemaDo(verb: 'CREATE' | 'DROP'): Promise<void> {
+/** Creates or drops a throwaway schema of a PostgreSQL gateway (one per round: a fresh gateway restores nothing). */
+async function pgSchemaDo(verb: 'CREATE' | 'DROP', pgSchema: string): Promise<void> {
   const client = new pg.Client({ connectionString: withDefaultUser(pgUrl!) });
   await client.connect();
   try {
@@ -72,11 +78,12 @@ const newlines = (file: string, from: number): number => {
 
 interface Target {
   name: string;
+  /** The URL and process of this round's server (fresh processes every round). */
   url: string;
   pid: number;
   /** The gateway's log, to count lines per request. */
   logFile?: string;
-  runs: (LoadRun & { cpuUsPerReq: number; linesPerReq: number | null })[];
+  runs: (LoadRun & { cpuUsPerReq: number; linesPerReq: number | null; bare?: LoadRun })[];
 }
 
 async function measure(t: Target): Promise<void> {
@@ -94,9 +101,19 @@ async function measure(t: Target): Promise<void> {
   });
 }
 
+/** A gateway configuration: its environment, and the routes measured on it (name, path from the /me URL). */
+interface Config {
+  name: string;
+  env: (round: number) => Promise<Record<string, string>>;
+  routes: Array<{ target: Target; path: (me: string) => string }>;
+}
+
+const target = (name: string): Target => ({ name, url: '', pid: 0, runs: [] });
+
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-http-'));
 const profileDir = keptProfiles ?? join(dir, 'profiles');
-const started: Served[] = [];
+const started = new Set<Served>();
+const schemas: string[] = [];
 try {
   const gateway = async (name: string, env: Record<string, string>): Promise<Gateway> => {
     const logFile = join(dir, `${name}.log`);
@@ -105,63 +122,79 @@ try {
       nodeArgs: cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : [],
       env: { SWITCHBOARD_SANDBOX: '1', SWITCHBOARD_ADMIN_TOKEN: ADMIN, SWITCHBOARD_DATA_DIR: join(dir, name), ...env },
     });
-    started.push(g);
+    started.add(g);
     return { ...g, logFile };
   };
-  const def = await gateway('default', {});
-  const warn = await gateway('warn', { LOG_LEVEL: 'warn' });
-  const [defClient, warnClient] = [new SandboxClient(def.url, ADMIN), new SandboxClient(warn.url, ADMIN)];
-  const [meDefault, meWarn] = await Promise.all([workingMe(defClient), workingMe(warnClient)]);
-  let pgTarget: Target | null = null;
-  if (pgUrl) {
-    await pgSchemaDo('CREATE');
-    const db = new URL(pgUrl);
-    db.searchParams.set('options', `-c search_path=${pgSchema}`);
-    const pgGateway = await gateway('postgres', { DATABASE_URL: db.toString() });
-    const mePg = await workingMe(new SandboxClient(pgGateway.url, ADMIN));
-    const name = '`GET /v2/session/me`, default settings, store on PostgreSQL';
-    pgTarget = { name, url: mePg.url, pid: pgGateway.child.pid!, logFile: pgGateway.logFile, runs: [] };
-  }
-  const bare = await startBareProcess(meDefault.body);
-  started.push(bare);
-
-  const targets: Target[] = [
-    { name: 'bare Fastify (own process), same JSON', url: `${bare.url}/me`, pid: bare.child.pid!, runs: [] },
+  const stop = async (s: Served): Promise<void> => {
+    await s.stop();
+    started.delete(s);
+  };
+  const bare = target('bare Fastify (own process), same JSON');
+  const meDefault = target('`GET /v2/session/me`, default settings');
+  const healthDefault = target('`GET /health`, default settings');
+  const meWarn = target('`GET /v2/session/me`, `LOG_LEVEL=warn`');
+  const healthWarn = target('`GET /health`, `LOG_LEVEL=warn`');
+  const mePg = target('`GET /v2/session/me`, default settings, store on PostgreSQL');
+  const origin = (me: string) => new URL(me).origin;
+  const configs: Config[] = [
     {
-      name: '`GET /v2/session/me`, default settings',
-      url: meDefault.url,
-      pid: def.child.pid!,
-      logFile: def.logFile,
-      runs: [],
+      name: 'default',
+      env: async () => ({}),
+      routes: [
+        { target: meDefault, path: (me) => me },
+        { target: healthDefault, path: (me) => `${origin(me)}/health` },
+      ],
     },
     {
-      name: '`GET /health`, default settings',
-      url: `${def.url}/health`,
-      pid: def.child.pid!,
-      logFile: def.logFile,
-      runs: [],
+      name: 'warn',
+      env: async () => ({ LOG_LEVEL: 'warn' }),
+      routes: [
+        { target: meWarn, path: (me) => me },
+        { target: healthWarn, path: (me) => `${origin(me)}/health` },
+      ],
     },
-    {
-      name: '`GET /v2/session/me`, `LOG_LEVEL=warn`',
-      url: meWarn.url,
-      pid: warn.child.pid!,
-      logFile: warn.logFile,
-      runs: [],
-    },
-    {
-      name: '`GET /health`, `LOG_LEVEL=warn`',
-      url: `${warn.url}/health`,
-      pid: warn.child.pid!,
-      logFile: warn.logFile,
-      runs: [],
-    },
-    ...(pgTarget ? [pgTarget] : []),
   ];
-  // Warm-up (JIT, keep-alive pools), not recorded.
-  for (const t of targets) await autocannon(t.url, connections, 2);
+  if (pgUrl) {
+    configs.push({
+      name: 'postgres',
+      env: async (round) => {
+        const schema = `${pgSchemaPrefix}_${round}`;
+        await pgSchemaDo('CREATE', schema);
+        schemas.push(schema);
+        const db = new URL(pgUrl);
+        db.searchParams.set('options', `-c search_path=${schema}`);
+        return { DATABASE_URL: db.toString() };
+      },
+      routes: [{ target: mePg, path: (me) => me }],
+    });
+  }
+  const targets = [bare, ...configs.flatMap((c) => c.routes.map((r) => r.target))];
+
   for (let r = 0; r < rounds; r++) {
-    process.stderr.write(`http: round ${r + 1}/${rounds}…\n`);
-    for (const t of targets) await measure(t);
+    process.stderr.write(`http: round ${r + 1}/${rounds} (fresh processes)…\n`);
+    let bareServer: Served | null = null;
+    // Alternate the order of the gateways from round to round, so neither always runs first.
+    for (const c of r % 2 ? [...configs].reverse() : configs) {
+      const g = await gateway(`${c.name}-${r + 1}`, await c.env(r + 1));
+      const me = await workingMe(new SandboxClient(g.url, ADMIN));
+      if (!bareServer) {
+        bareServer = await startBareProcess(me.body);
+        started.add(bareServer);
+        Object.assign(bare, { url: `${bareServer.url}/me`, pid: bareServer.child.pid! });
+      }
+      for (const { target: t, path } of c.routes)
+        Object.assign(t, { url: path(me.url), pid: g.child.pid!, logFile: g.logFile });
+      // Warm-up (JIT, keep-alive pools), not recorded; then bare once per gateway, then the gateway's routes.
+      for (const t of [bare, ...c.routes.map((x) => x.target)]) await autocannon(t.url, connections, 2);
+      await measure(bare);
+      const paired = bare.runs.at(-1)!;
+      for (const { target: t } of c.routes) {
+        await measure(t);
+        t.runs.at(-1)!.bare = paired;
+      }
+      await stop(g);
+    }
+    if (bareServer) await stop(bareServer);
   }
 
   const m = (t: Target, k: 'rps' | 'p50' | 'p99' | 'cpuUsPerReq') => median(t.runs.map((x) => x[k]));
@@ -174,9 +207,12 @@ try {
     '| target | req/s (median) | p50 | p99 | ÷ bare req/s | p99 ÷ bare p99 | server CPU per request | log lines per request |',
   );
   console.log('|---|---|---|---|---|---|---|---|');
+  // Ratios per round (each gateway run ÷ the bare run just before it, so drift of the machine between rounds cancels),
+  // then their median.
+  const ratioOf = (t: Target, k: 'rps' | 'p99') => median(t.runs.map((x) => x[k] / x.bare![k]));
   for (const t of targets) {
-    const ratio = t === base ? '' : `**${(m(t, 'rps') / m(base, 'rps')).toFixed(2)}×**`;
-    const p99r = t === base ? '' : `${(m(t, 'p99') / m(base, 'p99')).toFixed(2)}×`;
+    const ratio = t === base ? '' : `**${ratioOf(t, 'rps').toFixed(2)}×**`;
+    const p99r = t === base ? '' : `${ratioOf(t, 'p99').toFixed(2)}×`;
     const lines = t.runs[0]?.linesPerReq === null ? '' : median(t.runs.map((x) => x.linesPerReq ?? 0)).toFixed(2);
     console.log(
       `| ${t.name} | ${m(t, 'rps').toFixed(0)} | ${m(t, 'p50')} ms | ${m(t, 'p99')} ms | ${ratio} | ${p99r} | ${m(t, 'cpuUsPerReq').toFixed(0)} µs | ${lines} |`,
@@ -184,22 +220,22 @@ try {
   }
   console.log('');
   console.log(
-    `Each target: ${rounds} interleaved rounds of autocannon -c ${connections} -d ${duration} (own process) after a 2 s warm-up. ` +
-      'Gateways: `node bin/switchboard.mjs serve` with `SWITCHBOARD_SANDBOX=1` (a WORKING session needs the embedded simulator), ' +
-      'stdout to a file. Per-round req/s: ' +
+    `Each target: ${rounds} rounds of autocannon -c ${connections} -d ${duration} (own process) after a 2 s warm-up, each ` +
+      'round with fresh processes, one gateway at a time next to the bare server (measured once per gateway, right ' +
+      "before it; the ratios are the median of each round's gateway ÷ that bare run). Gateways: `node bin/switchboard.mjs serve` with `SWITCHBOARD_SANDBOX=1` (a WORKING session needs the " +
+      'embedded simulator), stdout to a file. Per-round req/s: ' +
       targets.map((t) => t.runs.map((x) => x.rps.toFixed(0)).join('/')).join(' · ') +
       '.',
   );
 
   if (storm > 0) {
-    // Last, so the sessions it adds never weigh on the rounds above.
+    // Last, on a fresh default gateway of its own, so the sessions it adds never weigh on the rounds above.
     process.stderr.write(`http: pairing ${storm} sessions at once while ${callers} callers poll /me…\n`);
-    const r = await pairingStorm(
-      defClient,
-      new URL(meDefault.url).pathname + new URL(meDefault.url).search,
-      storm,
-      callers,
-    );
+    const g = await gateway('storm', {});
+    const client = new SandboxClient(g.url, ADMIN);
+    const me = new URL((await workingMe(client)).url);
+    const r = await pairingStorm(client, me.pathname + me.search, storm, callers);
+    await stop(g);
     console.log('');
     console.log(
       `While ${r.sessions} sessions pair at once (default settings gateway; ${callers} callers calling \`/me\` back to back from ` +
@@ -219,8 +255,9 @@ try {
   process.stderr.write(`http bench failed: ${(err as Error).stack ?? err}\n`);
   process.exitCode = 1;
 } finally {
-  await Promise.all(started.map((s) => s.stop()));
-  if (pgUrl) await pgSchemaDo('DROP').catch((err: unknown) => process.stderr.write(`drop schema: ${String(err)}\n`));
+  await Promise.all([...started].map((s) => s.stop()));
+  for (const schema of schemas)
+    await pgSchemaDo('DROP', schema).catch((err: unknown) => process.stderr.write(`drop schema: ${String(err)}\n`));
   if (cpuProf) console.log(`\n${profileSummary(profileDir)}`);
   rmSync(dir, { recursive: true, force: true });
 }
