@@ -83,7 +83,7 @@ interface Target {
   pid: number;
   /** The gateway's log, to count lines per request. */
   logFile?: string;
-  runs: (LoadRun & { cpuUsPerReq: number; linesPerReq: number | null; bare?: LoadRun })[];
+  runs: (LoadRun & { cpuUsPerReq: number; faultsPerReq: number; linesPerReq: number | null; bare?: LoadRun })[];
 }
 
 async function measure(t: Target): Promise<void> {
@@ -97,6 +97,7 @@ async function measure(t: Target): Promise<void> {
   t.runs.push({
     ...run,
     cpuUsPerReq: before && after ? ((after.cpuMs - before.cpuMs) * 1000) / run.requests : Number.NaN,
+    faultsPerReq: before && after ? (after.minorFaults - before.minorFaults) / run.requests : Number.NaN,
     linesPerReq: t.logFile ? newlines(t.logFile, logSize) / run.requests : null,
   });
 }
@@ -197,16 +198,16 @@ try {
     if (bareServer) await stop(bareServer);
   }
 
-  const m = (t: Target, k: 'rps' | 'p50' | 'p99' | 'cpuUsPerReq') => median(t.runs.map((x) => x[k]));
+  const m = (t: Target, k: 'rps' | 'p50' | 'p99' | 'cpuUsPerReq' | 'faultsPerReq') => median(t.runs.map((x) => x[k]));
   const base = targets[0];
   console.log(
     `Command: \`npm run bench -- http --connections ${connections} --duration ${duration} --rounds ${rounds}\``,
   );
   console.log('');
   console.log(
-    '| target | req/s (median) | p50 | p99 | ÷ bare req/s | p99 ÷ bare p99 | server CPU per request | log lines per request |',
+    '| target | req/s (median) | p50 | p99 | ÷ bare req/s | p99 ÷ bare p99 | server CPU per request | page faults per request | log lines per request |',
   );
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   // Ratios per round (each gateway run ÷ the bare run just before it, so drift of the machine between rounds cancels),
   // then their median.
   const ratioOf = (t: Target, k: 'rps' | 'p99') => median(t.runs.map((x) => x[k] / x.bare![k]));
@@ -215,7 +216,7 @@ try {
     const p99r = t === base ? '' : `${ratioOf(t, 'p99').toFixed(2)}×`;
     const lines = t.runs[0]?.linesPerReq === null ? '' : median(t.runs.map((x) => x.linesPerReq ?? 0)).toFixed(2);
     console.log(
-      `| ${t.name} | ${m(t, 'rps').toFixed(0)} | ${m(t, 'p50')} ms | ${m(t, 'p99')} ms | ${ratio} | ${p99r} | ${m(t, 'cpuUsPerReq').toFixed(0)} µs | ${lines} |`,
+      `| ${t.name} | ${m(t, 'rps').toFixed(0)} | ${m(t, 'p50')} ms | ${m(t, 'p99')} ms | ${ratio} | ${p99r} | ${m(t, 'cpuUsPerReq').toFixed(0)} µs | ${m(t, 'faultsPerReq').toFixed(2)} | ${lines} |`,
     );
   }
   console.log('');
@@ -225,6 +226,10 @@ try {
       "before it; the ratios are the median of each round's gateway ÷ that bare run). Gateways: `node bin/switchboard.mjs serve` with `SWITCHBOARD_SANDBOX=1` (a WORKING session needs the " +
       'embedded simulator), stdout to a file. Per-round req/s: ' +
       targets.map((t) => t.runs.map((x) => x.rps.toFixed(0)).join('/')).join(' · ') +
+      '; CPU µs per request: ' +
+      targets.map((t) => t.runs.map((x) => x.cpuUsPerReq.toFixed(0)).join('/')).join(' · ') +
+      '; minor page faults per request: ' +
+      targets.map((t) => t.runs.map((x) => x.faultsPerReq.toFixed(2)).join('/')).join(' · ') +
       '.',
   );
 

@@ -74,7 +74,7 @@ export async function settledMemory(settleMs: number): Promise<MemSnapshot & { g
 }
 
 /** RSS (bytes) and CPU time (ms, user+system) of another process, from /proc; null off Linux or once it is gone. */
-export function procUsage(pid: number): { rss: number; cpuMs: number } | null {
+export function procUsage(pid: number): { rss: number; cpuMs: number; minorFaults: number } | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
@@ -82,7 +82,9 @@ export function procUsage(pid: number): { rss: number; cpuMs: number } | null {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(rest[11]) + Number(rest[12]);
-    return { rss: rssKb * 1024, cpuMs: (ticks * 1000) / 100 }; // USER_HZ is 100 on every Linux we run on
+    // minflt (10th field overall): pages touched again after the kernel took them away, or first touched.
+    const minorFaults = Number(rest[7]);
+    return { rss: rssKb * 1024, cpuMs: (ticks * 1000) / 100, minorFaults }; // USER_HZ is 100 on every Linux we run on
   } catch {
     return null;
   }
