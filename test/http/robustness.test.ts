@@ -263,6 +263,32 @@ describe('query strings and paths', () => {
       400,
     );
   });
+  test('a method a documented path lacks is never 404 (405: its methods in Allow); under an unknown prefix it is 404', async () => {
+    // The 404/405 decision looks a path up only among the routes that share its leading segments (error-handler.ts
+    // RouteTable): this sweep is what shows no route fell into the wrong group.
+    const spec = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const verbs = ['get', 'post', 'put', 'delete', 'patch'];
+    let checked = 0;
+    for (const [template, ops] of Object.entries(spec.paths)) {
+      const url = template.replace(/\{[^}]+\}/g, 'x1');
+      const documented = verbs.filter((v) => v in ops);
+      const missing = verbs.find((v) => !(v in ops));
+      if (!missing || documented.length === 0) continue;
+      const res = await t.app.inject({ method: missing.toUpperCase() as 'GET', url, headers: t.admin });
+      // Another route may serve that method on an overlapping pattern (e.g. a Wawp 501 for `…/{id}`); never 404.
+      assert.notEqual(res.statusCode, 404, `${missing} ${url}: ${res.body}`);
+      if (res.statusCode === 405) {
+        const allow = String(res.headers.allow).split(', ');
+        for (const v of documented) assert.ok(allow.includes(v.toUpperCase()), `${url}: Allow ${allow} lacks ${v}`);
+        checked++;
+      }
+      const elsewhere = await t.app.inject({ method: 'GET', url: `/no-such-prefix${url}`, headers: t.admin });
+      assert.equal(elsewhere.statusCode, 404, `/no-such-prefix${url}: ${elsewhere.body}`);
+    }
+    assert.ok(checked > 50, `only ${checked} paths checked`);
+  });
   test('odd methods and headers', async () => {
     await expectClientError({ method: 'PATCH', url: '/health' }, 405);
     await expectClientError({ method: 'OPTIONS', url: '/v2/session/info' }, 405);
