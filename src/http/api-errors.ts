@@ -5,21 +5,6 @@
 
 export type ErrorDetails = Record<string, unknown>;
 
-/** Error.stackTraceLimit as it was before a client error's construction turned it off (null: not turned off). */
-let savedStackLimit: number | null = null;
-
-/**
- * The message, with stack capture turned off for a client error (4xx): it is an answer, not a fault, nobody logs
- * its stack, and capturing one was the largest single CPU cost of a 404. Server errors keep their stack.
- */
-function withoutStackFor4xx(statusCode: number, message: string): string {
-  if (statusCode < 500) {
-    savedStackLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-  }
-  return message;
-}
-
 export class ApiError extends Error {
   constructor(
     readonly statusCode: number,
@@ -29,11 +14,7 @@ export class ApiError extends Error {
     /** Extra response headers (e.g. `Allow` on 405). */
     readonly headers?: Record<string, string>,
   ) {
-    super(withoutStackFor4xx(statusCode, message));
-    if (savedStackLimit !== null) {
-      Error.stackTraceLimit = savedStackLimit;
-      savedStackLimit = null;
-    }
+    super(message);
     this.name = 'ApiError';
   }
 }
@@ -71,7 +52,19 @@ const make = (
   details?: ErrorDetails,
   headers?: Record<string, string>,
   reason?: string,
-): ApiError => new ApiError(status, code, reason ? `${MESSAGES[code]}: ${reason}` : MESSAGES[code], details, headers);
+): ApiError => {
+  const message = reason ? `${MESSAGES[code]}: ${reason}` : MESSAGES[code];
+  if (status >= 500) return new ApiError(status, code, message, details, headers);
+  // A client error (4xx) is an answer, not a fault: nobody logs its stack, and capturing one was the largest single
+  // CPU cost of a 404. Server errors keep theirs.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new ApiError(status, code, message, details, headers);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+};
 
 /** "x is not valid", or the parser's own words when details carry a reason string. */
 function invalidReason(parameter: string, extra: ErrorDetails | undefined): string {
