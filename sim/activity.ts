@@ -18,9 +18,7 @@ import type { SimState } from './state.ts';
 import type { ActivityEntry } from './types.ts';
 
 function account(state: SimState, conn: Connection): Phone | undefined {
-  return conn.phone && conn.deviceId != null && state.phones.findDevice(conn.phone, conn.deviceId)
-    ? state.phones.get(conn.phone)
-    : undefined;
+  return state.phones.ofConnection(conn)?.phone;
 }
 
 /** The number a JID (PN or LID, any device) belongs to. */

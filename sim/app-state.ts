@@ -170,7 +170,7 @@ export function scheduleBootstrap(
 
 /** Answers `<sync><collection name version return_snapshot/>…`: critical_block patches newer than asked, others empty. */
 export async function answerSync(state: SimState, conn: Connection, iq: BinaryNode, sync: BinaryNode): Promise<void> {
-  const found = conn.phone && conn.deviceId != null ? state.phones.findDevice(conn.phone, conn.deviceId) : undefined;
+  const found = state.phones.ofConnection(conn);
   const current = found ? await refreshPatches(state.phones, found.phone) : 0;
   const collections = getBinaryNodeChildren(sync, 'collection').map((c): BinaryNode => {
     const asked = Number(c.attrs.version ?? 0) || 0;

@@ -44,7 +44,7 @@ function ackAttrs(node: BinaryNode, cls: string): Record<string, string> {
 }
 
 function device(state: SimState, conn: Connection) {
-  return conn.phone && conn.deviceId != null ? state.phones.findDevice(conn.phone, conn.deviceId) : undefined;
+  return state.phones.ofConnection(conn);
 }
 
 async function onIq(state: SimState, conn: Connection, iq: BinaryNode): Promise<void> {

@@ -85,8 +85,7 @@ export async function flushQueue(state: SimState, conn: Connection, device: Devi
 
 /** A `<receipt>` or `<ack>` from a companion: the texts it names have arrived and leave the store. */
 export function onDelivered(state: SimState, conn: Connection, node: BinaryNode): void {
-  const device =
-    conn.phone && conn.deviceId != null ? state.phones.findDevice(conn.phone, conn.deviceId)?.device : undefined;
+  const device = state.phones.ofConnection(conn)?.device;
   if (!device?.inflight.size) return;
   const items = getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item');
   for (const id of [node.attrs.id, ...items.map((i) => i.attrs.id)]) {
@@ -103,8 +102,7 @@ export function onDelivered(state: SimState, conn: Connection, node: BinaryNode)
  * from one of the companion's uploaded pre-keys. After MAX_RETRIES asks the text is given up.
  */
 export async function onRetryReceipt(state: SimState, conn: Connection, node: BinaryNode): Promise<void> {
-  const device =
-    conn.phone && conn.deviceId != null ? state.phones.findDevice(conn.phone, conn.deviceId)?.device : undefined;
+  const device = state.phones.ofConnection(conn)?.device;
   const item = device?.inflight.get(node.attrs.id);
   if (!device || !item) return; // not a text the simulator sent, or already settled
   const count = retryCount(node);
@@ -168,7 +166,7 @@ export async function sendText(state: SimState, input: SendTextInput): Promise<{
 export async function onClientMessage(state: SimState, conn: Connection, node: BinaryNode): Promise<void> {
   const to = node.attrs.to ?? '';
   conn.send({ tag: 'ack', attrs: { id: node.attrs.id, class: 'message', from: to, t: String(unix()) } });
-  const found = conn.phone && conn.deviceId != null ? state.phones.findDevice(conn.phone, conn.deviceId) : undefined;
+  const found = state.phones.ofConnection(conn);
   if (!found) return;
   const { phone, device } = found;
   const chat = jidDecode(to);

@@ -230,6 +230,11 @@ export class PhoneBook {
     return p && d ? { phone: p, device: d } : undefined;
   }
 
+  /** The account and companion a connection has logged in as; undefined before login, or once unlinked. */
+  ofConnection(conn: { phone: string | null; deviceId: number | null }): { phone: Phone; device: Device } | undefined {
+    return conn.phone && conn.deviceId != null ? this.findDevice(conn.phone, conn.deviceId) : undefined;
+  }
+
   /** Forgets every phone (reset); the store is cleared by the caller. */
   clear(): void {
     this.phones.clear();

@@ -81,12 +81,10 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
         reg.link?.settle?.({ ok: false, code: 'no_pending_code', message: 'the companion disconnected' });
         state.forgetRegistration(reg);
       }
-      if (conn.phone && conn.deviceId != null) {
-        const d = state.phones.findDevice(conn.phone, conn.deviceId);
-        if (d && d.device.conn === conn) {
-          d.device.conn = null;
-          requeueInflight(d.device);
-        }
+      const d = state.phones.ofConnection(conn);
+      if (d && d.device.conn === conn) {
+        d.device.conn = null;
+        requeueInflight(d.device);
       }
     },
   };
