@@ -201,7 +201,7 @@ export async function onClientMessage(state: SimState, conn: Connection, node: B
       if (ask) conn.send(ask);
       continue;
     }
-    decrypted(device, node.attrs.id);
+    const resent = decrypted(device, node.attrs.id);
     if (person === phone.person) {
       await onOwnPhoneCopy(state, conn, phone, device, msg);
       continue;
@@ -210,7 +210,8 @@ export async function onClientMessage(state: SimState, conn: Connection, node: B
       delivered = true;
       state.phones.addContact(phone, person.number);
       const text = msg.conversation || msg.extendedTextMessage?.text;
-      const again = person.received.some((m) => m.id === node.attrs.id && m.from === phone.phone); // a resend
+      // Kept once: a resend the contact asked for is looked up (only then) among what it already has.
+      const again = resent && person.received.some((m) => m.id === node.attrs.id && m.from === phone.phone);
       if (text != null && !again)
         state.directory.addReceived(person, {
           id: node.attrs.id,

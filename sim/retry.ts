@@ -71,7 +71,7 @@ export async function askAgain(
   };
 }
 
-/** The contact decrypted message `id` from `device`: no more asks are pending for it. */
-export function decrypted(device: Device, id: string): void {
-  asked.get(device)?.delete(id);
+/** The contact decrypted message `id` from `device`: no more asks are pending for it. True when it had asked (a resend). */
+export function decrypted(device: Device, id: string): boolean {
+  return asked.get(device)?.delete(id) ?? false;
 }
