@@ -131,29 +131,18 @@ try {
     started.delete(s);
   };
   const bare = target('bare Fastify (own process), same JSON');
-  const meDefault = target('`GET /v2/session/me`, default settings');
-  const healthDefault = target('`GET /health`, default settings');
-  const meWarn = target('`GET /v2/session/me`, `LOG_LEVEL=warn`');
-  const healthWarn = target('`GET /health`, `LOG_LEVEL=warn`');
-  const mePg = target('`GET /v2/session/me`, default settings, store on PostgreSQL');
-  const origin = (me: string) => new URL(me).origin;
+  // A SQLite gateway with `env`: its /me and /health, named with `label`.
+  const sqlite = (name: string, env: Record<string, string>, label: string): Config => ({
+    name,
+    env: async () => env,
+    routes: [
+      { target: target(`\`GET /v2/session/me\`, ${label}`), path: (me) => me },
+      { target: target(`\`GET /health\`, ${label}`), path: (me) => `${new URL(me).origin}/health` },
+    ],
+  });
   const configs: Config[] = [
-    {
-      name: 'default',
-      env: async () => ({}),
-      routes: [
-        { target: meDefault, path: (me) => me },
-        { target: healthDefault, path: (me) => `${origin(me)}/health` },
-      ],
-    },
-    {
-      name: 'warn',
-      env: async () => ({ LOG_LEVEL: 'warn' }),
-      routes: [
-        { target: meWarn, path: (me) => me },
-        { target: healthWarn, path: (me) => `${origin(me)}/health` },
-      ],
-    },
+    sqlite('default', {}, 'default settings'),
+    sqlite('warn', { LOG_LEVEL: 'warn' }, '`LOG_LEVEL=warn`'),
   ];
   if (pgUrl) {
     configs.push({
@@ -166,7 +155,7 @@ try {
         db.searchParams.set('options', `-c search_path=${schema}`);
         return { DATABASE_URL: db.toString() };
       },
-      routes: [{ target: mePg, path: (me) => me }],
+      routes: [{ target: target('`GET /v2/session/me`, default settings, store on PostgreSQL'), path: (me) => me }],
     });
   }
   const targets = [bare, ...configs.flatMap((c) => c.routes.map((r) => r.target))];
