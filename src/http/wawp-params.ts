@@ -132,14 +132,15 @@ export function paramConverter(schema: TSchema): (input: unknown) => unknown {
   }));
   return (input) => {
     if (!isPlainObject(input)) return Value.Convert(schema, input);
-    const out: Params = { ...input };
+    // Copied only when a value changes: most queries are plain strings for plain string properties.
+    let out: Params | null = null;
     for (const p of plans) {
-      if (!Object.hasOwn(out, p.key)) continue;
-      const value = out[p.key];
+      if (!Object.hasOwn(input, p.key)) continue;
+      const value = input[p.key];
       if (p.plainString && typeof value === 'string') continue;
       const shaped = shape(p, value);
-      out[p.key] = isText(shaped) ? Value.Convert(p.schema, shaped) : shaped;
+      (out ??= { ...input })[p.key] = isText(shaped) ? Value.Convert(p.schema, shaped) : shaped;
     }
-    return out;
+    return out ?? input;
   };
 }

@@ -27,6 +27,9 @@ import { hashToken } from './tokens.ts';
 
 const DEFAULT_MAX_ENTRIES = 10_000;
 
+/** Longer is never a token of ours (they are ~46 characters): refused before any hashing. */
+export const MAX_TOKEN_LENGTH = 512;
+
 export class AuthCache {
   readonly #store: InstanceStore & TokenStore & Pick<Store, 'changes'>;
   readonly #tokens = new Map<string, AuthenticatedAccount>();
@@ -43,12 +46,15 @@ export class AuthCache {
     this.#unsubscribe = store.changes?.subscribe((change) => this.#onChange(change));
   }
 
-  /** The account of a presented access token (revoked, unknown or malformed: null). */
-  authenticate(token: string): AuthenticatedAccount | null | Promise<AuthenticatedAccount | null> {
-    if (token.length === 0 || token.length > 512) return null;
+  /**
+   * The account of a presented access token (revoked, unknown or malformed: null). `hash` is its SHA-256 when the
+   * caller already has it (src/http/auth.ts remembers it per connection).
+   */
+  authenticate(token: string, hash?: string): AuthenticatedAccount | null | Promise<AuthenticatedAccount | null> {
+    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
     const generation = this.#current();
     if (generation === null) return authenticateAccessToken(this.#store, token);
-    const hash = hashToken(token);
+    hash ??= hashToken(token);
     const hit = this.#tokens.get(hash);
     if (hit) return hit;
     return authenticateAccessToken(this.#store, token).then((found) => {
