@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
 import { sessionMeRoutes } from '../../src/http/routes/session-me.ts';
@@ -205,6 +206,41 @@ describe('token revocation', () => {
     const again = await t.app.inject({ method: 'DELETE', url: `/admin/tokens/${token_id}`, headers: t.admin });
     assert.equal(again.statusCode, 404);
     assert.equal(again.json().code, 'not_found');
+  });
+  test('one keep-alive connection: tokens switching and a revocation in between are each judged anew', async () => {
+    // The token's hash is remembered per connection (src/http/auth.ts): it must never carry one request's answer
+    // over to the next one on the same socket.
+    const issued = await t.app.inject({ method: 'POST', url: `/admin/accounts/${a.id}/tokens`, headers: t.admin });
+    const { token_id, access_token } = issued.json();
+    const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    const ask = (token: string, instance = instanceA) =>
+      new Promise<{ status: number; instance: unknown }>((resolve, reject) => {
+        const url = `${base}/v2/session/info?access_token=${encodeURIComponent(token)}&instance_id=${instance}`;
+        http
+          .get(url, { agent }, (res) => {
+            sockets.add(res.socket);
+            let body = '';
+            res.on('data', (d) => (body += d));
+            res.on('end', () => resolve({ status: res.statusCode!, instance: JSON.parse(body).instance_id }));
+          })
+          .on('error', reject);
+      });
+    try {
+      assert.deepEqual(await ask(access_token), { status: 200, instance: instanceA });
+      assert.equal((await ask(b.token)).status, 404, "B's token names A's instance: not found, not A's answer");
+      assert.equal((await ask(`${access_token}x`)).status, 401);
+      assert.deepEqual(await ask(a.token), { status: 200, instance: instanceA });
+      assert.equal((await ask(access_token)).status, 200);
+      const del = await t.app.inject({ method: 'DELETE', url: `/admin/tokens/${token_id}`, headers: t.admin });
+      assert.equal(del.statusCode, 204);
+      assert.equal((await ask(access_token)).status, 401, 'revoked, on the connection that had just used it');
+      assert.equal((await ask(a.token)).status, 200);
+      assert.equal(sockets.size, 1, 'every request went over one connection');
+    } finally {
+      agent.destroy();
+    }
   });
   test('unknown token id → 404; unknown account → 404', async () => {
     const del = await t.app.inject({ method: 'DELETE', url: '/admin/tokens/tok_nope', headers: t.admin });
