@@ -10,6 +10,12 @@
  * next to the measured one cost it more. With one process per round, the median over rounds is a typical process,
  * not one lucky or unlucky one; the per-round figures show the spread.
  *
+ * Within a round the targets alternate in short slices (bare, then the gateway's routes, `--slices` times, the
+ * routes' order reversed every other time), and each slice's ratio is the route ÷ the bare slice just before it.
+ * Why: the machine's own speed moves by ±30 % from one 2-second window to the next (bare alone measured 57 to 100 µs
+ * of CPU per request in consecutive windows), so one long run per target compared windows of different speed; short
+ * alternating slices compare neighbours. The figure is the median of every slice's ratio over all rounds.
+ *
  * Both gateways run in sandbox mode (SWITCHBOARD_SANDBOX=1): /me answers 200 only for a WORKING session, and the
  * embedded simulator is the only way to get one without a phone. The session is idle while measured.
  * Last, a pairing storm on the default gateway: N sessions pair at once while /me is called back to back, with the
@@ -19,7 +25,7 @@
  * throwaway schema), a one-node cluster as `npm start` runs it with DATABASE_URL: its /me in the same rounds, so
  * "/me on PostgreSQL vs SQLite" is read within one run (docs/multi-node.md "Change feed" keeps its auth cache exact).
  *
- *   npm run bench -- http [--connections 50] [--duration 5] [--rounds 3] [--pair 10] [--callers 4] [--pg]
+ *   npm run bench -- http [--connections 50] [--duration 2] [--slices 4] [--rounds 3] [--pair 10] [--callers 4] [--pg]
  *                          [--cpu-prof | --cpu-prof-dir DIR]
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -34,7 +40,9 @@ import { boolFlag, intFlag, median, procUsage, sleep, stringFlag } from './lib/s
 
 const argv = process.argv.slice(2);
 const connections = intFlag(argv, 'connections', 50);
-const duration = intFlag(argv, 'duration', 5);
+/** Seconds per slice; `--slices` alternations of bare and the gateway's routes per round. */
+const duration = intFlag(argv, 'duration', 2);
+const slices = Math.max(1, intFlag(argv, 'slices', 4));
 const rounds = intFlag(argv, 'rounds', 3);
 /** --cpu-prof: V8 CPU profiles of both gateways (whole life, setup included), summarised after the tables. */
 const keptProfiles = stringFlag(argv, 'cpu-prof-dir'); // keeps the .cpuprofile files there (else a temp dir)
@@ -174,13 +182,17 @@ try {
       }
       for (const { target: t, path } of c.routes)
         Object.assign(t, { url: path(me.url), pid: g.child.pid!, logFile: g.logFile });
-      // Warm-up (JIT, keep-alive pools), not recorded; then bare once per gateway, then the gateway's routes.
-      for (const t of [bare, ...c.routes.map((x) => x.target)]) await autocannon(t.url, connections, 2);
-      await measure(bare);
-      const paired = bare.runs.at(-1)!;
-      for (const { target: t } of c.routes) {
-        await measure(t);
-        t.runs.at(-1)!.bare = paired;
+      // Warm-up (JIT, keep-alive pools), not recorded; then slices: bare, then the routes (every other time in
+      // reverse order), each route's slice paired with the bare slice just before it.
+      const routes = c.routes.map((x) => x.target);
+      for (const t of [bare, ...routes]) await autocannon(t.url, connections, 2);
+      for (let s = 0; s < slices; s++) {
+        await measure(bare);
+        const paired = bare.runs.at(-1)!;
+        for (const t of s % 2 ? [...routes].reverse() : routes) {
+          await measure(t);
+          t.runs.at(-1)!.bare = paired;
+        }
       }
       await stop(g);
     }
@@ -190,15 +202,25 @@ try {
   const m = (t: Target, k: 'rps' | 'p50' | 'p99' | 'cpuUsPerReq' | 'faultsPerReq') => median(t.runs.map((x) => x[k]));
   const base = targets[0];
   console.log(
-    `Command: \`npm run bench -- http --connections ${connections} --duration ${duration} --rounds ${rounds}\``,
+    `Command: \`npm run bench -- http --connections ${connections} --duration ${duration} --slices ${slices} --rounds ${rounds}\``,
   );
   console.log('');
   console.log(
     '| target | req/s (median) | p50 | p99 | ÷ bare req/s | p99 ÷ bare p99 | server CPU per request | page faults per request | log lines per request |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|');
-  // Ratios per round (each gateway run ÷ the bare run just before it, so drift of the machine between rounds cancels),
-  // then their median.
+  // Ratios per slice (each gateway slice ÷ the bare slice just before it, so drift of the machine cancels), then
+  // their median over every slice of every round.
+  /** A target's per-slice values, slices joined by `/`, rounds by `|` (bare has one slice per gateway slice group). */
+  const perRound = (t: Target, f: (x: Target['runs'][number]) => string) => {
+    const per = t.runs.length / rounds;
+    return Array.from({ length: rounds }, (_, r) =>
+      t.runs
+        .slice(r * per, (r + 1) * per)
+        .map(f)
+        .join('/'),
+    ).join(' | ');
+  };
   const ratioOf = (t: Target, k: 'rps' | 'p99') => median(t.runs.map((x) => x[k] / x.bare![k]));
   for (const t of targets) {
     const ratio = t === base ? '' : `**${ratioOf(t, 'rps').toFixed(2)}×**`;
@@ -210,15 +232,22 @@ try {
   }
   console.log('');
   console.log(
-    `Each target: ${rounds} rounds of autocannon -c ${connections} -d ${duration} (own process) after a 2 s warm-up, each ` +
-      'round with fresh processes, one gateway at a time next to the bare server (measured once per gateway, right ' +
-      "before it; the ratios are the median of each round's gateway ÷ that bare run). Gateways: `node bin/switchboard.mjs serve` with `SWITCHBOARD_SANDBOX=1` (a WORKING session needs the " +
-      'embedded simulator), stdout to a file. Per-round req/s: ' +
-      targets.map((t) => t.runs.map((x) => x.rps.toFixed(0)).join('/')).join(' · ') +
+    `Each target: ${rounds} rounds, each with fresh processes and one gateway at a time next to the bare server; in ` +
+      `a round, after a 2 s warm-up, ${slices} alternations of autocannon -c ${connections} -d ${duration} (own ` +
+      'process) on bare, then on each route of the gateway (in reverse order every other time); each route slice is ' +
+      'divided by the bare slice just before it, and the ratios are the median of those per-slice ratios. Gateways: ' +
+      '`node bin/switchboard.mjs serve` with `SWITCHBOARD_SANDBOX=1` (a WORKING session needs the embedded ' +
+      'simulator), stdout to a file. Per-slice ratios to bare, slices by `/`, rounds by `|`: ' +
+      targets
+        .slice(1)
+        .map((t) => `${t.name}: ${perRound(t, (x) => (x.rps / x.bare!.rps).toFixed(2))}`)
+        .join(' · ') +
+      '. Per-slice req/s: ' +
+      targets.map((t) => perRound(t, (x) => x.rps.toFixed(0))).join(' · ') +
       '; CPU µs per request: ' +
-      targets.map((t) => t.runs.map((x) => x.cpuUsPerReq.toFixed(0)).join('/')).join(' · ') +
+      targets.map((t) => perRound(t, (x) => x.cpuUsPerReq.toFixed(0))).join(' · ') +
       '; minor page faults per request: ' +
-      targets.map((t) => t.runs.map((x) => x.faultsPerReq.toFixed(2)).join('/')).join(' · ') +
+      targets.map((t) => perRound(t, (x) => x.faultsPerReq.toFixed(2))).join(' · ') +
       '.',
   );
 

@@ -57,7 +57,7 @@ if (argv.includes('--help') || argv.includes('-h') || argv.includes('--list')) {
     `usage: npm run bench -- [bench…] [flags passed to the benches]\nbenches (in run order): ${benches.map((b) => b.name).join(', ')}\n` +
       'flags go to every selected bench (name one to target it); each bench reads the flags it knows, e.g.\n' +
       '  sim-pairing: --runs N · sessions: --sessions N --runs N --concurrency N --settle-ms N --restore-concurrency N[,M] --late-ms N --cpu-prof\n' +
-      '  http: --connections N --duration S --rounds N --pair N --callers N --pg --cpu-prof · webhooks: --instances N --events N --concurrency N --pg\n' +
+      '  http: --connections N --duration S --slices N --rounds N --pair N --callers N --pg --cpu-prof · webhooks: --instances N --events N --concurrency N --pg\n' +
       '  scale: --sessions N --batch N --settle-ms N --connections N --duration S --poll-ms N --pair-timeout-ms N --cpu-prof\n' +
       'run.ts itself: --timeout-min N (per bench, default 30), --out FILE (the report, also written there)\n',
   );
