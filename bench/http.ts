@@ -33,7 +33,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { withDefaultUser } from '../src/store/postgres/connection-url.ts';
-import { autocannon, startBareProcess, startGatewayProcess, type LoadRun, type Served } from './lib/processes.ts';
+import {
+  autocannon,
+  npmStartCommand,
+  startBareProcess,
+  startGatewayProcess,
+  type LoadRun,
+  type Served,
+} from './lib/processes.ts';
 import { profileSummary } from './lib/profile-summary.ts';
 import { pairingStorm, SandboxClient } from './lib/sandbox-pairing.ts';
 import { boolFlag, intFlag, median, procUsage, sleep, stringFlag } from './lib/stats.ts';
@@ -52,6 +59,8 @@ const storm = intFlag(argv, 'pair', 10);
 const callers = Math.max(1, intFlag(argv, 'callers', 4));
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const pgUrl = boolFlag(argv, 'pg') ? (process.env.SWITCHBOARD_TEST_PG_URL ?? 'postgres://127.0.0.1:5432/test') : null;
+const start = npmStartCommand();
+const startLine = ['node', ...start.nodeArgs, start.script, ...start.args].join(' ');
 const pgSchemaPrefix = `sb_bench_http_${Date.now().toString(36)}`;
 
 /** Creates or drops a throwaway schema of a PostgreSQL gateway (one per round: a fresh gateway restores nothing). */
@@ -236,7 +245,7 @@ try {
       `a round, after a 2 s warm-up, ${slices} alternations of autocannon -c ${connections} -d ${duration} (own ` +
       'process) on bare, then on each route of the gateway (in reverse order every other time); each route slice is ' +
       'divided by the bare slice just before it, and the ratios are the median of those per-slice ratios. Gateways: ' +
-      '`node bin/switchboard.mjs serve` with `SWITCHBOARD_SANDBOX=1` (a WORKING session needs the embedded ' +
+      `\`${startLine}\` (\`npm start\`) with \`SWITCHBOARD_SANDBOX=1\` (a WORKING session needs the embedded ` +
       'simulator), stdout to a file. Per-slice ratios to bare, slices by `/`, rounds by `|`: ' +
       targets
         .slice(1)

@@ -4,7 +4,7 @@
  * autocannon in a third. Nothing of the gateway is imported here: what is measured is what a user runs.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
@@ -57,8 +57,21 @@ function stopper(child: ChildProcess): () => Promise<void> {
 }
 
 /**
+ * The node flags and script of `npm start`, read from package.json's `start` script, so a bench's gateway runs with
+ * exactly the flags a user's does (`node <flags> bin/switchboard.mjs serve`).
+ */
+export function npmStartCommand(): { nodeArgs: string[]; script: string; args: string[] } {
+  const pkg = JSON.parse(readFileSync(join(repoDir, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.trim().split(/\s+/);
+  const at = words.findIndex((w) => w.endsWith('.mjs') || w.endsWith('.js'));
+  if (words[0] !== 'node' || at < 0) throw new Error(`package.json start script not understood: ${pkg.scripts.start}`);
+  return { nodeArgs: words.slice(1, at), script: words[at], args: words.slice(at + 1) };
+}
+
+/**
  * `npm start` in a process of its own: stdout and stderr go to `logFile` (as `npm start > file` would; a file, not
- * a pipe, so reading the log costs this process nothing while the gateway is measured).
+ * a pipe, so reading the log costs this process nothing while the gateway is measured). `nodeArgs` come after the
+ * start script's own node flags.
  */
 export async function startGatewayProcess(opts: {
   env: Record<string, string>;
@@ -67,7 +80,9 @@ export async function startGatewayProcess(opts: {
 }): Promise<Served> {
   const port = await freePort();
   const fd = openSync(opts.logFile, 'a');
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(repoDir, 'bin/switchboard.mjs'), 'serve'], {
+  const start = npmStartCommand();
+  const argv = [...start.nodeArgs, ...(opts.nodeArgs ?? []), join(repoDir, start.script), ...start.args];
+  const child = spawn(process.execPath, argv, {
     cwd: repoDir,
     env: {
       PATH: process.env.PATH ?? '',
