@@ -25,7 +25,7 @@
  * throwaway schema), a one-node cluster as `npm start` runs it with DATABASE_URL: its /me in the same rounds, so
  * "/me on PostgreSQL vs SQLite" is read within one run (docs/multi-node.md "Change feed" keeps its auth cache exact).
  *
- *   npm run bench -- http [--connections 50] [--duration 2] [--slices 4] [--rounds 3] [--pair 10] [--callers 4] [--pg]
+ *   npm run bench -- http [--connections 50] [--duration 2] [--slices 3] [--rounds 3] [--pair 10] [--callers 4] [--pg]
  *                          [--cpu-prof | --cpu-prof-dir DIR]
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -49,7 +49,7 @@ const argv = process.argv.slice(2);
 const connections = intFlag(argv, 'connections', 50);
 /** Seconds per slice; `--slices` alternations of bare and the gateway's routes per round. */
 const duration = intFlag(argv, 'duration', 2);
-const slices = Math.max(1, intFlag(argv, 'slices', 4));
+const slices = Math.max(1, intFlag(argv, 'slices', 3));
 const rounds = intFlag(argv, 'rounds', 3);
 /** --cpu-prof: V8 CPU profiles of both gateways (whole life, setup included), summarised after the tables. */
 const keptProfiles = stringFlag(argv, 'cpu-prof-dir'); // keeps the .cpuprofile files there (else a temp dir)
