@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Account, TokenRecord, TokenStore, Transactional } from '../store/index.ts';
-import { generateToken, hashToken } from './tokens.ts';
+import { generateToken, hashToken, MAX_TOKEN_LENGTH } from './tokens.ts';
 
 /**
  * Accounts and their access tokens. The plaintext token exists only in the value returned to the caller
@@ -45,12 +45,17 @@ export interface AuthenticatedAccount {
 }
 
 /**
- * Resolves a presented access token to its account (revoked tokens never match). The lookup is by hash; when the
- * store hands the stored hash back, it is compared again in constant time so a lookup bug cannot let a token in.
+ * Resolves a presented access token to its account (revoked tokens never match). The lookup is by hash (`hash`, when
+ * the caller already has the token's); when the store hands the stored hash back, it is compared again in constant
+ * time so a lookup bug cannot let a token in.
  */
-export async function authenticateAccessToken(store: TokenStore, token: string): Promise<AuthenticatedAccount | null> {
-  if (token.length === 0 || token.length > 512) return null;
-  const hash = hashToken(token);
+export async function authenticateAccessToken(
+  store: TokenStore,
+  token: string,
+  hash?: string,
+): Promise<AuthenticatedAccount | null> {
+  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
+  hash ??= hashToken(token);
   const found = await store.findTokenByHash(hash);
   if (!found || found.token.revokedAt !== null) return null;
   const storedHash = (found.token as TokenRecord & { tokenHash?: unknown }).tokenHash;

@@ -2,7 +2,7 @@ import { chmodSync, closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../store/index.ts';
 import type { SettingsStore } from '../store/index.ts';
-import { generateToken, hashToken, tokenMatchesHash } from './tokens.ts';
+import { generateToken, hashToken, MAX_TOKEN_LENGTH, tokenMatchesHash } from './tokens.ts';
 
 /** Settings key holding the SHA-256 hash of the admin token (never the token itself). */
 export const ADMIN_TOKEN_SETTING = 'admin_token_hash';
@@ -28,7 +28,7 @@ export async function bootstrapAdminToken(
 
 /** Constant-time check of a presented admin token against the stored hash. */
 export async function isAdminToken(store: SettingsStore, presented: string): Promise<boolean> {
-  if (presented.length === 0 || presented.length > 512) return false;
+  if (presented.length === 0 || presented.length > MAX_TOKEN_LENGTH) return false;
   const storedHash = await store.getSetting(ADMIN_TOKEN_SETTING);
   return storedHash !== null && tokenMatchesHash(presented, storedHash);
 }

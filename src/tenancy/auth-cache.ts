@@ -1,6 +1,6 @@
 import type { InstanceRecord, Store, StoreChange, InstanceStore, TokenStore } from '../store/index.ts';
 import { type AuthenticatedAccount, authenticateAccessToken } from './accounts.ts';
-import { hashToken } from './tokens.ts';
+import { hashToken, MAX_TOKEN_LENGTH } from './tokens.ts';
 
 /**
  * In-process cache of what authentication reads on every request: access token (by its SHA-256) → account, and
@@ -27,9 +27,6 @@ import { hashToken } from './tokens.ts';
 
 const DEFAULT_MAX_ENTRIES = 10_000;
 
-/** Longer is never a token of ours (they are ~46 characters): refused before any hashing. */
-export const MAX_TOKEN_LENGTH = 512;
-
 export class AuthCache {
   readonly #store: InstanceStore & TokenStore & Pick<Store, 'changes'>;
   readonly #tokens = new Map<string, AuthenticatedAccount>();
@@ -52,12 +49,12 @@ export class AuthCache {
    */
   authenticate(token: string, hash?: string): AuthenticatedAccount | null | Promise<AuthenticatedAccount | null> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
-    const generation = this.#current();
-    if (generation === null) return authenticateAccessToken(this.#store, token);
     hash ??= hashToken(token);
+    const generation = this.#current();
+    if (generation === null) return authenticateAccessToken(this.#store, token, hash);
     const hit = this.#tokens.get(hash);
     if (hit) return hit;
-    return authenticateAccessToken(this.#store, token).then((found) => {
+    return authenticateAccessToken(this.#store, token, hash).then((found) => {
       if (found && this.#generation === generation && this.#current() === generation) {
         this.#room(this.#tokens);
         this.#tokens.set(

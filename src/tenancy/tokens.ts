@@ -12,6 +12,9 @@ export function generateToken(prefix: 'sb' | 'sbadm' = 'sb'): string {
 /** One-shot `crypto.hash` (Node ≥ 20.12, about 3× cheaper for a short input: it runs on every request) when present. */
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 
+/** Longer is never a token of ours (they are ~46 characters): refused before any hashing or lookup. */
+export const MAX_TOKEN_LENGTH = 512;
+
 export function hashToken(token: string): string {
   if (oneShot) return oneShot('sha256', token, 'hex');
   return createHash('sha256').update(token, 'utf8').digest('hex');
