@@ -12,7 +12,7 @@
  *
  * Within a round the targets alternate in short slices (bare, then the gateway's routes, `--slices` times, the
  * routes' order reversed every other time), and each slice's ratio is the route ÷ the bare slice just before it.
- * Why: the machine's own speed moves by ±30 % from one 2-second window to the next (bare alone measured 57 to 100 µs
+ * Why: the machine's own speed moves by ±30 % from one 2-second window to the next (bare alone measured 57 to 92 µs
  * of CPU per request in consecutive windows), so one long run per target compared windows of different speed; short
  * alternating slices compare neighbours. The figure is the median of every slice's ratio over all rounds.
  *
@@ -218,8 +218,6 @@ try {
     '| target | req/s (median) | p50 | p99 | ÷ bare req/s | p99 ÷ bare p99 | server CPU per request | page faults per request | log lines per request |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|');
-  // Ratios per slice (each gateway slice ÷ the bare slice just before it, so drift of the machine cancels), then
-  // their median over every slice of every round.
   /** A target's per-slice values, slices joined by `/`, rounds by `|` (bare has one slice per gateway slice group). */
   const perRound = (t: Target, f: (x: Target['runs'][number]) => string) => {
     const per = t.runs.length / rounds;
@@ -230,6 +228,8 @@ try {
         .join('/'),
     ).join(' | ');
   };
+  // Ratios per slice (each gateway slice ÷ the bare slice just before it, so drift of the machine cancels), then
+  // their median over every slice of every round.
   const ratioOf = (t: Target, k: 'rps' | 'p99') => median(t.runs.map((x) => x[k] / x.bare![k]));
   for (const t of targets) {
     const ratio = t === base ? '' : `**${ratioOf(t, 'rps').toFixed(2)}×**`;
