@@ -24,6 +24,9 @@ import {
   recordRoutes,
   wawpCompatRoutes,
   typeboxValidatorCompiler,
+  MeFastLane,
+  serverWithFastLane,
+  type MeSource,
 } from '../http/index.ts';
 import { AuthCache } from '../tenancy/index.ts';
 import { InstanceRegistry, type RegistryHooks } from '../tenancy/index.ts';
@@ -58,6 +61,11 @@ export interface AppDeps {
   nodeId?: string;
   /** Several nodes: instance calls go to the lease holder (docs/multi-node.md "Forwarding"). */
   forwarding?: ForwardingDeps | null;
+  /**
+   * The session layer's /me answers: with it, the plain `GET /v2/session/me` is answered by the fast lane before
+   * Fastify (src/http/me-fast-lane.ts); its route (given in `plugins`) answers everything else.
+   */
+  me?: MeSource;
 }
 
 /**
@@ -69,16 +77,24 @@ export const SINGLE_NODE_ID = 'single';
 export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
 export function buildApp(deps: AppDeps): FastifyInstance {
+  const { store } = deps;
+  const authCache = new AuthCache(store);
+  // A silent logger is no logger: Fastify then skips the per-request child logger (bindings, level methods).
+  const accessLog =
+    deps.logger && deps.logger.level !== 'silent' ? new AccessLog(deps.logger, deps.config.accessLog ?? true) : null;
+  const fastLane = deps.me
+    ? new MeFastLane({ authCache, me: deps.me, accessLog, holdsLease: deps.forwarding?.holdsLease })
+    : null;
   const app = Fastify({
-    // A silent logger is no logger: Fastify then skips the per-request child logger (bindings, level methods).
-    ...(deps.logger && deps.logger.level !== 'silent'
+    ...(deps.logger && accessLog
       ? {
           loggerInstance: deps.logger,
           // One access line per request, and request.log children only for requests that log (http/access-log.ts).
-          logController: new AccessLog(deps.logger, deps.config.accessLog ?? true),
+          logController: accessLog,
           childLoggerFactory: lazyChildLogger,
         }
       : { logger: false }),
+    ...(fastLane ? { serverFactory: serverWithFastLane(fastLane) } : {}),
     genReqId,
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT,
@@ -92,9 +108,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Response schemas document; they do not filter. Bodies are serialised as the route built them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
-  const { store } = deps;
   const registry = deps.registry ?? new InstanceRegistry(store, deps.registryHooks);
-  const authCache = new AuthCache(store);
+  // Closing: from now on Fastify answers every call (its 503 and `Connection: close`).
+  if (fastLane) app.addHook('preClose', (done) => (fastLane.close(), done()));
   app.addHook('onClose', (_app, done) => {
     authCache.close();
     done();

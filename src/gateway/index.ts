@@ -39,6 +39,7 @@ export async function createGateway(input: GatewayInput): Promise<GatewayParts> 
     plugins: sessions.plugins,
     webhooks: sessions.webhooks,
     forwarding: sessions.forwarding,
+    me: sessions.manager,
     serverName: input.serverName,
     nodeId: sessions.nodeId,
   });

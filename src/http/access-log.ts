@@ -95,24 +95,57 @@ export class AccessLog extends LogController {
       );
       return;
     }
-    if (!this.#enabled || !this.#logger.isLevelEnabled('info')) return;
+    if (!this.writes) return;
+    this.completed(
+      request.id,
+      request.method,
+      request.url,
+      request.host,
+      request.ip,
+      reply.statusCode,
+      reply.elapsedTime,
+    );
+  }
+
+  /** Whether a completed request gets a line (access lines on, `info` enabled); checked per request. */
+  get writes(): boolean {
+    return this.#enabled && this.#logger.isLevelEnabled('info');
+  }
+
+  /**
+   * The `request completed` line of one answered request, from its parts: Fastify's requests (above) and the /me
+   * fast lane's (me-fast-lane.ts), which never builds a Fastify request. Call only when `writes`.
+   */
+  completed(
+    reqId: string,
+    method: string,
+    rawUrl: string | undefined,
+    rawHost: string | undefined,
+    rawIp: string | undefined,
+    statusCode: number,
+    responseTime: number,
+  ): void {
     const p = this.#parts;
     if (!p) {
       this.#lines.info(
-        { reqId: request.id, req: request, res: reply, responseTime: reply.elapsedTime },
+        {
+          reqId,
+          req: { method, url: rawUrl, host: rawHost, ip: rawIp },
+          res: { statusCode },
+          responseTime,
+        },
         'request completed',
       );
       return;
     }
     // As pino-logger.ts's serializers give them; a field that is not a string is left out, as JSON.stringify would.
-    const url = typeof request.url === 'string' ? str(redactUrl(request.url)) : '';
-    const host = str(request.host);
-    const ip = str(request.ip);
-    const time = reply.elapsedTime;
+    const url = typeof rawUrl === 'string' ? str(redactUrl(rawUrl)) : '';
+    const host = str(rawHost);
+    const ip = str(rawIp);
     p.stream.write(
-      `${p.prefix}${p.time()}${p.bindings},"reqId":${JSON.stringify(request.id)},"req":{"method":${JSON.stringify(request.method)}` +
+      `${p.prefix}${p.time()}${p.bindings},"reqId":${JSON.stringify(reqId)},"req":{"method":${JSON.stringify(method)}` +
         `${url && `,"url":${url}`}${host && `,"host":${host}`}${ip && `,"remoteAddress":${ip}`}},` +
-        `"res":{"statusCode":${reply.statusCode}},"responseTime":${Number.isFinite(time) ? time : null},` +
+        `"res":{"statusCode":${statusCode}},"responseTime":${Number.isFinite(responseTime) ? responseTime : null},` +
         `"msg":"request completed"${p.end}`,
     );
   }

@@ -69,8 +69,7 @@ type StepFn = (request: FastifyRequest) => Step;
  */
 const lastTokenHash = new WeakMap<object, { token: string; hash: string }>();
 
-function tokenHash(request: FastifyRequest, token: string): string {
-  const socket = request.raw.socket as object | undefined;
+export function connectionTokenHash(socket: object | undefined, token: string): string {
   const seen = socket === undefined ? undefined : lastTokenHash.get(socket);
   if (seen !== undefined && seen.token === token) return seen.hash;
   const hash = hashToken(token);
@@ -102,7 +101,7 @@ function authSteps(deps: AuthDeps): Record<AuthKind, StepFn | null> {
     const token = presentedToken(request);
     const found = authCache.authenticate(
       token,
-      token.length <= MAX_TOKEN_LENGTH ? tokenHash(request, token) : undefined,
+      token.length <= MAX_TOKEN_LENGTH ? connectionTokenHash(request.raw.socket, token) : undefined,
     );
     return found instanceof Promise ? found.then(accountFound) : accountFound(found);
   };

@@ -80,6 +80,20 @@ export class AuthCache {
     });
   }
 
+  /**
+   * The instance of a call when both answers are already cached and positive: the token's account (by the token's
+   * SHA-256) owns `instanceId`. Undefined for anything else (a miss, an unknown token, another account's instance):
+   * the caller then takes the full path, whose answers (and errors) are the authoritative ones. Never reads the
+   * store; the same exactness as the lookups above (it catches up with other connections' commits first).
+   */
+  cachedInstance(hash: string, instanceId: string): InstanceRecord | undefined {
+    if (this.#current() === null) return undefined;
+    const found = this.#tokens.get(hash);
+    if (found === undefined) return undefined;
+    const instance = this.#instances.get(instanceId);
+    return instance !== undefined && instance.accountId === found.account.id ? instance : undefined;
+  }
+
   /** Drops everything (tests; an operator tool that wrote around the store). */
   clear(): void {
     this.#generation++;

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { buildApp } from '../../src/gateway/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { RegistryHooks } from '../../src/tenancy/index.ts';
+import type { MeSource } from '../../src/http/routes/session-me.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { bootstrapAdminToken } from '../../src/tenancy/index.ts';
@@ -23,7 +24,14 @@ export interface TestApp {
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 export async function setup(
-  opts: { logger?: Logger; plugins?: FastifyPluginAsync[]; registryHooks?: RegistryHooks; accessLog?: boolean } = {},
+  opts: {
+    logger?: Logger;
+    plugins?: FastifyPluginAsync[];
+    registryHooks?: RegistryHooks;
+    accessLog?: boolean;
+    /** The /me answers for the fast lane (src/http/me-fast-lane.ts), as createGateway gives the session manager. */
+    me?: MeSource;
+  } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-http-'));
   const store = await openStore({ dataDir: dir });
@@ -39,6 +47,7 @@ export async function setup(
     logger: opts.logger,
     plugins: opts.plugins,
     registryHooks: opts.registryHooks,
+    me: opts.me,
     serverName: 'test-server',
   });
   await app.ready();

@@ -40,7 +40,7 @@ interface Representation {
   etag: string;
 }
 
-const CACHE_CONTROL = 'private, no-cache';
+export const CACHE_CONTROL = 'private, no-cache';
 
 const MeBodySchema = Type.Object(
   {
@@ -70,7 +70,7 @@ const MeBodySchema = Type.Object(
 // The XML rendition per cache entry: dropped together with the entry when the identity changes (a new entry is a new key).
 const renderedXml = new WeakMap<MeEntry, { payload: string; etag: string }>();
 
-const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 function representation(entry: MeEntry, accept: string | string[] | undefined): Representation {
   const wanted = negotiate(accept);
