@@ -7,6 +7,7 @@ import { applyTrust } from './trust.ts';
 import { quietLibsignal } from '../libsignal-console.ts';
 import { demoteExpectedNoise } from './expected-noise.ts';
 import { shareAsyncLocalStorage } from './shared-async-storage.ts';
+import { useNativeCurve } from './native-curve.ts';
 
 export { BaileysSession, EngineSessionClosedError } from './baileys-session.ts';
 export { mapDisconnect, CLOSE_RULES } from './close-reasons.ts';
@@ -43,6 +44,8 @@ export function createBaileysEngine(opts: BaileysEngineOptions): Engine {
   quietLibsignal(logger);
   // Baileys' per-socket AsyncLocalStorage would otherwise make every promise in this thread O(sessions).
   shareAsyncLocalStorage();
+  // X25519 agreements without OpenSSL's DER codecs (native-curve.ts); before applyTrust, which wraps Curve.sharedKey.
+  useNativeCurve();
   const { rootChanged } = applyTrust(opts.rootPublicKey ? { rootPublicKey: opts.rootPublicKey } : {});
   if (rootChanged) logger.warn('trusted WhatsApp root key replaced by another engine in this process');
   const bLogger = baileysLogger(logger, opts.baileysLogLevel);
