@@ -50,6 +50,8 @@ const connections = intFlag(argv, 'connections', 50);
 /** Seconds per slice; `--slices` alternations of bare and the gateway's routes per round. */
 const duration = intFlag(argv, 'duration', 2);
 const slices = Math.max(1, intFlag(argv, 'slices', 3));
+/** Seconds of unrecorded load per target before a round's slices: JIT and keep-alive pools (~25k requests here). */
+const WARM_UP_S = 1;
 const rounds = intFlag(argv, 'rounds', 3);
 /** --cpu-prof: V8 CPU profiles of both gateways (whole life, setup included), summarised after the tables. */
 const keptProfiles = stringFlag(argv, 'cpu-prof-dir'); // keeps the .cpuprofile files there (else a temp dir)
@@ -194,7 +196,7 @@ try {
       // Warm-up (JIT, keep-alive pools), not recorded; then slices: bare, then the routes (every other time in
       // reverse order), each route's slice paired with the bare slice just before it.
       const routes = c.routes.map((x) => x.target);
-      for (const t of [bare, ...routes]) await autocannon(t.url, connections, 2);
+      for (const t of [bare, ...routes]) await autocannon(t.url, connections, WARM_UP_S);
       for (let s = 0; s < slices; s++) {
         await measure(bare);
         const paired = bare.runs.at(-1)!;
@@ -242,7 +244,7 @@ try {
   console.log('');
   console.log(
     `Each target: ${rounds} rounds, each with fresh processes and one gateway at a time next to the bare server; in ` +
-      `a round, after a 2 s warm-up, ${slices} alternations of autocannon -c ${connections} -d ${duration} (own ` +
+      `a round, after a ${WARM_UP_S} s warm-up per target, ${slices} alternations of autocannon -c ${connections} -d ${duration} (own ` +
       'process) on bare, then on each route of the gateway (in reverse order every other time); each route slice is ' +
       'divided by the bare slice just before it, and the ratios are the median of those per-slice ratios. Gateways: ' +
       `\`${startLine}\` (\`npm start\`) with \`SWITCHBOARD_SANDBOX=1\` (a WORKING session needs the embedded ` +

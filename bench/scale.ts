@@ -20,7 +20,7 @@
  *     instance list (`GET /v2/account/instances`) shows every paired instance WORKING with a status change after
  *     the kill.
  *
- *   npm run bench -- scale [--sessions 1000] [--batch 20] [--settle-ms 15000] [--connections 50] [--duration 5]
+ *   npm run bench -- scale [--sessions 1000] [--batch 20] [--settle-ms 15000] [--connections 50] [--duration 3]
  *                          [--poll-ms 500] [--pair-timeout-ms 180000] [--cpu-prof] [--cpu-prof-dir DIR]
  * --cpu-prof: the restarted gateway runs with `--cpu-prof`; the profile of the restore is summarised at the end.
  */
@@ -47,7 +47,7 @@ const N = Math.max(2, intFlag(argv, 'sessions', 1000));
 const batch = Math.max(1, intFlag(argv, 'batch', 20));
 const settleMs = intFlag(argv, 'settle-ms', 15_000);
 const connections = intFlag(argv, 'connections', 50);
-const duration = intFlag(argv, 'duration', 5);
+const duration = intFlag(argv, 'duration', 3);
 const pollMs = Math.max(50, intFlag(argv, 'poll-ms', 500));
 /** Per pairing: the wait for its QR and, separately, for /me with the synced name. */
 const pairTimeoutMs = intFlag(argv, 'pair-timeout-ms', 180_000);
