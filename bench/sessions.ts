@@ -2,7 +2,7 @@
  * Session lifecycle bench through the real HTTP API, the real Baileys engine and the simulator, on a temp SQLite
  * data dir. Prints markdown.
  *
- *   node --import tsx bench/sessions.ts [--sessions 100] [--runs 20] [--warmup 1] [--concurrency 10]
+ *   node --import tsx bench/sessions.ts [--sessions 50] [--runs 20] [--warmup 1] [--concurrency 10]
  *                                       [--settle-ms 5000] [--restore-concurrency 5[,20…]] [--late-ms 0]
  *                                       [--cpu-prof] [--keep] [--sim-restart]
  * --restore-concurrency with a list runs one restore process per value, one after the other, on the same store.
@@ -39,14 +39,14 @@ import { boolFlag, cell, intFlag, kib, mib, ms, procUsage, sec, stringFlag, summ
 const argv = process.argv.slice(2);
 if (boolFlag(argv, 'help')) {
   process.stdout.write(
-    'usage: sessions [--sessions 100] [--runs 20] [--warmup 1] [--concurrency 10] [--settle-ms 5000] [--restore-concurrency 5[,20…]]\n' +
+    'usage: sessions [--sessions 50] [--runs 20] [--warmup 1] [--concurrency 10] [--settle-ms 5000] [--restore-concurrency 5[,20…]]\n' +
       '                [--late-ms 0] [--cpu-prof] [--keep] [--sim-restart]\n',
   );
   process.exit(0);
 }
 const opts = {
-  // 100, not 200: the many-sessions figures (1,000) are bench/scale.ts's, and `npm run bench` must stay under 15 min.
-  sessions: intFlag(argv, 'sessions', 100),
+  // 50, not 200: the many-sessions figures (1,000) are bench/scale.ts's, and `npm run bench` must stay under 15 min.
+  sessions: intFlag(argv, 'sessions', 50),
   runs: intFlag(argv, 'runs', 20),
   warmup: intFlag(argv, 'warmup', 1),
   concurrency: Math.max(1, intFlag(argv, 'concurrency', 10)),
