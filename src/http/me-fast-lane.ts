@@ -46,8 +46,6 @@ const INSTANCE_FIRST = /^instance_id=([A-Za-z0-9]{1,64})&access_token=([A-Za-z0-
 export class MeFastLane {
   readonly #deps: MeFastLaneDeps;
   #closing = false;
-  /** Requests answered here (tests read it to know which path answered). */
-  answered = 0;
 
   constructor(deps: MeFastLaneDeps) {
     this.#deps = deps;
@@ -115,7 +113,6 @@ export class MeFastLane {
       String(Buffer.byteLength(entry.json)),
     ]);
     res.end(entry.json);
-    this.answered++;
     if (accessLog?.writes) {
       accessLog.completed(id, 'GET', url, headers.host, req.socket.remoteAddress, 200, performance.now() - started);
     }
