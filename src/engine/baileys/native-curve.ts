@@ -1,23 +1,28 @@
-import { createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from 'node:crypto';
 import { Curve } from 'baileys';
 import { isTrustApplied } from './trust.ts';
 
 /**
- * X25519 agreements for Baileys' `Curve.sharedKey` through Node's crypto with the raw keys carried as JWK (RFC 8037:
- * the same 32 bytes, base64url), instead of libsignal 6's route through PKCS#8/SPKI DER.
+ * X25519 for Baileys' `Curve` through Node's crypto with the raw keys carried as JWK (RFC 8037: the same 32 bytes,
+ * base64url), instead of libsignal 6's route through PKCS#8/SPKI DER.
  *
- * Why: OpenSSL 3's DER decoders cost far more than the curve itself. Measured here with Node 20 / OpenSSL 3.0: an
- * agreement ~900 µs through DER, ~110 µs this way, and every Noise handshake (each connect and each restore) makes
- * three. Same shared secrets, same refusals: test/engine/baileys/native-curve.test.ts checks them against libsignal's
- * own function.
+ * Why: OpenSSL 3's DER codecs cost far more than the curve itself. Measured here with Node 20 / OpenSSL 3.0:
+ * - an agreement ~900 µs through DER, ~110 µs this way; every Noise handshake (each connect and each restore) makes
+ *   three;
+ * - a key pair ~105 µs through `generateKeyPairSync` with its DER export, ~25 µs this way; a registration makes 812
+ *   one-time pre-keys, which was 56 % of the gateway's CPU while sessions paired.
+ * Same keys, same shared secrets, same refusals: test/engine/baileys/native-curve.test.ts checks them against
+ * libsignal's own functions.
  *
- * Key generation is left as shipped, although it is where pairing spends its CPU (`generateKeyPairSync` with its DER
- * export: 56 % of the gateway's CPU while sessions paired, 812 pre-keys per registration; ~55 µs instead of 185–300
- * µs the same way): a `Curve.generateKeyPair` built like `sharedKey` below made sandbox pairings stall on a missing
- * app-state key (test/e2e/sandbox-restart.test.ts), for a reason not yet found.
+ * Key generation never calls `generateKeyPairSync` followed by a JWK export: on Node 20 that deadlocks its thread at
+ * random. The export holds the key's native mutex while it allocates; if that allocation triggers a GC which collects
+ * the finished keygen job, the job's destructor takes the same mutex (seen with gdb: `~KeyGenJob` under
+ * `ExportJWKEdKey`; a plain loop of the two hangs within 50,000 keys). Here the private key is 32 random bytes, clamped
+ * as OpenSSL's keygen clamps them, and the public key is derived from it; no keygen job exists, and the private
+ * KeyObject, the only other holder of that mutex, is kept alive until the export has returned.
  *
  * `Curve` is the plain mutable object every Baileys module calls through (the way trust.ts changes `verify`), so
- * replacing `sharedKey` changes every call site without editing node_modules. libsignal's own sessions (message
+ * replacing its functions changes every call site without editing node_modules. libsignal's own sessions (message
  * encryption) keep their code. Install before applyTrust(), which wraps `sharedKey`: if trust was applied first,
  * `sharedKey` is left as it is (correct, only slower) rather than unwrapping its server check.
  */
@@ -46,10 +51,34 @@ export function sharedKey(privateKey: Uint8Array, publicKey: Uint8Array): Buffer
   return secret as Buffer<ArrayBuffer>;
 }
 
+/**
+ * A new X25519 key pair as Baileys' Curve returns it: the 32-byte private key (clamped, as OpenSSL stores the keys
+ * it generates) and the 32-byte public key without the 0x05 type prefix.
+ */
+export function generateKeyPair(): { private: Buffer<ArrayBuffer>; public: Buffer<ArrayBuffer> } {
+  const priv = randomBytes(32);
+  priv[0]! &= 248;
+  priv[31]! &= 127;
+  priv[31]! |= 64;
+  const privateKey = createPrivateKey({
+    key: { kty: 'OKP', crv: 'X25519', d: priv.toString('base64url'), x: '' },
+    format: 'jwk',
+  });
+  const x = createPublicKey(privateKey).export({ format: 'jwk' }).x;
+  // Read after the export so the private KeyObject, which shares the key's native mutex, cannot be collected during it.
+  if (!x || !isX25519(privateKey)) throw new Error('X25519 key generation failed');
+  return { private: priv, public: Buffer.from(x, 'base64url') };
+}
+
+function isX25519(key: KeyObject): boolean {
+  return key.asymmetricKeyType === 'x25519';
+}
+
 /** Idempotent; call before applyTrust() (see above). */
 export function useNativeCurve(): void {
   const curve = Curve as typeof Curve & { [INSTALLED]?: true };
   if (curve[INSTALLED]) return;
+  curve.generateKeyPair = generateKeyPair;
   if (!isTrustApplied()) curve.sharedKey = sharedKey;
   curve[INSTALLED] = true;
 }
