@@ -238,7 +238,7 @@ try {
     const p99r = t === base ? '' : `${ratioOf(t, 'p99').toFixed(2)}×`;
     const lines = t.runs[0]?.linesPerReq === null ? '' : median(t.runs.map((x) => x.linesPerReq ?? 0)).toFixed(2);
     console.log(
-      `| ${t.name} | ${m(t, 'rps').toFixed(0)} | ${m(t, 'p50')} ms | ${m(t, 'p99')} ms | ${ratio} | ${p99r} | ${m(t, 'cpuUsPerReq').toFixed(0)} µs | ${m(t, 'faultsPerReq').toFixed(2)} | ${lines} |`,
+      `| ${t.name} | ${m(t, 'rps').toFixed(0)} | ${m(t, 'p50').toFixed(2)} ms | ${m(t, 'p99').toFixed(2)} ms | ${ratio} | ${p99r} | ${m(t, 'cpuUsPerReq').toFixed(0)} µs | ${m(t, 'faultsPerReq').toFixed(2)} | ${lines} |`,
     );
   }
   console.log('');

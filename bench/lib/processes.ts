@@ -7,13 +7,12 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './stats.ts';
 
 const repoDir = fileURLToPath(new URL('../..', import.meta.url));
-const autocannonCli = join(createRequire(import.meta.url).resolve('autocannon/package.json'), '..', 'autocannon.js');
+const loadChild = fileURLToPath(new URL('./load-child.ts', import.meta.url));
 
 /** A free loopback port (the gateway takes PORT from the environment and refuses 0). */
 export function freePort(): Promise<number> {
@@ -124,6 +123,7 @@ export async function startBareProcess(body: unknown): Promise<Served> {
 
 export interface LoadRun {
   rps: number;
+  /** Latency percentiles in ms, fractional (bench/lib/load-child.ts). */
   p50: number;
   p99: number;
   requests: number;
@@ -131,10 +131,11 @@ export interface LoadRun {
   errors: number;
 }
 
-/** One autocannon run in a child process (never on a measured event loop); its --json summary. */
+/** One autocannon run in a child process (never on a measured event loop): bench/lib/load-child.ts. */
 export function autocannon(url: string, connections: number, seconds: number): Promise<LoadRun> {
   return new Promise((resolve, reject) => {
-    const child = fork(autocannonCli, ['-c', String(connections), '-d', String(seconds), '-j', url], {
+    const child = fork(loadChild, [url, String(connections), String(seconds)], {
+      execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     let out = '';
@@ -143,15 +144,7 @@ export function autocannon(url: string, connections: number, seconds: number): P
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`autocannon exited ${code}`));
-      const r = JSON.parse(out);
-      resolve({
-        rps: r.requests.average,
-        p50: r.latency.p50,
-        p99: r.latency.p99,
-        requests: r.requests.total,
-        non2xx: r.non2xx,
-        errors: r.errors,
-      });
+      resolve(JSON.parse(out) as LoadRun);
     });
   });
 }
