@@ -15,7 +15,10 @@ export function ensureChromium(): string {
   if (existsSync(CHROMIUM)) return CHROMIUM;
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (root && existsSync('/etc/debian_version')) {
-    execFileSync('sh', ['-c', 'apt-get update && apt-get install -y chromium'], {
+    // Test files run in parallel and each may get here: one install at a time (apt's lock would fail the others), and
+    // whoever waited finds it installed.
+    const install = `test -x ${CHROMIUM} || (apt-get update && apt-get install -y chromium)`;
+    execFileSync('flock', ['/tmp/switchboard-chromium-install.lock', 'sh', '-c', install], {
       stdio: ['ignore', 'ignore', 'inherit'],
       timeout: 600_000,
     });
