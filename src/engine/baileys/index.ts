@@ -44,7 +44,8 @@ export function createBaileysEngine(opts: BaileysEngineOptions): Engine {
   quietLibsignal(logger);
   // Baileys' per-socket AsyncLocalStorage would otherwise make every promise in this thread O(sessions).
   shareAsyncLocalStorage();
-  // X25519 agreements without OpenSSL's DER codecs (native-curve.ts); before applyTrust, which wraps Curve.sharedKey.
+  // X25519 agreements and key pairs without OpenSSL's DER codecs (native-curve.ts); before applyTrust, which wraps
+  // Curve.sharedKey.
   useNativeCurve();
   const { rootChanged } = applyTrust(opts.rootPublicKey ? { rootPublicKey: opts.rootPublicKey } : {});
   if (rootChanged) logger.warn('trusted WhatsApp root key replaced by another engine in this process');

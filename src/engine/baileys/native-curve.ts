@@ -39,10 +39,7 @@ export function sharedKey(privateKey: Uint8Array, publicKey: Uint8Array): Buffer
   if (pub.length === 33 && pub[0] === 5) pub = pub.subarray(1);
   if (!(pub instanceof Uint8Array) || pub.length !== 32) throw new Error('Invalid public key');
   const secret = diffieHellman({
-    privateKey: createPrivateKey({
-      key: { kty: 'OKP', crv: 'X25519', d: privateKey.toString('base64url'), x: '' },
-      format: 'jwk',
-    }),
+    privateKey: x25519PrivateKey(privateKey),
     publicKey: createPublicKey({
       key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(pub.buffer, pub.byteOffset, 32).toString('base64url') },
       format: 'jwk',
@@ -60,18 +57,16 @@ export function generateKeyPair(): { private: Buffer<ArrayBuffer>; public: Buffe
   priv[0]! &= 248;
   priv[31]! &= 127;
   priv[31]! |= 64;
-  const privateKey = createPrivateKey({
-    key: { kty: 'OKP', crv: 'X25519', d: priv.toString('base64url'), x: '' },
-    format: 'jwk',
-  });
+  const privateKey = x25519PrivateKey(priv);
   const x = createPublicKey(privateKey).export({ format: 'jwk' }).x;
   // Read after the export so the private KeyObject, which shares the key's native mutex, cannot be collected during it.
-  if (!x || !isX25519(privateKey)) throw new Error('X25519 key generation failed');
+  if (!x || privateKey.asymmetricKeyType !== 'x25519') throw new Error('X25519 key generation failed');
   return { private: priv, public: Buffer.from(x, 'base64url') };
 }
 
-function isX25519(key: KeyObject): boolean {
-  return key.asymmetricKeyType === 'x25519';
+/** The raw 32-byte private key as a KeyObject, imported as JWK (`x` is not needed to import a private key). */
+function x25519PrivateKey(raw: Buffer): KeyObject {
+  return createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: raw.toString('base64url'), x: '' }, format: 'jwk' });
 }
 
 /** Idempotent; call before applyTrust() (see above). */
