@@ -17,8 +17,8 @@ export function ensureChromium(): string {
   if (root && existsSync('/etc/debian_version')) {
     // Test files run in parallel and each may get here: one install at a time (apt's lock would fail the others), and
     // whoever waited finds it installed.
-    const install = `test -x ${CHROMIUM} || (apt-get update && apt-get install -y chromium)`;
-    execFileSync('flock', ['/tmp/switchboard-chromium-install.lock', 'sh', '-c', install], {
+    const install = 'test -x "$1" || (apt-get update && apt-get install -y chromium)';
+    execFileSync('flock', ['/tmp/switchboard-chromium-install.lock', 'sh', '-c', install, 'sh', CHROMIUM], {
       stdio: ['ignore', 'ignore', 'inherit'],
       timeout: 600_000,
     });
